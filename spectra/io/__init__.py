@@ -1,0 +1,93 @@
+"""Reading and writing instrument files.
+
+``read(path)`` returns every spectrum or scan in a file, ``load(path, region=None)`` exactly one,
+and ``formats()`` lists what can be read. Formats are recognised by content first, extension second.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import xarray as xr
+
+from ..errors import RegionError
+from . import _registry
+from . import casaxps, columns, specs_xy, vamas, xrd_text, xrdml  # noqa: F401  (each module registers its reader)
+
+__all__ = ["read", "load", "formats"]
+
+
+def read(path: str | os.PathLike, *, format: str | None = None) -> list[xr.DataArray]:
+    """Read every spectrum (or scan) in a file, in file order.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The instrument file.
+    format : str, optional
+        A reader name from :func:`formats` to skip detection.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One per region, block or scan.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        The file is damaged or not what it claims to be (the message names the line or byte).
+    spectra.errors.UnknownFormatError
+        No reader recognises the file.
+    """
+    path = Path(path)
+    reader = _registry.get(format) if format else _registry.detect(path)
+    return _registry.run(reader, path)
+
+
+def _region_names(spectra: list[xr.DataArray]) -> list[str]:
+    return [str(da.attrs.get("region", "")) for da in spectra]
+
+
+def load(path: str | os.PathLike, region: str | int | None = None, *, format: str | None = None) -> xr.DataArray:
+    """Read exactly one spectrum from a file.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The instrument file.
+    region : str or int, optional
+        Region (or scan) name, or its index in file order. Needed when the file holds several.
+    format : str, optional
+        A reader name from :func:`formats`.
+
+    Raises
+    ------
+    spectra.errors.RegionError
+        The file holds several spectra and ``region`` does not pick exactly one; the message lists them.
+    """
+    spectra = read(path, format=format)
+    names = _region_names(spectra)
+    if region is None:
+        if len(spectra) == 1:
+            return spectra[0]
+        raise RegionError(f"{path} holds {len(spectra)} spectra; choose one with region=: "
+                          + ", ".join(f"[{i}] {n!r}" for i, n in enumerate(names)))
+    if isinstance(region, int):
+        if -len(spectra) <= region < len(spectra):
+            return spectra[region]
+        raise RegionError(f"{path} has no spectrum number {region}; it holds {len(spectra)}")
+    matches = [da for da, n in zip(spectra, names) if n == region]
+    if not matches:
+        wanted = region.replace(" ", "").lower()
+        matches = [da for da, n in zip(spectra, names) if n.replace(" ", "").lower() == wanted]
+    if len(matches) == 1:
+        return matches[0]
+    what = "several spectra are" if matches else "no spectrum is"
+    raise RegionError(f"{path}: {what} called {region!r}; regions: "
+                      + ", ".join(f"[{i}] {n!r}" for i, n in enumerate(names)))
+
+
+def formats() -> list[dict[str, object]]:
+    """The formats spectra reads: name, technique, extensions and a description each."""
+    return [{"name": r.name, "technique": r.technique, "extensions": list(r.extensions),
+             "description": r.description} for r in _registry.readers()]

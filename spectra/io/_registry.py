@@ -1,0 +1,113 @@
+"""The reader registry: which formats exist, how each is recognised, and the single entry point
+that turns any failure inside a reader into a :class:`~spectra.errors.FileFormatError`."""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import xarray as xr
+
+from ..errors import FileFormatError, SpectraError, UnknownFormatError
+
+#: bytes handed to every sniffer
+HEAD_SIZE = 8192
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One file format.
+
+    Attributes
+    ----------
+    name : str
+        Short unique name (``vamas``, ``xrdml``, ...).
+    technique : str
+        ``xps`` or ``xrd`` (what the format usually holds).
+    extensions : tuple of str
+        Lower-case extensions with the dot, used when content is not decisive.
+    sniff : callable
+        ``sniff(head: bytes, path: Path) -> bool``; True when the content is this format.
+    read : callable
+        ``read(path: Path) -> list[xarray.DataArray]``.
+    description : str
+        One line for :func:`spectra.io.formats`.
+    generic : bool
+        True for catch-all text readers, which are tried only after every specific one.
+    """
+
+    name: str
+    technique: str
+    extensions: tuple[str, ...]
+    sniff: Callable[[bytes, Path], bool]
+    read: Callable[[Path], list[xr.DataArray]]
+    description: str
+    generic: bool = field(default=False)
+
+
+_READERS: dict[str, Reader] = {}
+
+
+def register(reader: Reader) -> Reader:
+    """Add a reader to the registry (names are unique)."""
+    if reader.name in _READERS:
+        raise ValueError(f"reader {reader.name!r} registered twice")
+    _READERS[reader.name] = reader
+    return reader
+
+
+def readers() -> list[Reader]:
+    """All registered readers, specific ones first."""
+    return sorted(_READERS.values(), key=lambda r: r.generic)
+
+
+def get(name: str) -> Reader:
+    try:
+        return _READERS[name]
+    except KeyError:
+        raise UnknownFormatError(name, sorted(_READERS)) from None
+
+
+def detect(path: Path) -> Reader:
+    """Pick the reader for ``path``: by content first, by extension second."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(HEAD_SIZE)
+    except IsADirectoryError:
+        raise FileFormatError(path, "is a directory, not a file") from None
+    if not head:
+        raise FileFormatError(path, "file is empty", offset=0)
+    for reader in readers():
+        try:
+            if reader.sniff(head, path):
+                return reader
+        except (OSError, ValueError):
+            continue
+    # By extension: a catch-all text reader where one claims the extension, else the specific reader
+    # (so a damaged .vms gets the VAMAS reader's precise error rather than "unknown format").
+    candidates = [r for r in readers() if path.suffix.lower() in r.extensions]
+    generic = [r for r in candidates if r.generic]
+    if generic or candidates:
+        return (generic or candidates)[0]
+    raise UnknownFormatError(path, sorted(_READERS))
+
+
+def run(reader: Reader, path: Path) -> list[xr.DataArray]:
+    """Run ``reader`` on ``path``; any failure becomes a :class:`FileFormatError` naming the file."""
+    try:
+        spectra = reader.read(path)
+    except SpectraError:
+        raise
+    except (FileNotFoundError, PermissionError):
+        raise
+    except (MemoryError, RecursionError) as exc:
+        raise FileFormatError(path, f"not a readable {reader.name} file ({type(exc).__name__})") from exc
+    except Exception as exc:  # noqa: BLE001 - the contract: no bare error escapes a reader
+        raise FileFormatError(path, f"not a readable {reader.name} file: {type(exc).__name__}: {exc}") from exc
+    if not spectra:
+        raise FileFormatError(path, f"no spectrum found in this {reader.name} file")
+    for da in spectra:
+        da.attrs.setdefault("source", os.fspath(path))
+        da.attrs.setdefault("format", reader.name)
+    return spectra

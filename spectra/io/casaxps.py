@@ -1,0 +1,142 @@
+"""CasaXPS text exports: "Export to text" (per-region blocks with K.E./B.E./Counts/CPS columns and a
+component table) and "Export to spreadsheet" (``.txt``/``.csv``; columns ``KE_<region>``,
+``BE_<region>``, ``CPS_<region>``, one column per fitted component, ``Background_*``, ``Envelope_*``).
+
+The fitted-component, background and envelope columns are kept as extra coordinates along the
+energy dim; the component table rows (Name, Position, FWHM, Area, Lineshape) go into ``metadata``.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import FileFormatError
+from ..model import xps_spectrum
+from ._registry import Reader, register
+from ._text import looks_numeric, numeric_rows, read_text
+
+MARK = "Characteristic Energy eV"
+_COMPONENT_ROWS = ("Name", "Position", "FWHM", "Area", "Lineshape", "%Conc", "Area/(RSF*T*MFP)")
+
+
+def sniff(head: bytes, path: Path) -> bool:
+    return MARK.encode() in head
+
+
+def _cells(line: str, sep: str) -> list[str]:
+    return [c.strip() for c in line.split(sep)]
+
+
+def _column_name(header: str) -> str:
+    name = re.sub(r"[^0-9A-Za-z]+", "_", header).strip("_").lower()
+    return name or "column"
+
+
+def _role(header: str) -> str | None:
+    h = header.replace(".", "").upper()
+    for prefix, role in (("BE", "be"), ("KE", "ke"), ("CPS", "cps"), ("COUNTS", "counts")):
+        if h == prefix or h.startswith(prefix + "_"):
+            return role
+    return None
+
+
+def _region(lines: list[str], mark_index: int, sep: str, header: list[str]) -> str:
+    for line in reversed(lines[max(0, mark_index - 3):mark_index]):
+        text = line.strip().strip(sep).strip()
+        if text and sep not in text and not looks_numeric(text):
+            return text
+    for h in header:
+        if _role(h) in ("be", "ke", "cps") and "_" in h:
+            return h.split("_", 1)[1]
+    return ""
+
+
+def _block(lines: list[str], start: int, stop: int, sep: str, path: Path, source_path: str):
+    mark = _cells(lines[start], sep)
+    cells = [c for c in mark if c]
+    info = {cells[i]: cells[i + 1] for i in range(0, len(cells) - 1, 2)}
+    try:
+        hv = float(info.get(MARK, "nan"))
+        acq_time = float(info.get("Acquisition Time s", "nan"))
+    except ValueError:
+        raise FileFormatError(path, "unreadable characteristic energy or acquisition time", line=start + 1) from None
+    components: dict[str, list[str]] = {}
+    i = start + 1
+    header = None
+    while i < stop:
+        cells = _cells(lines[i], sep)
+        if cells and cells[0] in _COMPONENT_ROWS:
+            components[cells[0]] = [c for c in cells[1:] if c]
+        elif any(cells) and not looks_numeric(lines[i]):
+            header = cells
+            i += 1
+            break
+        i += 1
+    if header is None:
+        raise FileFormatError(path, "no column header after the characteristic-energy line", line=start + 1)
+    end = i
+    while end < stop and looks_numeric(lines[end]):
+        end += 1
+    if end == i:
+        raise FileFormatError(path, "no data rows under the column header", line=i + 1)
+    raw = [_cells(line, sep) for line in lines[i:end]]
+    width = len(header)
+    rows = []
+    for k, row in enumerate(raw):
+        if len(row) < width:
+            row = row + [""] * (width - len(row))
+        try:
+            rows.append([float(c) if c else np.nan for c in row[:width]])
+        except ValueError:
+            raise FileFormatError(path, f"non-numeric cell in {row!r}"[:100], line=i + k + 1) from None
+    table = np.array(rows, dtype=float)
+    keep = [j for j, h in enumerate(header) if h and not np.all(np.isnan(table[:, j]))]
+    roles = {_role(header[j]): j for j in keep if _role(header[j])}
+    if "be" in roles:
+        energy, axis = table[:, roles["be"]], "binding"
+    elif "ke" in roles:
+        energy, axis = table[:, roles["ke"]], "kinetic"
+    else:
+        raise FileFormatError(path, "no B.E. or K.E. column", line=i)
+    if "counts" in roles:
+        y, units = table[:, roles["counts"]], "counts"
+    elif "cps" in roles:
+        y, units = table[:, roles["cps"]], "counts/s"
+    else:
+        raise FileFormatError(path, "no Counts or CPS column", line=i)
+    region = _region(lines, start, sep, header)
+    suffix = f"_{region}" if region else ""
+    extra = {}
+    for j in keep:
+        if _role(header[j]) in ("be", "counts") or (_role(header[j]) == "ke" and axis == "kinetic"):
+            continue
+        if _role(header[j]) == "cps" and units == "counts/s":
+            continue
+        label = header[j][:-len(suffix)] if suffix and header[j].endswith(suffix) else header[j]
+        name = {"ke": "kinetic_energy", "cps": "cps"}.get(_role(header[j]), _column_name(label))
+        while name in extra:
+            name += "_"
+        extra[name] = table[:, j]
+    metadata = {"characteristic_energy": info, "component_table": components, "columns": header,
+                "source_file": source_path}
+    return xps_spectrum(energy, y, energy_axis=axis, excitation_energy=hv if np.isfinite(hv) else None,
+                        units=units, extra_coords=extra, metadata=metadata, region=region,
+                        dwell_time=acq_time if np.isfinite(acq_time) else None)
+
+
+def read(path: Path):
+    lines = read_text(path).splitlines()
+    marks = [k for k, line in enumerate(lines) if MARK in line]
+    if not marks:
+        raise FileFormatError(path, f"no {MARK!r} line: not a CasaXPS export")
+    sep = "," if "," in lines[marks[0]] and "\t" not in lines[marks[0]] else "\t"
+    first = lines[0].strip().strip(sep)
+    source_path = first if (first and not looks_numeric(first) and (":" in first or "/" in first)) else ""
+    bounds = marks + [len(lines)]
+    return [_block(lines, bounds[k], bounds[k + 1], sep, path, source_path) for k in range(len(marks))]
+
+
+register(Reader("casaxps_export", "xps", (".txt", ".csv"), sniff, read,
+                "CasaXPS text and spreadsheet exports, with fitted-component columns"))

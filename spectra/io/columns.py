@@ -1,0 +1,139 @@
+"""Plain column text: ``.xy .xye .dat .csv .asc .txt`` (x, y and optional σ or further columns).
+
+Handles header lines starting with ``#``, ``!``, ``;`` or ``'`` (Bruker EVA's quoted header), a
+label row (e.g. ``BE/eV,<name>`` as LG4X writes, ``2th_deg I`` as pyFAI writes) and the pyFAI
+``# Wavelength: ... m`` line.
+
+What the axis is comes from the labels: binding or kinetic energy (XPS) or 2θ (XRD). A file whose
+axis carries no label is read as an XRD pattern in 2θ degrees, and ``metadata['axis']`` says so; use
+:func:`read_columns` with ``technique=`` to say otherwise.
+
+A third column is σ when its header says so (or the file is ``.xye``); a last column that equals
+the sum of the columns between the axis and it, to within one count per channel (multi-channel
+detector files), is the intensity and the channels become coordinates ``channel_<n>``.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import FileFormatError
+from ..model import xps_spectrum, xrd_pattern
+from ._registry import Reader, register
+from ._text import looks_numeric, numeric_rows, read_text
+
+_COMMENT = ("#", "!", ";", "'", "//")
+_HV = re.compile(r"(?:hv|h\\?nu|photon energy|excitation energy|PE)\s*[:=]?\s*([0-9.]+)\s*eV", re.I)
+_WAVELENGTH = re.compile(r"Wavelength:\s*([0-9.eE+-]+)\s*m\b")
+
+
+def sniff(head: bytes, path: Path) -> bool:
+    return False  # never claimed by content: columns are the fallback by extension
+
+
+def _axis_kind(label: str) -> str | None:
+    text = label.lower()
+    if re.search(r"\b(be|b\.e\.|binding)", text):
+        return "binding"
+    if re.search(r"\b(ke|k\.e\.|kinetic|e_kin|ekin)", text):
+        return "kinetic"
+    if re.search(r"2th|2-?theta|two.?theta|angle|deg", text):
+        return "two_theta"
+    return None
+
+
+def read_columns(path: str | Path, *, technique: str | None = None, energy_axis: str | None = None,
+                 excitation_energy: float | None = None):
+    """Read a column text file, optionally saying what the axis is.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    technique : {"xps", "xrd"}, optional
+        Overrides what the labels say (or the XRD default for unlabelled files).
+    energy_axis : {"binding", "kinetic"}, optional
+        For XPS: what the first column is.
+    excitation_energy : float, optional
+        Photon energy (eV) for converting a kinetic axis.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One spectrum.
+    """
+    path = Path(path)
+    lines = read_text(path).splitlines()
+    header: list[str] = []
+    first = 0
+    while first < len(lines) and not looks_numeric(lines[first]):
+        if lines[first].strip():
+            header.append(lines[first].strip())
+        first += 1
+    if first == len(lines):
+        raise FileFormatError(path, "no numeric data rows", line=1)
+    end = len(lines)
+    while end > first and not lines[end - 1].strip():
+        end -= 1
+    body = [line for line in lines[first:end] if not line.lstrip().startswith(_COMMENT)]
+    data = numeric_rows(body, path, first_line=first + 1)
+    label_row = next((h for h in reversed(header) if not h.startswith(_COMMENT[1:]) and
+                      not looks_numeric(h.lstrip("#")) and
+                      len(re.split(r"[\t,;]|\s{2,}|\s", h.lstrip("#").strip())) >= 2), "")
+    labels = [p for p in re.split(r"[\t,;]+|\s+", label_row.lstrip("#").strip()) if p]
+    header_text = "\n".join(header)
+    kind = _axis_kind(labels[0]) if labels else None
+    if kind is None and header:
+        kind = _axis_kind(header[0].lstrip("#'").split(",")[0])
+    metadata = {"header": header, "labels": labels}
+    y, extra = _intensity(data, labels, path)
+    if technique == "xps" or (technique is None and kind in ("binding", "kinetic")):
+        axis = energy_axis or (kind if kind in ("binding", "kinetic") else "binding")
+        hv = excitation_energy
+        if hv is None:
+            m = _HV.search(header_text)
+            hv = float(m.group(1)) if m else None
+        return [xps_spectrum(data[:, 0], y, energy_axis=axis, excitation_energy=hv, units="counts",
+                             extra_coords=extra, metadata=metadata,
+                             region=labels[1] if len(labels) > 1 and axis == "binding" else "")]
+    if kind is None and technique is None:
+        metadata["axis"] = "no axis label: read as 2θ in degrees (XRD)"
+    attrs = _xrd_header(header_text)
+    return [xrd_pattern(data[:, 0], y, units="counts", extra_coords=extra, metadata=metadata, **attrs)]
+
+
+def _intensity(data: np.ndarray, labels: list[str], path: Path):
+    ncol = data.shape[1]
+    extra = {}
+    # each channel may be rounded on output, so the sum may be off by up to one count per channel
+    if ncol >= 4 and np.allclose(data[:, 1:-1].sum(axis=1), data[:, -1], rtol=0, atol=ncol - 2):
+        for j in range(1, ncol - 1):
+            extra[f"channel_{j}"] = data[:, j]
+        return data[:, -1], extra
+    is_sigma = path.suffix.lower() == ".xye" or (len(labels) > 2 and re.search(r"sig|err|esd|sd", labels[2], re.I))
+    for j in range(2, ncol):
+        name = "sigma" if (j == 2 and is_sigma) else (re.sub(r"\W+", "_", labels[j]).strip("_").lower()
+                                                      if j < len(labels) else f"column_{j + 1}")
+        extra[name or f"column_{j + 1}"] = data[:, j]
+    return data[:, 1], extra
+
+
+def _xrd_header(header_text: str) -> dict:
+    attrs = {}
+    m = _WAVELENGTH.search(header_text)
+    if m:
+        attrs["wavelength_ka1"] = float(m.group(1)) * 1e10
+    m = re.search(r"Anode:\s*(\w+)", header_text)
+    if m:
+        attrs["anode"] = m.group(1)
+    return attrs
+
+
+def read(path: Path):
+    return read_columns(path)
+
+
+register(Reader("columns", "xrd", (".xy", ".xye", ".dat", ".csv", ".asc", ".txt", ".qye"), sniff, read,
+                "plain column text (x y [σ ...]); EVA, pyFAI and LG4X headers", generic=True))

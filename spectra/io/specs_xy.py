@@ -1,0 +1,144 @@
+"""SPECS SpecsLab2 and SpecsLab Prodigy ``.xy`` exports.
+
+Comment lines (``#``) carry export settings, then per region a ``key: value`` header and one or more
+data blocks (cycle/curve/scan) introduced by ``# ColumnLabels:``. The energy axis is binding or
+kinetic as the export settings say (``Energy Axis`` in Prodigy, ``Kinetic Energy Axis`` in
+SpecsLab2); intensity is counts/s or counts likewise. A region with several data blocks on the same
+axis (separate scans or curves) becomes one 2-D array with leading dim ``scan``; columns after the
+intensity (``transmission``, ``scaling``) become extra coordinates.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import FileFormatError
+from ..model import xps_spectrum
+from ._registry import Reader, register
+from ._text import numeric_rows, read_text
+
+_KEY_VALUE = re.compile(r"^#\s*([^:=]+?):\s*(.*)$")
+
+
+def sniff(head: bytes, path: Path) -> bool:
+    return head.startswith(b"# Created by:") and b"SpecsLab" in head[:200]
+
+
+def _finish(region: dict | None, settings: dict, path: Path, out: list) -> None:
+    if region is None:
+        return
+    blocks = region["blocks"]
+    if not blocks:
+        raise FileFormatError(path, f"region {region['meta'].get('Region')!r} has no data", line=region["line"])
+    meta = region["meta"]
+    first = blocks[0]
+    energy = first["data"][:, 0]
+    kinetic = _is_kinetic(settings, meta)
+    cps = _is_cps(settings, first["labels"])
+    same = all(b["data"].shape == first["data"].shape and np.allclose(b["data"][:, 0], energy) for b in blocks)
+    if not same:
+        raise FileFormatError(path, f"region {meta.get('Region')!r} has data blocks on different energy axes",
+                              line=region["line"])
+    labels = first["labels"]
+    extra = {}
+    if len(blocks) == 1:
+        y = first["data"][:, 1]
+        for j in range(2, first["data"].shape[1]):
+            name = labels[j] if j < len(labels) else f"column_{j + 1}"
+            extra[re.sub(r"\W+", "_", name).strip("_").lower()] = first["data"][:, j]
+        leading = None
+    else:
+        y = np.stack([b["data"][:, 1] for b in blocks])
+        leading = {"scan": np.arange(len(blocks))}
+    hv = _float(meta.get("Excitation Energy"))
+    dwell = _float(meta.get("Dwell Time"))
+    axis = "kinetic" if kinetic else "binding"
+    if "constantfinalstate" in meta.get("Scan Mode", "").replace(" ", "").lower():
+        axis = "photon"
+    out.append(xps_spectrum(energy, y, energy_axis=axis, excitation_energy=hv,
+                            units="counts/s" if cps else "counts", extra_coords=extra, leading=leading,
+                            metadata={"settings": settings, **meta,
+                                      "blocks": [b["title"] for b in blocks]},
+                            region=meta.get("Region", ""), sample=meta.get("Group", settings.get("Group")),
+                            pass_energy=_float(meta.get("Pass Energy")), dwell_time=dwell,
+                            n_scans=_float(meta.get("Number of Scans")), acquired=meta.get("Acquisition Date"),
+                            work_function=_float(meta.get("Eff. Workfunction"))))
+
+
+def _float(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _is_kinetic(settings: dict, meta: dict) -> bool:
+    axis = settings.get("Energy Axis")
+    if axis:
+        return axis.lower().startswith("kinetic")
+    flag = settings.get("Kinetic Energy Axis")
+    if flag:
+        return flag.lower() == "yes"
+    return "Kinetic Energy" in meta and "Binding Energy" not in meta
+
+
+def _is_cps(settings: dict, labels: list[str]) -> bool:
+    if len(labels) > 1:
+        return "/s" in labels[1] or "cps" in labels[1].lower()
+    said = (settings.get("Count Rate") or settings.get("Counts Per Second") or "").lower()
+    return said.startswith(("counts per second", "yes"))
+
+
+def read(path: Path):
+    lines = read_text(path).splitlines()
+    settings: dict = {}
+    region = None
+    out: list = []
+    i = 0
+    in_settings = False
+    while i < len(lines):
+        line = lines[i].rstrip()
+        if line.startswith("#"):
+            m = _KEY_VALUE.match(line)
+            key, value = (m.group(1).strip(), m.group(2).strip()) if m else (None, None)
+            if key == "XY-Serializer Export Settings":
+                in_settings = True
+            elif key == "Region":
+                in_settings = False
+                _finish(region, settings, path, out)
+                region = {"meta": {"Region": value, "Group": settings.get("Group")}, "blocks": [], "line": i + 1,
+                          "title": ""}
+            elif key == "Group":
+                in_settings = False
+                settings["Group"] = value
+            elif key == "ColumnLabels":
+                if region is None:
+                    raise FileFormatError(path, "data block before any '# Region:' line", line=i + 1)
+                j = i + 1
+                while j < len(lines) and (not lines[j].strip() or lines[j].startswith("#")):
+                    j += 1
+                k = j
+                while k < len(lines) and lines[k].strip() and not lines[k].startswith("#"):
+                    k += 1
+                data = numeric_rows(lines[j:k], path, first_line=j + 1)
+                region["blocks"].append({"labels": value.split(), "data": data, "title": region["title"]})
+                i = k
+                continue
+            elif key and key.startswith("Cycle"):
+                if region is not None:
+                    region["title"] = line.lstrip("# ").strip()
+            elif key and in_settings:
+                settings[key] = value
+            elif key and region is not None:
+                region["meta"].setdefault(key, value)
+        elif line.strip() and region is None:
+            raise FileFormatError(path, "data before any '# Region:' line", line=i + 1)
+        i += 1
+    _finish(region, settings, path, out)
+    return out
+
+
+register(Reader("specs_xy", "xps", (".xy",), sniff, read,
+                "SPECS SpecsLab2 / SpecsLab Prodigy .xy exports (KE or BE axis, transmission column)"))

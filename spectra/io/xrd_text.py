@@ -1,0 +1,75 @@
+"""Text exports of diffraction software: PANalytical HighScore/Data Viewer ``.csv`` and Fit2D
+``.chi`` (chiplot)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import FileFormatError
+from ..model import xrd_pattern
+from ._registry import Reader, register
+from ._text import decode, numeric_rows, read_text, to_int
+
+_PANALYTICAL_KEYS = {"Anode material": "anode", "K-Alpha1 wavelength": "wavelength_ka1",
+                     "K-Alpha2 wavelength": "wavelength_ka2", "Ratio K-Alpha2/K-Alpha1": "ka2_ratio",
+                     "Time per step": "counting_time", "File date and time": "acquired",
+                     "Sample identification": "sample"}
+
+
+def sniff_panalytical_csv(head: bytes, path: Path) -> bool:
+    return head.lstrip(b"\xef\xbb\xbf").startswith(b"[Measurement conditions]")
+
+
+def read_panalytical_csv(path: Path):
+    lines = read_text(path).splitlines()
+    try:
+        start = next(i for i, line in enumerate(lines) if line.strip().startswith("[Scan points]"))
+    except StopIteration:
+        raise FileFormatError(path, "no [Scan points] section", line=len(lines)) from None
+    meta, attrs = {}, {}
+    for line in lines[1:start]:
+        key, _, value = line.partition(",")
+        value = value.strip().strip('"')
+        meta[key.strip()] = value
+        if key.strip() in _PANALYTICAL_KEYS and value:
+            name = _PANALYTICAL_KEYS[key.strip()]
+            try:
+                attrs[name] = value if name in ("anode", "acquired", "sample") else float(value)
+            except ValueError:
+                attrs[name] = value
+    data = numeric_rows(lines[start + 2:], path, first_line=start + 3)
+    n = meta.get("No. of points")
+    if n and n.strip().isdigit() and int(n) != data.shape[0]:
+        raise FileFormatError(path, f"header says {n.strip()} points, the file has {data.shape[0]}")
+    return [xrd_pattern(data[:, 0], data[:, 1], units="counts", metadata=meta, **attrs)]
+
+
+def sniff_chi(head: bytes, path: Path) -> bool:
+    lines = head.splitlines()
+    return (path.suffix.lower() == ".chi" and len(lines) > 4 and lines[3].strip().isdigit())
+
+
+def read_chi(path: Path):
+    # Fit2D pads the (often empty) y-axis label line with NUL bytes.
+    raw = Path(path).read_bytes()
+    head_end = raw.find(b"\n", raw.find(b"\n") + 1) + 1
+    third_end = raw.find(b"\n", head_end)
+    if third_end > 0:
+        raw = raw[:head_end] + raw[head_end:third_end].replace(b"\x00", b" ") + raw[third_end:]
+    lines = decode(raw, path).splitlines()
+    if len(lines) < 5:
+        raise FileFormatError(path, "a .chi file needs a 4-line header", line=len(lines) + 1)
+    n = to_int(lines[3], path, 4)
+    data = numeric_rows(lines[4:], path, first_line=5)
+    if data.shape[0] != n:
+        raise FileFormatError(path, f"header says {n} points, the file has {data.shape[0]}", line=4)
+    x_label = lines[1].strip()
+    if "theta" not in x_label.lower() and "2th" not in x_label.lower():
+        raise FileFormatError(path, f"x axis is {x_label!r}, not 2θ: only 2θ .chi files are read", line=2)
+    return [xrd_pattern(data[:, 0], data[:, 1], units="counts",
+                        metadata={"title": lines[0].strip(), "x_label": x_label, "y_label": lines[2].strip()},
+                        region=lines[0].strip())]
+
+
+register(Reader("panalytical_csv", "xrd", (".csv",), sniff_panalytical_csv, read_panalytical_csv,
+                "PANalytical HighScore / Data Viewer CSV export"))
+register(Reader("chi", "xrd", (".chi",), sniff_chi, read_chi, "Fit2D / chiplot .chi (2θ)"))
