@@ -1,0 +1,120 @@
+"""PHI MultiPak ``.spe`` spectra and ``.pro`` depth profiles (ASCII header ``SOFH``...``EOFH``, then a
+binary block).
+
+The binary block starts with four little-endian int32 (group, number of spectra, length of the
+spectrum headers, 16); each spectrum header is 24 int32 (96 bytes) of which we use: [0] spectrum
+number, [5] points per curve, [6] curves (sputter cycles, for ``.pro``), bytes 72-75 the data type
+(``f4``/``f8``), [19] the data length in bytes and [20] the data offset from the start of the block.
+The energy axis of region *k* comes from the ``SpectralRegDef`` header line: binding energy from
+``start`` in steps of ``step`` (negative steps descend). This layout was established on the three PHI
+generations in the shared data (Quantum 2000, Model 5000 / VersaProbe, VersaProbe 4) and is checked
+against the header at every read: point counts and byte lengths must agree.
+
+A ``.pro`` file gives one 2-D array per region, dims (``cycle``, ``binding_energy``); the profile
+summary curves that follow the regions are not spectra and are not returned.
+"""
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import FileFormatError
+from ..model import xps_spectrum
+from ._registry import Reader, register
+
+_HEADER_END = b"EOFH"
+
+
+def sniff(head: bytes, path: Path) -> bool:
+    return head.startswith(b"SOFH")
+
+
+def _header(text: str) -> tuple[dict, list[list[str]]]:
+    meta: dict = {}
+    regions = []
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if not sep:
+            continue
+        key, value = key.strip(), value.strip()
+        if key == "SpectralRegDef":
+            regions.append(value.split())
+        elif key in meta:
+            meta[key] = f"{meta[key]}; {value}"
+        else:
+            meta[key] = value
+    return meta, regions
+
+
+def read(path: Path):
+    data = Path(path).read_bytes()
+    end = data.find(_HEADER_END)
+    if not data.startswith(b"SOFH") or end < 0:
+        raise FileFormatError(path, "no SOFH...EOFH header", offset=0)
+    meta, regions = _header(data[:end].decode("latin-1"))
+    start = end + len(_HEADER_END)
+    while data[start:start + 1] in (b"\r", b"\n"):
+        start += 1
+    if len(data) < start + 16:
+        raise FileFormatError(path, "file ends before the binary data header", offset=len(data))
+    _group, n_spectra, _hlen, _ = struct.unpack_from("<4i", data, start)
+    if not 0 <= n_spectra <= 10_000 or len(data) < start + 16 + 96 * n_spectra:
+        raise FileFormatError(path, f"implausible number of spectra ({n_spectra}) in the binary header",
+                              offset=start + 4)
+    n_spectra = n_spectra or len(regions)  # Model 5000 files write 0 here
+    if len(data) < start + 16 + 96 * n_spectra:
+        raise FileFormatError(path, "file ends inside the spectrum headers", offset=len(data))
+    source = meta.get("XraySource", "").split()
+    hv = float(source[1]) if len(source) > 1 and source[1].replace(".", "", 1).isdigit() else None
+    is_profile = "DEPTHPRO" in meta.get("FileType", "")
+    out = []
+    for k, region in enumerate(regions):
+        at = start + 16 + 96 * k
+        ints = struct.unpack_from("<24i", data, at)
+        dtype = data[at + 72:at + 74]
+        if dtype not in (b"f4", b"f8"):
+            raise FileFormatError(path, f"unknown data type {dtype!r} for region {k + 1}", offset=at + 72)
+        npts, ncurves, nbytes, offset = ints[5], ints[6], ints[19], ints[20]
+        size = 4 if dtype == b"f4" else 8
+        try:
+            name, n_header, step, e_start = region[2], int(region[4]), float(region[5]), float(region[6])
+            dwell, pass_energy = float(region[10]), float(region[11])
+        except (IndexError, ValueError):
+            raise FileFormatError(path, f"unreadable SpectralRegDef for region {k + 1}") from None
+        if npts != n_header or npts <= 0 or ncurves <= 0 or nbytes != npts * ncurves * size:
+            raise FileFormatError(path, f"region {name}: binary header ({npts} points x {ncurves} curves, "
+                                        f"{nbytes} bytes) disagrees with the text header ({n_header} points)",
+                                  offset=at)
+        begin = start + offset
+        if begin < start or begin + nbytes > len(data):
+            raise FileFormatError(path, f"region {name}: data runs past the end of the file", offset=begin)
+        values = np.frombuffer(data, dtype="<" + dtype.decode(), count=npts * ncurves, offset=begin)
+        energy = e_start + step * np.arange(npts)
+        leading = None
+        intensity = values.astype(float)
+        if is_profile:
+            intensity = intensity.reshape(ncurves, npts)
+            leading = {"cycle": np.arange(ncurves)}
+        elif ncurves > 1:
+            raise FileFormatError(path, f"region {name}: {ncurves} curves in a SPECTRUM file", offset=at)
+        out.append(xps_spectrum(energy, intensity, energy_axis="binding", excitation_energy=hv,
+                                units="counts/s", leading=leading,
+                                metadata={**meta, "SpectralRegDef": " ".join(region)},
+                                region=name, pass_energy=pass_energy, dwell_time=dwell, anode=" ".join(source),
+                                sample=meta.get("SampleID") or meta.get("FileDesc"),
+                                acquired=meta.get("AcqFileDate") or meta.get("FileDate"),
+                                work_function=_number(meta.get("AnalyserWorkFcn"))))
+    return out
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float((text or "").split()[0])
+    except (IndexError, ValueError):
+        return None
+
+
+register(Reader("phi", "xps", (".spe", ".pro"), sniff, read,
+                "PHI MultiPak .spe spectra and .pro depth profiles"))

@@ -1,0 +1,170 @@
+"""Older SPECS and Omicron text formats.
+
+* SpecsLab 1 ``.exp``: ``key: value`` lines per region, ``{...}`` blocks for source and analyser,
+  ``data: N`` then N counts, ``enddata``/``endregion``. ``range: start stop step`` is on the kinetic
+  energy scale (the shared example's inelastic background rises towards the low end of the range,
+  which only a kinetic axis explains); the excitation energy follows from ``xrs_anode``.
+* SpecsLab2 ``.sp2`` "P2 Imagefile": ``#`` header with the kinetic energy range, then
+  ``nx ny total`` and nx·ny counts. Returned as a (``angle_channel``, ``kinetic_energy``) array (no
+  excitation energy is recorded, so the axis stays kinetic).
+* Omicron / Leybold "Spectra" ``.1`` (Ron Unwin's EIS format): a title line, then per region a line
+  of eight numbers (start KE, end KE, step, scans, dwell, points, pass energy, excitation energy), a
+  region name and the counts, one per line (field meaning as in xylib's ``spectra.cpp``).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import FileFormatError
+from ..model import xps_spectrum
+from ._registry import Reader, register
+from ._text import LineCursor, read_text, to_float, to_int
+
+_ANODES = {"Mg": 1253.6, "Al": 1486.6}
+
+
+def sniff_exp(head: bytes, path: Path) -> bool:
+    return head.startswith(b"region:") and b"\nrange:" in head
+
+
+def read_exp(path: Path):
+    lines = read_text(path).splitlines()
+    out = []
+    meta: dict = {}
+    block = None
+    i = 0
+    while i < len(lines):
+        line = lines[i].strip()
+        i += 1
+        if line == "{":
+            block = {}
+            continue
+        if line == "}":
+            block = None
+            continue
+        key, sep, value = line.partition(":") if block is None else line.partition("=")
+        key, value = key.strip(), value.strip().rstrip(";").strip()
+        if block is not None:
+            meta[key] = value
+        elif key == "region":
+            meta = {"region": value}
+        elif key == "data":
+            n = to_int(value, path, i)
+            if n <= 0 or i + n > len(lines):
+                raise FileFormatError(path, f"data: {n} values do not fit in the file", line=i)
+            counts = np.array([to_float(v, path, i + k + 1) for k, v in enumerate(lines[i:i + n])])
+            i += n
+            out.append(_exp_region(meta, counts, path, i))
+        elif sep:
+            meta[key] = value
+    if not out:
+        raise FileFormatError(path, "no 'data:' section", line=len(lines))
+    return out
+
+
+def _exp_region(meta: dict, counts: np.ndarray, path: Path, line: int):
+    try:
+        start, stop, step = (float(v) for v in meta["range"].split())
+    except (KeyError, ValueError):
+        raise FileFormatError(path, "region without a readable 'range: start stop step'", line=line) from None
+    expected = int(round((stop - start) / step)) + 1 if step else -1
+    if expected != counts.size:
+        raise FileFormatError(path, f"range {start}..{stop} step {step} gives {expected} points, "
+                                    f"data has {counts.size}", line=line)
+    energy = start + step * np.arange(counts.size)
+    hv = _ANODES.get(meta.get("xrs_anode", ""))
+    return xps_spectrum(energy, counts, energy_axis="kinetic", excitation_energy=hv, units="counts",
+                        metadata=meta, region=f"region {meta.get('region', '')}".strip(),
+                        anode=meta.get("xrs_anode"), dwell_time=_float(meta.get("dwell")),
+                        n_scans=_float(meta.get("scans")), work_function=_float(meta.get("work_function")),
+                        pass_energy=_float(meta.get("ea_const")), acquired=meta.get("measure_date"))
+
+
+def _float(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def sniff_sp2(head: bytes, path: Path) -> bool:
+    return head.startswith(b"P2\n") or head.startswith(b"P2\r\n")
+
+
+def read_sp2(path: Path):
+    lines = read_text(path).splitlines()
+    meta = {}
+    i = 1
+    while i < len(lines) and lines[i].startswith("#"):
+        m = re.match(r"#\s*([^=]+?)\s*=\s*(.*?)\s*(#.*)?$", lines[i])
+        if m:
+            meta[m.group(1)] = m.group(2).strip('"')
+        i += 1
+    if i >= len(lines):
+        raise FileFormatError(path, "no image size line after the header", line=i)
+    dims = lines[i].split()
+    if len(dims) < 2:
+        raise FileFormatError(path, "expected 'nx ny [total]' after the header", line=i + 1)
+    nx, ny = to_int(dims[0], path, i + 1), to_int(dims[1], path, i + 1)
+    if nx <= 0 or ny <= 0 or i + 1 + nx * ny > len(lines):
+        raise FileFormatError(path, f"{nx} x {ny} image does not fit in the file", line=i + 1)
+    cur = LineCursor(lines, path, i + 1)
+    values = cur.floats(nx * ny).reshape(ny, nx)
+    try:
+        e_lo, e_hi = (float(v) for v in meta["ERange"].split()[:2])
+    except (KeyError, ValueError):
+        raise FileFormatError(path, "no readable 'ERange' in the header") from None
+    energy = np.linspace(e_lo, e_hi, nx)
+    return [xps_spectrum(energy, values, energy_axis="kinetic", excitation_energy=None, units="counts",
+                         leading={"angle_channel": np.arange(ny)}, metadata=meta,
+                         region=meta.get("Images", "image"), pass_energy=_float(meta.get("Ep")),
+                         work_function=_float(meta.get("WF")), acquired=meta.get("Creation Date"))]
+
+
+def sniff_omicron(head: bytes, path: Path) -> bool:
+    lines = head.splitlines()
+    if len(lines) < 6:
+        return False
+    if len(lines[1].split()) != 8:
+        return False
+    try:
+        [float(v) for v in lines[1].split()]
+        [int(v) for v in lines[3:6]]
+    except ValueError:
+        return False
+    return True
+
+
+def read_omicron(path: Path):
+    lines = read_text(path).splitlines()
+    cur = LineCursor(lines, path)
+    title = cur.next()
+    out = []
+    while cur.pos < len(lines) and lines[cur.pos].strip():
+        fields = cur.next().split()
+        if len(fields) != 8:
+            raise cur.error(f"expected 8 region parameters, found {len(fields)}")
+        start, end, step, scans, dwell = (to_float(v, path, cur.pos) for v in fields[:5])
+        n = to_int(fields[5], path, cur.pos)
+        pass_energy, hv = to_float(fields[6], path, cur.pos), to_float(fields[7], path, cur.pos)
+        name = cur.next()
+        if n <= 0 or cur.pos + n > len(lines):
+            raise cur.error(f"{n} points do not fit in the file")
+        counts = cur.floats(n)
+        energy = start + step * np.arange(n)
+        if abs(energy[-1] - end) > abs(step):
+            raise cur.error(f"start {start} + {n - 1} steps of {step} does not end at {end}")
+        out.append(xps_spectrum(energy, counts, energy_axis="kinetic", excitation_energy=hv, units="counts",
+                                metadata={"title": title, "start": start, "end": end, "step": step},
+                                region=name, sample=title, pass_energy=pass_energy, dwell_time=dwell,
+                                n_scans=scans))
+    return out
+
+
+register(Reader("specslab_exp", "xps", (".exp",), sniff_exp, read_exp, "SPECS SpecsLab 1 .exp"))
+register(Reader("specslab_sp2", "xps", (".sp2",), sniff_sp2, read_sp2, "SPECS SpecsLab2 .sp2 detector image"))
+register(Reader("omicron_spectra", "xps", tuple(f".{k}" for k in range(1, 10)), sniff_omicron, read_omicron,
+                "Omicron/Leybold EIS 'Spectra' files (.1, .2, ...)"))
