@@ -12,7 +12,7 @@ import xarray as xr
 
 from ..errors import RegionError
 from . import _registry
-from . import casaxps, columns, phi, scienta, specs_xml, specs_xy, specslab, thermo, kratos, vamas, xrd_text, xrdml  # noqa: F401  (each module registers its reader)
+from . import bruker_raw, bruker_text, casaxps, columns, gsas, pdcif, rigaku, stoe, phi, scienta, specs_xml, specs_xy, specslab, thermo, kratos, vamas, xrd_text, xrdml  # noqa: F401  (each module registers its reader)
 
 __all__ = ["read", "load", "formats"]
 

@@ -1,0 +1,107 @@
+"""GSAS powder data: STD and ESD fixed-width files (``.gsa .gsas .gss .xra``) and free-format FXYE
+(``.fxye``), constant-step banks (``CONST``/``CONS``), positions in centidegrees.
+
+STD: ten 8-character fields per line; a field's first two characters may give the number of
+counters (blank = 1), the intensity is the rest. ESD: five (intensity, σ) pairs of 8-character
+fields. FXYE: free-format ``x y σ`` rows, x in centidegrees. Each bank is one pattern; σ, where the
+file gives it, is kept as the coordinate ``sigma``.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import FileFormatError
+from ..model import xrd_pattern
+from ._registry import Reader, register
+from ._text import numeric_rows, read_text, to_float, to_int
+
+_BANK = re.compile(rb"^BANK\s+\d+\s+\d+\s+\d+\s+\w+", re.M)
+
+
+def sniff(head: bytes, path: Path) -> bool:
+    return bool(_BANK.search(head))
+
+
+def _fields(line: str, width: int, count: int) -> list[str]:
+    line = line.rstrip("\r\n").ljust(width * count)
+    return [line[i * width:(i + 1) * width] for i in range(count)]
+
+
+def _bank(lines: list[str], at: int, path: Path, title: str, comments: list[str]):
+    parts = lines[at].split()
+    if len(parts) < 6:
+        raise FileFormatError(path, "BANK line needs: BANK n nchan nrec BINTYP start step ...", line=at + 1)
+    number, nchan = parts[1], to_int(parts[2], path, at + 1)
+    bintyp = parts[4].upper()
+    kind = parts[-1].upper() if parts[-1].upper() in ("STD", "ESD", "ALT", "FXYE") else "STD"
+    if bintyp not in ("CONST", "CONS"):
+        raise FileFormatError(path, f"bank binning {bintyp!r}: only constant-step (CONST) banks are read", line=at + 1)
+    start, step = to_float(parts[5], path, at + 1), to_float(parts[6], path, at + 1)
+    if nchan <= 0 or nchan > 50_000_000:
+        raise FileFormatError(path, f"implausible channel count {nchan}", line=at + 1)
+    end = at + 1
+    while end < len(lines) and not lines[end].startswith("BANK"):
+        end += 1
+    body = [line for line in lines[at + 1:end] if line.strip() and not line.startswith("#")]
+    sigma = None
+    if kind == "FXYE":
+        rows = numeric_rows(body, path, first_line=at + 2, min_columns=3)
+        if rows.shape[0] != nchan:
+            raise FileFormatError(path, f"bank {number} declares {nchan} points, has {rows.shape[0]}", line=at + 1)
+        two_theta, y, sigma = rows[:, 0] / 100.0, rows[:, 1], rows[:, 2]
+    elif kind in ("STD", "ESD"):
+        width, per_line = 8, 10
+        values = []
+        for k, line in enumerate(body):
+            for field in _fields(line, width, per_line):
+                if field.strip():
+                    text = field[2:] if kind == "STD" and len(field.strip()) and field[:2].strip().isdigit() and field[2:].strip() else field
+                    values.append(to_float(text, path, at + 2 + k))
+        values = np.array(values)
+        if kind == "ESD":
+            if values.size < 2 * nchan:
+                raise FileFormatError(path, f"bank {number}: {values.size // 2} (I, σ) pairs for {nchan} channels",
+                                      line=end)
+            y, sigma = values[0:2 * nchan:2], values[1:2 * nchan:2]
+        else:
+            if values.size < nchan:
+                raise FileFormatError(path, f"bank {number}: {values.size} values for {nchan} channels", line=end)
+            y = values[:nchan]
+        two_theta = (start + step * np.arange(nchan)) / 100.0
+    else:
+        raise FileFormatError(path, f"bank type {kind!r} is not read (STD, ESD and FXYE are)", line=at + 1)
+    extra = {"sigma": sigma} if sigma is not None else {}
+    wavelength = None
+    for c in comments:
+        m = re.search(r"wavelength\s*=\s*([0-9.]+)", c, re.I)
+        if m:
+            wavelength = float(m.group(1))
+    return xrd_pattern(two_theta, y, units="counts", extra_coords=extra, region=f"bank {number}",
+                       wavelength_ka1=wavelength,
+                       metadata={"title": title, "comments": comments, "bank_line": lines[at].strip(), "type": kind}), end
+
+
+def read(path: Path):
+    lines = read_text(path).splitlines()
+    if not lines:
+        raise FileFormatError(path, "empty file", line=1)
+    title = lines[0].strip()
+    comments = [line.strip() for line in lines[1:] if line.startswith("#") or line.startswith("Instrument parameter")]
+    out = []
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith("BANK"):
+            pattern, i = _bank(lines, i, path, title, comments)
+            out.append(pattern)
+        else:
+            i += 1
+    if not out:
+        raise FileFormatError(path, "no BANK line", line=len(lines))
+    return out
+
+
+register(Reader("gsas", "xrd", (".gsa", ".gsas", ".gss", ".xra", ".fxye", ".gda"), sniff, read,
+                "GSAS powder data: STD, ESD and FXYE constant-step banks"))

@@ -1,0 +1,48 @@
+"""STOE WinXPOW binary ``.raw`` (magic ``RAW_1.06Powdat``).
+
+No public specification exists. The layout below was established on the shared WinXPOW file and is
+checked at every read: a 2048-byte file header (date at 16, title at 32); a range header at 2048 with
+float32 2θ start (+44), ω start (+48), 2θ end (+52), ω end (+56), 2θ step (+60), ω step (+64) and
+time per step (+68); int32 counts from byte 2560, as many as the 2θ grid implies, with only zeros
+after them. Files that do not satisfy these checks are refused rather than misread.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import FileFormatError
+from ..model import xrd_pattern
+from ._binary import BinaryCursor
+from ._registry import Reader, register
+
+MAGIC = b"RAW_1.06Powdat"
+
+
+def sniff(head: bytes, path: Path) -> bool:
+    return head.startswith(b"RAW_1.") and b"Powdat" in head[:16]
+
+
+def read(path: Path):
+    data = Path(path).read_bytes()
+    c = BinaryCursor(data, path)
+    start, omega0, end, omega1, step, omega_step, time_per_step = c.unpack("<7f", 2048 + 44, "the range header")
+    if not (np.isfinite([start, end, step]).all() and step > 0 and end > start):
+        raise FileFormatError(path, f"unreadable 2θ range {start}..{end} step {step}", offset=2048 + 44)
+    n = int(round((end - start) / step)) + 1
+    if abs(start + (n - 1) * step - end) > step * 1e-3 or n > 10_000_000:
+        raise FileFormatError(path, f"2θ range {start}..{end} is not a whole number of {step}° steps",
+                              offset=2048 + 44)
+    counts = c.array("<i4", 2560, n)
+    trailing = np.frombuffer(data, dtype="<i4", offset=2560 + 4 * n, count=(len(data) - 2560 - 4 * n) // 4)
+    if trailing.any():
+        raise FileFormatError(path, "non-zero values after the expected data: layout not recognised",
+                              offset=2560 + 4 * n)
+    return [xrd_pattern(start + step * np.arange(n), counts, units="counts", counting_time=time_per_step,
+                        acquired=c.string(16, 16), region=c.string(32, 80) or "range 1",
+                        metadata={"omega_start": omega0, "omega_end": omega1, "omega_step": omega_step,
+                                  "title": c.string(32, 80)})]
+
+
+register(Reader("stoe_raw", "xrd", (".raw",), sniff, read, "STOE WinXPOW binary .raw"))
