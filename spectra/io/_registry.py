@@ -110,4 +110,5 @@ def run(reader: Reader, path: Path) -> list[xr.DataArray]:
     for da in spectra:
         da.attrs.setdefault("source", os.fspath(path))
         da.attrs.setdefault("format", reader.name)
+        da.attrs.setdefault("region", "")
     return spectra

@@ -28,7 +28,7 @@ _DATA_KEYS = {"COUNTS": False, "CPS": False, "2THETACOUNTS": True, "2THETACPS": 
 
 
 def sniff_uxd(head: bytes, path: Path) -> bool:
-    return b"_FILEVERSION" in head[:2000] and (b"_2THETA" in head or b"_DRIVE" in head or b"_START" in head)
+    return re.search(rb"^_FILEVERSION", head[:2000], re.M) is not None
 
 
 def read_uxd(path: Path):

@@ -22,7 +22,7 @@ _COMPONENT_ROWS = ("Name", "Position", "FWHM", "Area", "Lineshape", "%Conc", "Ar
 
 
 def sniff(head: bytes, path: Path) -> bool:
-    return MARK.encode() in head
+    return re.search(rb"^[\t, ]*Characteristic Energy eV", head, re.M) is not None
 
 
 def _cells(line: str, sep: str) -> list[str]:

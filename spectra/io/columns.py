@@ -23,6 +23,7 @@ from ..errors import FileFormatError
 from ..model import xps_spectrum, xrd_pattern
 from ._registry import Reader, register
 from ._text import looks_numeric, numeric_rows, read_text
+from .write import restore
 
 _COMMENT = ("#", "!", ";", "'", "//")
 _HV = re.compile(r"(?:hv|h\\?nu|photon energy|excitation energy|PE)\s*[:=]?\s*([0-9.]+)\s*eV", re.I)
@@ -132,7 +133,9 @@ def _xrd_header(header_text: str) -> dict:
 
 
 def read(path: Path):
-    return read_columns(path)
+    spectra = read_columns(path)
+    header = "\n".join(line.lstrip("# ") for line in read_text(path).splitlines()[:3] if line.startswith("#"))
+    return [restore(da, header) for da in spectra]
 
 
 register(Reader("columns", "xrd", (".xy", ".xye", ".dat", ".csv", ".asc", ".txt", ".qye"), sniff, read,

@@ -30,7 +30,8 @@ from ._registry import Reader, register
 
 
 def sniff(head: bytes, path: Path) -> bool:
-    return b"CORBA XML document" in head[:400] or b"IDL:specs.de/Serializer" in head
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") and (
+        b"CORBA XML document" in head[:400] or b"IDL:specs.de/Serializer" in head)
 
 
 def _named(struct, tag: str, name: str):

@@ -25,6 +25,7 @@ from ..errors import FileFormatError
 from ..model import xps_spectrum
 from ._registry import Reader, register
 from ._text import LineCursor, decode
+from .write import restore
 
 MAGIC = "VAMAS Surface Chemical Analysis Standard Data Transfer Format"
 _SPUTTER_TECHNIQUES = {"FABMS", "FABMS energy spec", "ISS", "SIMS", "SIMS energy spec", "SNMS",
@@ -274,7 +275,7 @@ def read(path: Path):
                       f"read leniently: blocks without a sample identifier line get an empty sample name, "
                       f"and {len(blocks)} of the {h['n_blocks']} declared blocks were present", UserWarning,
                       stacklevel=3)
-    return [_to_dataarray(b, h, path) for b in blocks]
+    return [restore(_to_dataarray(b, h, path), b["block_comment"]) for b in blocks]
 
 
 register(Reader("vamas", "xps", (".vms", ".npl", ".vamas"), sniff, read,

@@ -21,7 +21,8 @@ from ._registry import Reader, register
 
 
 def sniff(head: bytes, path: Path) -> bool:
-    return b"<xrdMeasurements" in head or b"xrdml.com/XRDMeasurement" in head
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") and (
+        b"<xrdMeasurements" in head or b"xrdml.com/XRDMeasurement" in head)
 
 
 def _floats(element, path: Path, what: str) -> np.ndarray:

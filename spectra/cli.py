@@ -1,0 +1,91 @@
+"""The ``spectra`` command line: ``info``, ``formats`` and ``convert``.
+
+Heavy imports happen inside the commands so ``spectra --help`` stays fast.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+def describe(da) -> str:
+    """One line about a spectrum: format, technique, region, axis range and direction, points,
+    units and counting time."""
+    dim = da.dims[-1]
+    axis = da[dim].values
+    unit = da[dim].attrs.get("units", "")
+    direction = "ascending" if axis.size < 2 or axis[-1] >= axis[0] else "descending"
+    shape = "x".join(str(n) for n in da.shape)
+    time = da.attrs.get("counting_time", da.attrs.get("dwell_time"))
+    time_text = f"{time:g} s/step" if isinstance(time, (int, float)) else "time n/a"
+    return (f"{da.attrs.get('format', '?'):<15} {da.attrs.get('technique', '?'):<4} "
+            f"{str(da.attrs.get('region', '')) or '-':<22} {dim} {axis[0]:.4g} -> {axis[-1]:.4g} {unit} "
+            f"({direction}), {shape} points, {da.attrs.get('units', '?')}, {time_text}")
+
+
+@click.group()
+@click.version_option(package_name="spectra-xpsxrd")
+def main():
+    """Load, fit and compare XRD and XPS data of solid-state-battery interfaces."""
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def info(files):
+    """One line per spectrum in each FILE. Unreadable files are reported and skipped (exit code 1)."""
+    import warnings
+
+    from .errors import SpectraError
+    from .io import read
+
+    failed = 0
+    for path in files:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                spectra = read(path)
+        except (SpectraError, OSError) as exc:
+            failed += 1
+            click.echo(f"{path}: error: {exc}", err=True)
+            continue
+        for message in caught:
+            click.echo(f"{path}: warning: {message.message}", err=True)
+        for index, da in enumerate(spectra):
+            click.echo(f"{path}[{index}] {describe(da)}")
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+def formats():
+    """List the file formats spectra reads."""
+    from .io import formats as list_formats
+
+    for f in list_formats():
+        click.echo(f"{f['name']:<16} {f['technique']:<4} {' '.join(f['extensions']):<40} {f['description']}")
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.argument("target", type=click.Path(path_type=Path))
+@click.option("--region", default=None, help="Region name or index when SOURCE holds several.")
+@click.option("--overwrite", is_flag=True, help="Replace TARGET if it exists.")
+def convert(source, target, region, overwrite):
+    """Convert one spectrum to VAMAS (.vms), column text (.txt/.xy/.csv) or NetCDF (.nc/.h5)."""
+    from .errors import SpectraError
+    from .io import load
+    from .io.write import write_columns, write_netcdf, write_vamas
+
+    try:
+        da = load(source, region=int(region) if region is not None and region.lstrip("-").isdigit() else region)
+        suffix = target.suffix.lower()
+        writer = {".vms": write_vamas, ".nc": write_netcdf, ".h5": write_netcdf}.get(suffix, write_columns)
+        writer(da, target, overwrite=overwrite)
+    except SpectraError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {target}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,150 @@
+"""Writers: VAMAS (ISO 14976) and column text, both atomic (written to a temporary file in the
+target folder, then renamed) and both carrying the spectrum's attributes so a round trip through
+spectra restores values and attrs.
+
+The attributes travel as one JSON comment line, ``spectra-attrs: {...}`` (a VAMAS block comment, a
+``#`` line in column text); other programs read the files as ordinary VAMAS or columns.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from ..errors import SpectraError
+
+ATTRS_MARK = "spectra-attrs:"
+
+
+def atomic_write_text(path: str | os.PathLike, text: str, *, overwrite: bool = False) -> Path:
+    """Write ``text`` to ``path`` atomically; refuse to replace an existing file unless ``overwrite``."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise SpectraError(f"{path} exists; pass overwrite=True to replace it")
+    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _attrs_line(da: xr.DataArray) -> str:
+    coords = {name: {"values": np.asarray(c.values).tolist(), "attrs": c.attrs} for name, c in da.coords.items()
+              if name != da.dims[-1] and c.dims == (da.dims[-1],)}
+    return ATTRS_MARK + " " + json.dumps({"attrs": da.attrs, "coords": coords}, ensure_ascii=True)
+
+
+def restore(da: xr.DataArray, comment: str) -> xr.DataArray:
+    """Apply a ``spectra-attrs:`` line found in ``comment`` to ``da`` (attrs and extra coords)."""
+    for line in comment.splitlines():
+        if line.startswith(ATTRS_MARK):
+            saved = json.loads(line[len(ATTRS_MARK):])
+            coords = {k: (da.dims[-1], np.asarray(v["values"]), v["attrs"]) for k, v in saved.get("coords", {}).items()
+                      if len(v["values"]) == da.shape[-1]}
+            out = da.assign_coords(coords)
+            out.attrs = dict(saved["attrs"])
+            return out
+    return da
+
+
+def _one_d(spectra: xr.DataArray | Sequence[xr.DataArray]) -> list[xr.DataArray]:
+    items = [spectra] if isinstance(spectra, xr.DataArray) else list(spectra)
+    for da in items:
+        if da.ndim != 1:
+            raise SpectraError(f"only 1-D spectra can be written; this one has dims {da.dims}")
+    return items
+
+
+def _vamas_block(da: xr.DataArray, index: int) -> list[str]:
+    dim = da.dims[-1]
+    x = np.asarray(da[dim].values, dtype=float)
+    y = np.asarray(da.values, dtype=float)
+    hv = da.attrs.get("excitation_energy", 1e37)
+    if dim == "binding_energy":
+        label = "binding energy"
+    elif dim == "kinetic_energy":
+        label = "kinetic energy"
+    else:
+        raise SpectraError(f"VAMAS holds energy spectra; this one has dim {dim!r}")
+    step = (x[-1] - x[0]) / (x.size - 1) if x.size > 1 else 1.0
+    if x.size > 1 and not np.allclose(np.diff(x), step, rtol=1e-9, atol=1e-9 * abs(step)):
+        raise SpectraError("VAMAS REGULAR blocks need an evenly spaced axis; resample first")
+    region = str(da.attrs.get("region", f"block {index + 1}"))
+    species, _, transition = region.partition(" ")
+    comment = [_attrs_line(da)]
+    acquired = str(da.attrs.get("acquired", "1970-01-01T00:00:00"))
+    digits = [int(p) for p in __import__("re").findall(r"\d+", acquired)[:6]] + [0] * 6
+    lines = [region, str(da.attrs.get("sample", "")), *map(str, digits[:6]), "0", str(len(comment)), *comment,
+             "XPS", str(da.attrs.get("anode", "")), repr(float(hv)), "1e37", "1e37", "1e37", "1e37", "1e37",
+             "FAT", repr(float(da.attrs.get("pass_energy", 1e37))), "1e37",
+             repr(float(da.attrs.get("work_function", 1e37))), "1e37", "1e37", "1e37", "1e37", "1e37",
+             species or region, transition or "", "-1", label, "eV", repr(float(x[0])), repr(float(step)), "1",
+             "counts per second" if da.attrs.get("units") == "counts/s" else "counts", "d", "pulse counting",
+             repr(float(da.attrs.get("dwell_time", 1.0))), repr(float(da.attrs.get("n_scans", 1))), "0",
+             "1e37", "1e37", "1e37", "0", str(y.size), repr(float(np.nanmin(y))), repr(float(np.nanmax(y)))]
+    lines += [repr(float(v)) for v in y]
+    return lines
+
+
+def write_vamas(spectra: xr.DataArray | Sequence[xr.DataArray], path: str | os.PathLike, *,
+                overwrite: bool = False) -> Path:
+    """Write XPS spectra as one VAMAS file (REGULAR, NORM; one block each).
+
+    Parameters
+    ----------
+    spectra : DataArray or sequence of DataArray
+        1-D spectra on an evenly spaced ``binding_energy`` or ``kinetic_energy`` axis.
+    path : str or PathLike
+        Target file; never overwritten unless ``overwrite``.
+
+    Returns
+    -------
+    Path
+    """
+    items = _one_d(spectra)
+    lines = ["VAMAS Surface Chemical Analysis Standard Data Transfer Format 1988 May 4", "spectra", "", "", "",
+             "1", "written by spectra", "NORM", "REGULAR", str(len(items)), "0", "0", "0", "0", "0", str(len(items))]
+    for i, da in enumerate(items):
+        lines += _vamas_block(da, i)
+    lines.append("end of experiment")
+    return atomic_write_text(path, "\n".join(lines) + "\n", overwrite=overwrite)
+
+
+def write_columns(spectrum: xr.DataArray, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """Write one spectrum as column text: axis, intensity and every 1-D coordinate along the axis.
+
+    The header carries the attrs (``# spectra-attrs: {json}``) and a label row naming each column,
+    so :func:`spectra.read` restores the spectrum exactly.
+    """
+    (da,) = _one_d(spectrum)
+    dim = da.dims[-1]
+    extra = [name for name, c in da.coords.items() if name != dim and c.dims == (dim,)]
+    columns = [da[dim].values, da.values] + [da[name].values for name in extra]
+    header = ["# " + _attrs_line(da), "# " + "\t".join([dim, "intensity", *extra])]
+    body = "\n".join("\t".join(repr(float(v)) for v in row) for row in np.column_stack(columns))
+    return atomic_write_text(path, "\n".join(header) + "\n" + body + "\n", overwrite=overwrite)
+
+
+def write_netcdf(spectrum: xr.DataArray, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """Write a spectrum to NetCDF-4/HDF5 (h5netcdf), atomically."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise SpectraError(f"{path} exists; pass overwrite=True to replace it")
+    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        spectrum.to_netcdf(tmp, engine="h5netcdf")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
