@@ -34,6 +34,7 @@ class FileFormatError(SpectraError, ValueError):
         self.line = line
         self.offset = offset
         self.reason = message
+        self.unanticipated = False
         where = ""
         if line is not None:
             where = f", line {line}"

@@ -101,10 +101,10 @@ def run(reader: Reader, path: Path) -> list[xr.DataArray]:
         raise
     except (FileNotFoundError, PermissionError):
         raise
-    except (MemoryError, RecursionError) as exc:
-        raise FileFormatError(path, f"not a readable {reader.name} file ({type(exc).__name__})") from exc
     except Exception as exc:  # noqa: BLE001 - the contract: no bare error escapes a reader
-        raise FileFormatError(path, f"not a readable {reader.name} file: {type(exc).__name__}: {exc}") from exc
+        error = FileFormatError(path, f"not a readable {reader.name} file: {type(exc).__name__}: {exc}")
+        error.unanticipated = True  # the reader did not foresee this damage (the fuzz tests count these)
+        raise error from exc
     if not spectra:
         raise FileFormatError(path, f"no spectrum found in this {reader.name} file")
     for da in spectra:

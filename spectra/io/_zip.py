@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 
 from ..errors import FileFormatError
@@ -49,7 +50,7 @@ class SafeZip:
                 data = fh.read(info.file_size + 1)
         except KeyError:
             raise FileFormatError(self.path, f"zip container has no member {name!r}") from None
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError) as exc:
             raise FileFormatError(self.path, f"zip member {name!r} is damaged: {exc}") from None
         if len(data) > info.file_size:
             raise FileFormatError(self.path, f"zip member {name!r} inflates beyond its declared size")

@@ -73,7 +73,11 @@ def _profile_loop(lines: list[str], start: int, path: Path):
                     text = lines[k].strip()
                     if not text or text.startswith(("loop_", "_", "data_", "#")):
                         break
-                    rows.append((k + 1, shlex.split(text) if ("'" in text or '"' in text) else text.split()))
+                    try:
+                        tokens = shlex.split(text) if ("'" in text or '"' in text) else text.split()
+                    except ValueError:
+                        raise FileFormatError(path, "unbalanced quote in a loop row", line=k + 1) from None
+                    rows.append((k + 1, tokens))
                     k += 1
                 return tags, rows
             i = j

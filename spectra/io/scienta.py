@@ -6,6 +6,8 @@ are ``key=value`` lines in the wave note.
 """
 from __future__ import annotations
 
+import logging
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -88,10 +90,18 @@ def read_txt(path: Path):
 
 
 def _igor_waves(path: Path):
+    """All waves in an Igor file; igor2's own errors on damaged files become FileFormatError."""
+    from igor2 import binarywave, packed
+
+    logging.getLogger("igor2").setLevel(logging.CRITICAL)  # igor2 logs every damaged record it meets
     try:
-        from igor2 import binarywave, packed
-    except ImportError as exc:  # pragma: no cover - igor2 is a core dependency
-        raise FileFormatError(path, "reading Igor files needs igor2 (pip install igor2)") from exc
+        return _load_waves(path, binarywave, packed)
+    except (ValueError, TypeError, struct.error, IndexError, KeyError, EOFError, OverflowError,
+            AssertionError) as exc:  # igor2 asserts on inconsistent wave headers
+        raise FileFormatError(path, f"damaged Igor file: {exc}"[:300]) from None
+
+
+def _load_waves(path: Path, binarywave, packed):
     if path.suffix.lower() == ".pxt" or _is_packed(path):
         _records, tree = packed.load(str(path))
         waves = []

@@ -70,6 +70,8 @@ def read(path: Path):
         raise FileFormatError(path, f"damaged workbook: {type(exc).__name__}: {exc}") from None
     try:
         sheets = {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in workbook.worksheets}
+    except Exception as exc:  # noqa: BLE001 - openpyxl parses sheets lazily and raises many types
+        raise FileFormatError(path, f"damaged worksheet: {type(exc).__name__}: {exc}"[:300]) from None
     finally:
         workbook.close()
     tables = {name.lower().replace(" ", "_"): [[c for c in r if c is not None] for r in rows if any(c is not None for c in r)]

@@ -40,7 +40,8 @@ def atomic_write_text(path: str | os.PathLike, text: str, *, overwrite: bool = F
 def _attrs_line(da: xr.DataArray) -> str:
     coords = {name: {"values": np.asarray(c.values).tolist(), "attrs": c.attrs} for name, c in da.coords.items()
               if name != da.dims[-1] and c.dims == (da.dims[-1],)}
-    return ATTRS_MARK + " " + json.dumps({"attrs": da.attrs, "coords": coords}, ensure_ascii=True)
+    axis = {"dim": da.dims[-1], "attrs": da[da.dims[-1]].attrs}
+    return ATTRS_MARK + " " + json.dumps({"attrs": da.attrs, "coords": coords, "axis": axis}, ensure_ascii=True)
 
 
 def restore(da: xr.DataArray, comment: str) -> xr.DataArray:
@@ -51,6 +52,11 @@ def restore(da: xr.DataArray, comment: str) -> xr.DataArray:
             coords = {k: (da.dims[-1], np.asarray(v["values"]), v["attrs"]) for k, v in saved.get("coords", {}).items()
                       if len(v["values"]) == da.shape[-1]}
             out = da.assign_coords(coords)
+            axis = saved.get("axis")
+            if axis and axis["dim"] != out.dims[-1]:
+                out = out.rename({out.dims[-1]: axis["dim"]})
+            if axis:
+                out[out.dims[-1]].attrs = dict(axis["attrs"])
             out.attrs = dict(saved["attrs"])
             return out
     return da
@@ -89,7 +95,7 @@ def _vamas_block(da: xr.DataArray, index: int) -> list[str]:
              repr(float(da.attrs.get("work_function", 1e37))), "1e37", "1e37", "1e37", "1e37", "1e37",
              species or region, transition or "", "-1", label, "eV", repr(float(x[0])), repr(float(step)), "1",
              "counts per second" if da.attrs.get("units") == "counts/s" else "counts", "d", "pulse counting",
-             repr(float(da.attrs.get("dwell_time", 1.0))), repr(float(da.attrs.get("n_scans", 1))), "0",
+             repr(float(da.attrs.get("dwell_time", 1.0))), str(int(round(da.attrs.get("n_scans", 1)))), "0",
              "1e37", "1e37", "1e37", "0", str(y.size), repr(float(np.nanmin(y))), repr(float(np.nanmax(y)))]
     lines += [repr(float(v)) for v in y]
     return lines
