@@ -12,7 +12,10 @@ import xarray as xr
 
 from ..errors import RegionError
 from . import _registry
-from . import bruker_raw, bruker_text, casaxps, columns, gsas, pdcif, rigaku, stoe, phi, scienta, specs_xml, specs_xy, specslab, thermo, kratos, vamas, xrd_text, xrdml  # noqa: F401  (each module registers its reader)
+# Registration order is sniffing order: formats with a magic prefix first, pattern searches after.
+from . import vamas, phi, bruker_raw, stoe, xrdml, specs_xml, specs_xy, scienta  # noqa: F401,E401,I001
+from . import specslab, xrd_text, rigaku, bruker_text, thermo, kratos  # noqa: F401,E401,I001
+from . import casaxps, gsas, pdcif, columns  # noqa: F401,E401,I001
 
 __all__ = ["read", "load", "formats"]
 

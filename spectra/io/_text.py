@@ -99,9 +99,12 @@ class LineCursor:
         return out
 
     def floats(self, n: int) -> np.ndarray:
-        """The next ``n`` lines as numbers."""
+        """The next ``n`` lines as numbers (numpy ignores the surrounding white space)."""
         start = self.pos
-        chunk = self.take(n)
+        if n < 0 or start + n > len(self.lines):
+            raise FileFormatError(self.path, f"file ends inside a list of {n} values", line=len(self.lines) + 1)
+        chunk = self.lines[start:start + n]
+        self.pos += n
         try:
             return np.array(chunk, dtype=float)
         except ValueError:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,20 +21,37 @@ from ..errors import SpectraError
 ATTRS_MARK = "spectra-attrs:"
 
 
-def atomic_write_text(path: str | os.PathLike, text: str, *, overwrite: bool = False) -> Path:
-    """Write ``text`` to ``path`` atomically; refuse to replace an existing file unless ``overwrite``."""
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[str], None], *, overwrite: bool = False) -> Path:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place.
+
+    A failed write leaves nothing behind; an existing ``path`` is replaced only with ``overwrite``.
+    The file gets the usual permissions (0666 less the umask), not the temporary file's 0600.
+    """
     path = Path(path)
     if path.exists() and not overwrite:
         raise SpectraError(f"{path} exists; pass overwrite=True to replace it")
     fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def atomic_write_text(path: str | os.PathLike, text: str, *, overwrite: bool = False) -> Path:
+    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path`` atomically."""
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8", newline="\n"),
+                        overwrite=overwrite)
 
 
 def _attrs_line(da: xr.DataArray) -> str:
@@ -142,15 +159,4 @@ def write_columns(spectrum: xr.DataArray, path: str | os.PathLike, *, overwrite:
 
 def write_netcdf(spectrum: xr.DataArray, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
     """Write a spectrum to NetCDF-4/HDF5 (h5netcdf), atomically."""
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise SpectraError(f"{path} exists; pass overwrite=True to replace it")
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        spectrum.to_netcdf(tmp, engine="h5netcdf")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda tmp: spectrum.to_netcdf(tmp, engine="h5netcdf"), overwrite=overwrite)

@@ -79,3 +79,10 @@ def test_written_vamas_is_read_by_the_vamas_package(tmp_path):
     block = vamas.Vamas(str(write_vamas(da, tmp_path / "s.vms"))).blocks[0]
     np.testing.assert_array_equal(block.corresponding_variables[0].y_values, da.values)
     assert block.x_start == pytest.approx(170.0) and block.x_step == pytest.approx(-0.1)
+
+
+def test_xarray_backend_entry_point(shared_data):
+    ds = xr.open_dataset(shared_data / "xps/importtool_phi_multipak.SPE", engine="spectra", region="O1s")
+    da = spectra.load(shared_data / "xps/importtool_phi_multipak.SPE", region="O1s")
+    np.testing.assert_array_equal(ds["intensity"].values, da.values)
+    assert ds.attrs["region"] == "O1s"
