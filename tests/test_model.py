@@ -44,4 +44,4 @@ def test_direct_assembly_equals_public_constructor():
                           attrs=dict(fast.attrs))
     assert fast.identical(public)
     assert set(fast.indexes) == {"cycle", "binding_energy"}
-    assert float(fast.sel(binding_energy=176.6, method="nearest").binding_energy) == float(fast.binding_energy[-1])
+    assert float(fast.sel(binding_energy=176.5, method="nearest").binding_energy) == float(fast.binding_energy[5])
