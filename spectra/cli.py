@@ -58,6 +58,15 @@ def info(files):
 
 
 @main.command()
+def examples():
+    """Print the paths of the example files shipped with spectra (one per line)."""
+    from . import examples as shipped
+
+    for name in shipped.NAMES:
+        click.echo(shipped.path(name))
+
+
+@main.command()
 def formats():
     """List the file formats spectra reads."""
     from .io import formats as list_formats

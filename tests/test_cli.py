@@ -48,3 +48,13 @@ def test_convert_then_read_back(shared_data, tmp_path):
     again = CliRunner().invoke(main, ["convert", str(shared_data / "xps/importtool_phi_multipak.SPE"),
                                       str(target), "--region", "C1s"])
     assert again.exit_code == 1 and "exists" in again.output
+
+
+def test_examples_are_shipped_and_readable():
+    result = CliRunner().invoke(main, ["examples"])
+    assert result.exit_code == 0
+    paths = result.output.split()
+    assert len(paths) == 2
+    info = CliRunner().invoke(main, ["info", *paths])
+    assert info.exit_code == 0, info.output
+    assert "vamas" in info.output and "S 2p" in info.output and "columns" in info.output
