@@ -78,7 +78,7 @@ def main(argv=None) -> int:
     worst = None
     for label, name, peer, factory in CASES:
         path = DATA / name
-        ours = _median_time(lambda: spectra.read(path), args.repeats)
+        ours = _median_time(lambda path=path: spectra.read(path), args.repeats)
         try:
             make = factory() if peer != "vamas" else factory
             call = make(path)

@@ -4,4 +4,4 @@ from __future__ import annotations
 from .io import load, read
 
 __version__ = "0.1.0"
-__all__ = ["read", "load", "__version__"]
+__all__ = ["__version__", "load", "read"]

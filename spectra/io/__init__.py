@@ -11,13 +11,31 @@ from pathlib import Path
 import xarray as xr
 
 from ..errors import RegionError
-from . import _registry
-# Registration order is sniffing order: formats with a magic prefix first, pattern searches after.
-from . import vamas, phi, bruker_raw, stoe, xrdml, specs_xml, specs_xy, scienta  # noqa: F401,E401,I001
-from . import specslab, xrd_text, rigaku, bruker_text, thermo, kratos  # noqa: F401,E401,I001
-from . import casaxps, gsas, pdcif, columns  # noqa: F401,E401,I001
 
-__all__ = ["read", "load", "formats"]
+# Registration order is sniffing order: formats with a magic prefix first, pattern searches after.
+from . import (  # noqa: F401  # noqa: F401,E401,I001  # noqa: F401,E401,I001
+    _registry,
+    bruker_raw,
+    bruker_text,
+    casaxps,
+    columns,
+    gsas,
+    kratos,
+    pdcif,
+    phi,
+    rigaku,
+    scienta,
+    specs_xml,
+    specs_xy,
+    specslab,
+    stoe,
+    thermo,
+    vamas,
+    xrd_text,
+    xrdml,
+)
+
+__all__ = ["formats", "load", "read"]
 
 
 def read(path: str | os.PathLike, *, format: str | None = None) -> list[xr.DataArray]:

@@ -101,7 +101,7 @@ def run(reader: Reader, path: Path) -> list[xr.DataArray]:
         raise
     except (FileNotFoundError, PermissionError):
         raise
-    except Exception as exc:  # noqa: BLE001 - the contract: no bare error escapes a reader
+    except Exception as exc:
         error = FileFormatError(path, f"not a readable {reader.name} file: {type(exc).__name__}: {exc}")
         error.unanticipated = True  # the reader did not foresee this damage (the fuzz tests count these)
         raise error from exc

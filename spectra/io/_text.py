@@ -38,6 +38,14 @@ def to_float(token: str, path: Path, line: int) -> float:
         raise FileFormatError(path, f"expected a number, found {token.strip()[:40]!r}", line=line) from None
 
 
+def optional_float(value) -> float | None:
+    """``float(value)``, or ``None`` for a missing or non-numeric header value."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def to_int(token: str, path: Path, line: int) -> int:
     """Parse an integer (``12``, ``12.0`` and ``1.2e1`` accepted when whole), or raise naming the line."""
     value = to_float(token, path, line)

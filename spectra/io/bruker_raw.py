@@ -47,7 +47,7 @@ def _v1(c: BinaryCursor):
         out.append(_pattern(start, step, counts,
                             {"sample": sample, "wavelength_ka1": ka1, "wavelength_ka2": ka2,
                              "counting_time": time_per_step},
-                            {"version": 1, "scan_mode": scan_mode, "theta_start": theta}, len(out)))
+                            {"version": 1, "scan_mode": scan_mode, "theta_start": theta, "chi_start": chi, "phi_start": phi}, len(out)))
         pos += 152 + 4 * steps
     return out
 

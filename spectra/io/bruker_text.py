@@ -20,7 +20,7 @@ from ..errors import FileFormatError
 from ..model import xrd_pattern
 from . import _xml
 from ._registry import Reader, register
-from ._text import numeric_rows, read_text, to_float
+from ._text import numeric_rows, optional_float, read_text
 from ._zip import SafeZip, is_zip
 
 _KEY = re.compile(r"^_([A-Z0-9+_]+)\s*(?:=\s*(.*))?$")
@@ -28,7 +28,7 @@ _DATA_KEYS = {"COUNTS": False, "CPS": False, "2THETACOUNTS": True, "2THETACPS": 
 
 
 def sniff_uxd(head: bytes, path: Path) -> bool:
-    return re.search(rb"^_FILEVERSION", head[:2000], re.M) is not None
+    return re.search(rb"^_FILEVERSION", head[:2000], re.MULTILINE) is not None
 
 
 def read_uxd(path: Path):
@@ -81,17 +81,11 @@ def read_uxd(path: Path):
         out.append(xrd_pattern(two_theta, y, units="counts/s" if r["cps"] else "counts",
                                metadata={**header, **meta}, region=f"range {index + 1}",
                                sample=header.get("SAMPLE") or None, anode=header.get("ANODE"),
-                               wavelength_ka1=_f(header.get("WL1")), wavelength_ka2=_f(header.get("WL2")),
-                               ka2_ratio=_f(header.get("WLRATIO")), counting_time=_f(meta.get("STEPTIME")),
+                               wavelength_ka1=optional_float(header.get("WL1")), wavelength_ka2=optional_float(header.get("WL2")),
+                               ka2_ratio=optional_float(header.get("WLRATIO")), counting_time=optional_float(meta.get("STEPTIME")),
                                acquired=header.get("DATEMEASURED")))
     return out
 
-
-def _f(value) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def sniff_brml(head: bytes, path: Path) -> bool:

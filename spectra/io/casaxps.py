@@ -15,14 +15,14 @@ import numpy as np
 from ..errors import FileFormatError
 from ..model import xps_spectrum
 from ._registry import Reader, register
-from ._text import looks_numeric, numeric_rows, read_text
+from ._text import looks_numeric, read_text
 
 MARK = "Characteristic Energy eV"
 _COMPONENT_ROWS = ("Name", "Position", "FWHM", "Area", "Lineshape", "%Conc", "Area/(RSF*T*MFP)")
 
 
 def sniff(head: bytes, path: Path) -> bool:
-    return re.search(rb"^[\t, ]*Characteristic Energy eV", head, re.M) is not None
+    return re.search(rb"^[\t, ]*Characteristic Energy eV", head, re.MULTILINE) is not None
 
 
 def _cells(line: str, sep: str) -> list[str]:

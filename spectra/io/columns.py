@@ -26,7 +26,7 @@ from ._text import looks_numeric, numeric_rows, read_text
 from .write import restore
 
 _COMMENT = ("#", "!", ";", "'", "//")
-_HV = re.compile(r"(?:hv|h\\?nu|photon energy|excitation energy|PE)\s*[:=]?\s*([0-9.]+)\s*eV", re.I)
+_HV = re.compile(r"(?:hv|h\\?nu|photon energy|excitation energy|PE)\s*[:=]?\s*([0-9.]+)\s*eV", re.IGNORECASE)
 _WAVELENGTH = re.compile(r"Wavelength:\s*([0-9.eE+-]+)\s*m\b")
 
 
@@ -113,7 +113,7 @@ def _intensity(data: np.ndarray, labels: list[str], path: Path):
         for j in range(1, ncol - 1):
             extra[f"channel_{j}"] = data[:, j]
         return data[:, -1], extra
-    is_sigma = path.suffix.lower() == ".xye" or (len(labels) > 2 and re.search(r"sig|err|esd|sd", labels[2], re.I))
+    is_sigma = path.suffix.lower() == ".xye" or (len(labels) > 2 and re.search(r"sig|err|esd|sd", labels[2], re.IGNORECASE))
     for j in range(2, ncol):
         name = "sigma" if (j == 2 and is_sigma) else (re.sub(r"\W+", "_", labels[j]).strip("_").lower()
                                                       if j < len(labels) else f"column_{j + 1}")

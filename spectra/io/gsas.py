@@ -18,7 +18,7 @@ from ..model import xrd_pattern
 from ._registry import Reader, register
 from ._text import numeric_rows, read_text, to_float, to_int
 
-_BANK = re.compile(rb"^BANK\s+\d+\s+\d+\s+\d+\s+\w+", re.M)
+_BANK = re.compile(rb"^BANK\s+\d+\s+\d+\s+\d+\s+\w+", re.MULTILINE)
 
 
 def sniff(head: bytes, path: Path) -> bool:
@@ -76,7 +76,7 @@ def _bank(lines: list[str], at: int, path: Path, title: str, comments: list[str]
     extra = {"sigma": sigma} if sigma is not None else {}
     wavelength = None
     for c in comments:
-        m = re.search(r"wavelength\s*=\s*([0-9.]+)", c, re.I)
+        m = re.search(r"wavelength\s*=\s*([0-9.]+)", c, re.IGNORECASE)
         if m:
             wavelength = float(m.group(1))
     return xrd_pattern(two_theta, y, units="counts", extra_coords=extra, region=f"bank {number}",
@@ -89,7 +89,7 @@ def read(path: Path):
     if not lines:
         raise FileFormatError(path, "empty file", line=1)
     title = lines[0].strip()
-    comments = [line.strip() for line in lines[1:] if line.startswith("#") or line.startswith("Instrument parameter")]
+    comments = [line.strip() for line in lines[1:] if line.startswith(("#", "Instrument parameter"))]
     out = []
     i = 0
     while i < len(lines):

@@ -25,7 +25,7 @@ _ESD = re.compile(r"^([-+0-9.eE]+)(?:\((\d+)\))?$")
 
 
 def sniff(head: bytes, path: Path) -> bool:
-    return re.search(rb"^data_", head, re.M) is not None and (b"\n_pd_" in head or path.suffix.lower() == ".cif")
+    return re.search(rb"^data_", head, re.MULTILINE) is not None and (b"\n_pd_" in head or path.suffix.lower() == ".cif")
 
 
 def _value(token: str) -> tuple[float, float]:

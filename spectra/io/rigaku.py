@@ -16,7 +16,7 @@ from ..errors import FileFormatError
 from ..model import xrd_pattern
 from . import _xml
 from ._registry import Reader, register
-from ._text import decode, numeric_rows
+from ._text import decode, numeric_rows, optional_float
 from ._zip import SafeZip, is_zip
 
 _RAS_KEY = re.compile(r'^\*(\w+)\s+"?(.*?)"?\s*$')
@@ -103,17 +103,11 @@ def read_rasx(path: Path):
             out.append(xrd_pattern(rows[:, 0], rows[:, 1], units="counts", extra_coords=extra,
                                    metadata={**meta, "member": member}, region=f"{folder or 'scan'} {number}".strip(),
                                    anode=meta.get("TargetName"), sample=meta.get("SampleName"),
-                                   wavelength_ka1=_float(meta.get("WavelengthKalpha1")),
-                                   wavelength_ka2=_float(meta.get("WavelengthKalpha2")),
+                                   wavelength_ka1=optional_float(meta.get("WavelengthKalpha1")),
+                                   wavelength_ka2=optional_float(meta.get("WavelengthKalpha2")),
                                    acquired=meta.get("StartTime")))
     return out
 
-
-def _float(value) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 register(Reader("ras", "xrd", (".ras",), sniff_ras, read_ras, "Rigaku SmartLab .ras (one or many scans)"))

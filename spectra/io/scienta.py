@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import FileFormatError
 from ..model import xps_spectrum
 from ._registry import Reader, register
-from ._text import numeric_rows, read_text, to_float
+from ._text import numeric_rows, optional_float, read_text
 
 
 def sniff_txt(head: bytes, path: Path) -> bool:
@@ -38,24 +38,18 @@ def _keys(lines: list[str]) -> dict:
 
 def _spectrum(info: dict, energy, intensity, *, leading=None, metadata=None):
     scale = info.get("Energy Scale", "Binding").lower()
-    hv = _num(info.get("Excitation Energy"))
+    hv = optional_float(info.get("Excitation Energy"))
     return xps_spectrum(energy, intensity, energy_axis="kinetic" if scale.startswith("kinetic") else "binding",
                         excitation_energy=hv, units="counts", leading=leading, metadata=metadata or info,
                         region=info.get("Region Name", ""), sample=info.get("Sample"),
-                        pass_energy=_num(info.get("Pass Energy")),
-                        dwell_time=_ms(info.get("Step Time")), n_scans=_num(info.get("Number of Sweeps")),
+                        pass_energy=optional_float(info.get("Pass Energy")),
+                        dwell_time=_ms(info.get("Step Time")), n_scans=optional_float(info.get("Number of Sweeps")),
                         acquired=" ".join(filter(None, (info.get("Date"), info.get("Time")))) or None)
 
 
-def _num(value) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
 
 def _ms(value) -> float | None:
-    number = _num(value)
+    number = optional_float(value)
     return None if number is None else number / 1000.0
 
 
@@ -63,7 +57,7 @@ def read_txt(path: Path):
     lines = read_text(path).splitlines()
     sections = {name: (a, b) for name, a, b in _sections(lines)}
     info = _keys(lines[sections.get("Info", (0, 0))[0] + 1:sections.get("Info", (0, 0))[1]])
-    n = int(_num(info.get("Number of Regions")) or 0)
+    n = int(optional_float(info.get("Number of Regions")) or 0)
     if n <= 0:
         raise FileFormatError(path, "no regions ([Info] Number of Regions)", line=1)
     out = []
@@ -74,7 +68,7 @@ def read_txt(path: Path):
         details = _keys(lines[slice(*sections.get(f"Info {r}", (0, 0)))])
         a, b = sections[f"Data {r}"]
         data = numeric_rows(lines[a + 1:b], path, first_line=a + 2)
-        size = _num(region.get("Dimension 1 size"))
+        size = optional_float(region.get("Dimension 1 size"))
         if size is not None and int(size) != data.shape[0]:
             raise FileFormatError(path, f"region {r}: {data.shape[0]} data rows, header says {int(size)}", line=a + 1)
         meta = {**region, **details}

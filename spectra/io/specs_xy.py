@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import FileFormatError
 from ..model import xps_spectrum
 from ._registry import Reader, register
-from ._text import numeric_rows, read_text
+from ._text import numeric_rows, optional_float, read_text
 
 _KEY_VALUE = re.compile(r"^#\s*([^:=]+?):\s*(.*)$")
 
@@ -52,8 +52,8 @@ def _finish(region: dict | None, settings: dict, path: Path, out: list) -> None:
     else:
         y = np.stack([b["data"][:, 1] for b in blocks])
         leading = {"scan": np.arange(len(blocks))}
-    hv = _float(meta.get("Excitation Energy"))
-    dwell = _float(meta.get("Dwell Time"))
+    hv = optional_float(meta.get("Excitation Energy"))
+    dwell = optional_float(meta.get("Dwell Time"))
     axis = "kinetic" if kinetic else "binding"
     if "constantfinalstate" in meta.get("Scan Mode", "").replace(" ", "").lower():
         axis = "photon"
@@ -62,16 +62,10 @@ def _finish(region: dict | None, settings: dict, path: Path, out: list) -> None:
                             metadata={"settings": settings, **meta,
                                       "blocks": [b["title"] for b in blocks]},
                             region=meta.get("Region", ""), sample=meta.get("Group", settings.get("Group")),
-                            pass_energy=_float(meta.get("Pass Energy")), dwell_time=dwell,
-                            n_scans=_float(meta.get("Number of Scans")), acquired=meta.get("Acquisition Date"),
-                            work_function=_float(meta.get("Eff. Workfunction"))))
+                            pass_energy=optional_float(meta.get("Pass Energy")), dwell_time=dwell,
+                            n_scans=optional_float(meta.get("Number of Scans")), acquired=meta.get("Acquisition Date"),
+                            work_function=optional_float(meta.get("Eff. Workfunction"))))
 
-
-def _float(value) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _is_kinetic(settings: dict, meta: dict) -> bool:

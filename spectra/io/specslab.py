@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import FileFormatError
 from ..model import xps_spectrum
 from ._registry import Reader, register
-from ._text import LineCursor, read_text, to_float, to_int
+from ._text import LineCursor, optional_float, read_text, to_float, to_int
 
 _ANODES = {"Mg": 1253.6, "Al": 1486.6}
 
@@ -70,7 +70,7 @@ def _exp_region(meta: dict, counts: np.ndarray, path: Path, line: int):
         start, stop, step = (float(v) for v in meta["range"].split())
     except (KeyError, ValueError):
         raise FileFormatError(path, "region without a readable 'range: start stop step'", line=line) from None
-    expected = int(round((stop - start) / step)) + 1 if step else -1
+    expected = round((stop - start) / step) + 1 if step else -1
     if expected != counts.size:
         raise FileFormatError(path, f"range {start}..{stop} step {step} gives {expected} points, "
                                     f"data has {counts.size}", line=line)
@@ -78,20 +78,14 @@ def _exp_region(meta: dict, counts: np.ndarray, path: Path, line: int):
     hv = _ANODES.get(meta.get("xrs_anode", ""))
     return xps_spectrum(energy, counts, energy_axis="kinetic", excitation_energy=hv, units="counts",
                         metadata=meta, region=f"region {meta.get('region', '')}".strip(),
-                        anode=meta.get("xrs_anode"), dwell_time=_float(meta.get("dwell")),
-                        n_scans=_float(meta.get("scans")), work_function=_float(meta.get("work_function")),
-                        pass_energy=_float(meta.get("ea_const")), acquired=meta.get("measure_date"))
+                        anode=meta.get("xrs_anode"), dwell_time=optional_float(meta.get("dwell")),
+                        n_scans=optional_float(meta.get("scans")), work_function=optional_float(meta.get("work_function")),
+                        pass_energy=optional_float(meta.get("ea_const")), acquired=meta.get("measure_date"))
 
-
-def _float(value) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def sniff_sp2(head: bytes, path: Path) -> bool:
-    return head.startswith(b"P2\n") or head.startswith(b"P2\r\n")
+    return head.startswith((b"P2\n", b"P2\r\n"))
 
 
 def read_sp2(path: Path):
@@ -120,8 +114,8 @@ def read_sp2(path: Path):
     energy = np.linspace(e_lo, e_hi, nx)
     return [xps_spectrum(energy, values, energy_axis="kinetic", excitation_energy=None, units="counts",
                          leading={"angle_channel": np.arange(ny)}, metadata=meta,
-                         region=meta.get("Images", "image"), pass_energy=_float(meta.get("Ep")),
-                         work_function=_float(meta.get("WF")), acquired=meta.get("Creation Date"))]
+                         region=meta.get("Images", "image"), pass_energy=optional_float(meta.get("Ep")),
+                         work_function=optional_float(meta.get("WF")), acquired=meta.get("Creation Date"))]
 
 
 def sniff_omicron(head: bytes, path: Path) -> bool:

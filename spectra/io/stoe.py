@@ -30,7 +30,7 @@ def read(path: Path):
     start, omega0, end, omega1, step, omega_step, time_per_step = c.unpack("<7f", 2048 + 44, "the range header")
     if not (np.isfinite([start, end, step]).all() and step > 0 and end > start):
         raise FileFormatError(path, f"unreadable 2θ range {start}..{end} step {step}", offset=2048 + 44)
-    n = int(round((end - start) / step)) + 1
+    n = round((end - start) / step) + 1
     if abs(start + (n - 1) * step - end) > step * 1e-3 or n > 10_000_000:
         raise FileFormatError(path, f"2θ range {start}..{end} is not a whole number of {step}° steps",
                               offset=2048 + 44)

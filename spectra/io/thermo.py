@@ -31,7 +31,7 @@ def _is_number(value) -> bool:
 
 def _sheet(title: str, rows: list[tuple], tables: dict, path: Path):
     header_at = next((i for i, r in enumerate(rows) if r and isinstance(r[0], str)
-                      and re.match(r"(binding|kinetic) energy", r[0].strip(), re.I)), None)
+                      and re.match(r"(binding|kinetic) energy", r[0].strip(), re.IGNORECASE)), None)
     if header_at is None:
         return None
     header = rows[header_at]

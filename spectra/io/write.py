@@ -112,7 +112,7 @@ def _vamas_block(da: xr.DataArray, index: int) -> list[str]:
              repr(float(da.attrs.get("work_function", 1e37))), "1e37", "1e37", "1e37", "1e37", "1e37",
              species or region, transition or "", "-1", label, "eV", repr(float(x[0])), repr(float(step)), "1",
              "counts per second" if da.attrs.get("units") == "counts/s" else "counts", "d", "pulse counting",
-             repr(float(da.attrs.get("dwell_time", 1.0))), str(int(round(da.attrs.get("n_scans", 1)))), "0",
+             repr(float(da.attrs.get("dwell_time", 1.0))), str(round(da.attrs.get("n_scans", 1))), "0",
              "1e37", "1e37", "1e37", "0", str(y.size), repr(float(np.nanmin(y))), repr(float(np.nanmax(y)))]
     lines += [repr(float(v)) for v in y]
     return lines

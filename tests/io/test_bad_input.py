@@ -3,13 +3,10 @@ from __future__ import annotations
 
 import zipfile
 
-import numpy as np
 import pytest
 
 import spectra
 from spectra.errors import FileFormatError, RegionError, SpectraError, UnknownFormatError
-
-from ..conftest import SHARED_DATA
 
 
 def test_empty_file(tmp_path):
