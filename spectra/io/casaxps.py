@@ -138,5 +138,55 @@ def read(path: Path):
     return [_block(lines, bounds[k], bounds[k + 1], sep, path, source_path) for k in range(len(marks))]
 
 
+_PEAK_TABLE = re.compile(rb"^Name\tPosition\tFWHM\tRaw Area", re.M)
+
+
+def sniff_peak_table(head: bytes, path: Path) -> bool:
+    return _PEAK_TABLE.search(head) is not None
+
+
+def read_peak_table(path: str | Path) -> list[dict]:
+    """Read a CasaXPS peak/quantification table (``Name Position FWHM Raw Area ...`` rows).
+
+    Returns
+    -------
+    list of dict
+        One per component, with ``name`` and the numeric columns (``position``, ``fwhm``,
+        ``raw_area``, ``area_rsf_t_mfp``, ``at_conc``) as floats (``nan`` where CasaXPS wrote none).
+    """
+    path = Path(path)
+    lines = read_text(path).splitlines()
+    try:
+        start = next(i for i, line in enumerate(lines) if line.startswith("Name\tPosition\tFWHM"))
+    except StopIteration:
+        raise FileFormatError(path, "no 'Name Position FWHM' header: not a CasaXPS peak table") from None
+    keys = {"Position": "position", "FWHM": "fwhm", "Raw Area": "raw_area",
+            "Area/(RSF*T*MFP)": "area_rsf_t_mfp", "%At Conc": "at_conc"}
+    header = lines[start].split("\t")
+    rows = []
+    for k, line in enumerate(lines[start + 1:], start + 2):
+        cells = line.split("\t")
+        if not line.strip() or len(cells) < 3:
+            break
+        row = {"name": cells[0].strip()}
+        for title, cell in zip(header[1:], cells[1:]):
+            if title in keys:
+                try:
+                    row[keys[title]] = float(cell)
+                except ValueError:
+                    raise FileFormatError(path, f"non-numeric {title} {cell!r}", line=k) from None
+        rows.append(row)
+    if not rows:
+        raise FileFormatError(path, "peak table without rows", line=start + 2)
+    return rows
+
+
+def _refuse_peak_table(path: Path):
+    raise FileFormatError(path, "a CasaXPS peak/quantification table, not a spectrum: "
+                                "read it with spectra.io.casaxps.read_peak_table")
+
+
 register(Reader("casaxps_export", "xps", (".txt", ".csv"), sniff, read,
                 "CasaXPS text and spreadsheet exports, with fitted-component columns"))
+register(Reader("casaxps_peak_table", "xps", (), sniff_peak_table, _refuse_peak_table,
+                "CasaXPS peak table (recognised; read with spectra.io.casaxps.read_peak_table)"))

@@ -19,7 +19,7 @@ EXPECTED = json.loads((Path(__file__).parents[1] / "data" / "reader_expectations
 #: files that must be refused with a clear error, and why
 REFUSED = {
     "xps/importtool_kratos_vision.dset": "undocumented binary",
-    "xps/pynxtools-xps_FeO_analyzed_results.csv": "no numeric data",
+    "xps/pynxtools-xps_FeO_analyzed_results.csv": "CasaXPS peak/quantification table, not a spectrum",
 }
 
 
@@ -92,3 +92,21 @@ def test_twin_files_agree(shared_data):
     vms = spectra.load(shared_data / "xps/pynxtools-xps_irregular.vms")
     np.testing.assert_allclose(xy.binding_energy, vms.binding_energy, atol=1e-6)
     np.testing.assert_allclose(xy.values, vms.values, rtol=1e-5)
+
+
+def test_casaxps_exports_use_be_equals_hv_minus_ke(shared_data):
+    """CasaXPS's own exports carry both scales: they satisfy BE = hv - KE exactly (no work function),
+    the convention spectra applies to kinetic-energy VAMAS blocks."""
+    for da in spectra.read(shared_data / "xps/pynxtools-xps_casaxps_txt_export.txt"):
+        np.testing.assert_allclose(da.binding_energy + da.kinetic_energy, da.attrs["excitation_energy"], atol=1e-6)
+    report = spectra.load(shared_data / "xps/importtool_casaxps_report.TXT")
+    np.testing.assert_allclose(report.binding_energy + report.kinetic_energy, 1486.6, atol=0.006)  # 2-3 decimals
+
+
+def test_casaxps_peak_table(shared_data):
+    from spectra.io.casaxps import read_peak_table
+
+    rows = read_peak_table(shared_data / "xps/pynxtools-xps_FeO_analyzed_results.csv")
+    assert [r["name"] for r in rows] == ["Fe 2p"] * 4
+    assert [r["position"] for r in rows] == [709.03, 715.73, 722.18, 730.22]  # the file's text
+    assert sum(r["at_conc"] for r in rows) == pytest.approx(100.0, abs=0.01)
