@@ -11,10 +11,8 @@ from pathlib import Path
 import xarray as xr
 
 from ..errors import RegionError
-
-# Registration order is sniffing order: formats with a magic prefix first, pattern searches after.
-from . import (  # noqa: F401  # noqa: F401,E401,I001  # noqa: F401,E401,I001
-    _registry,
+from . import _registry
+from . import (  # noqa: F401  (each module registers its reader; the registry orders them)
     bruker_raw,
     bruker_text,
     casaxps,

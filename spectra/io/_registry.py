@@ -35,6 +35,9 @@ class Reader:
         One line for :func:`spectra.io.formats`.
     generic : bool
         True for catch-all text readers, which are tried only after every specific one.
+    searches : bool
+        True when the sniffer searches the head for a pattern (slower, and less decisive than a
+        magic prefix); such readers are tried after those that check a prefix.
     """
 
     name: str
@@ -44,6 +47,7 @@ class Reader:
     read: Callable[[Path], list[xr.DataArray]]
     description: str
     generic: bool = field(default=False)
+    searches: bool = field(default=False)
 
 
 _READERS: dict[str, Reader] = {}
@@ -58,8 +62,8 @@ def register(reader: Reader) -> Reader:
 
 
 def readers() -> list[Reader]:
-    """All registered readers, specific ones first."""
-    return sorted(_READERS.values(), key=lambda r: r.generic)
+    """All registered readers in sniffing order: magic prefixes, then pattern searches, then catch-alls."""
+    return sorted(_READERS.values(), key=lambda r: (r.generic, r.searches))
 
 
 def get(name: str) -> Reader:

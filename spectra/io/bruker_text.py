@@ -151,5 +151,5 @@ def read_brml(path: Path):
         return [_raw_data(_xml.parse(archive.read(m), path, member=m), path, m) for m in members]
 
 
-register(Reader("uxd", "xrd", (".uxd",), sniff_uxd, read_uxd, "Bruker DIFFRAC-plus UXD text"))
+register(Reader("uxd", "xrd", (".uxd",), sniff_uxd, read_uxd, "Bruker DIFFRAC-plus UXD text", searches=True))
 register(Reader("brml", "xrd", (".brml",), sniff_brml, read_brml, "Bruker DIFFRAC.SUITE BRML (one or many scans)"))

@@ -187,6 +187,6 @@ def _refuse_peak_table(path: Path):
 
 
 register(Reader("casaxps_export", "xps", (".txt", ".csv"), sniff, read,
-                "CasaXPS text and spreadsheet exports, with fitted-component columns"))
+                "CasaXPS text and spreadsheet exports, with fitted-component columns", searches=True))
 register(Reader("casaxps_peak_table", "xps", (), sniff_peak_table, _refuse_peak_table,
-                "CasaXPS peak table (recognised; read with spectra.io.casaxps.read_peak_table)"))
+                "CasaXPS peak table (recognised; read with spectra.io.casaxps.read_peak_table)", searches=True))

@@ -104,4 +104,4 @@ def read(path: Path):
 
 
 register(Reader("gsas", "xrd", (".gsa", ".gsas", ".gss", ".xra", ".fxye", ".gda"), sniff, read,
-                "GSAS powder data: STD, ESD and FXYE constant-step banks"))
+                "GSAS powder data: STD, ESD and FXYE constant-step banks", searches=True))

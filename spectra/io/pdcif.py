@@ -134,4 +134,4 @@ def read(path: Path):
     return out
 
 
-register(Reader("pdcif", "xrd", (".cif", ".pdcif"), sniff, read, "powder CIF (pdCIF) measured profiles"))
+register(Reader("pdcif", "xrd", (".cif", ".pdcif"), sniff, read, "powder CIF (pdCIF) measured profiles", searches=True))

@@ -161,4 +161,4 @@ def read_omicron(path: Path):
 register(Reader("specslab_exp", "xps", (".exp",), sniff_exp, read_exp, "SPECS SpecsLab 1 .exp"))
 register(Reader("specslab_sp2", "xps", (".sp2",), sniff_sp2, read_sp2, "SPECS SpecsLab2 .sp2 detector image"))
 register(Reader("omicron_spectra", "xps", tuple(f".{k}" for k in range(1, 10)), sniff_omicron, read_omicron,
-                "Omicron/Leybold EIS 'Spectra' files (.1, .2, ...)"))
+                "Omicron/Leybold EIS 'Spectra' files (.1, .2, ...)", searches=True))

@@ -156,6 +156,8 @@ def _block(cur: LineCursor, h: dict, *, lenient: bool = False) -> dict:
 def _casa_items(comment: str) -> tuple[list[dict], list[dict]]:
     """Parse CasaXPS ``CASA region`` and ``CASA comp`` comment lines."""
     regions, comps = [], []
+    if "CASA " not in comment:
+        return regions, comps
     for line in comment.splitlines():
         if line.startswith("CASA region"):
             names = _CASA_NAME.findall(line)

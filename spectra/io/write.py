@@ -63,6 +63,8 @@ def _attrs_line(da: xr.DataArray) -> str:
 
 def restore(da: xr.DataArray, comment: str) -> xr.DataArray:
     """Apply a ``spectra-attrs:`` line found in ``comment`` to ``da`` (attrs and extra coords)."""
+    if ATTRS_MARK not in comment:
+        return da
     for line in comment.splitlines():
         if line.startswith(ATTRS_MARK):
             saved = json.loads(line[len(ATTRS_MARK):])
