@@ -1,0 +1,1 @@
+"""XPS: the core-level library, energy referencing and quantification."""
