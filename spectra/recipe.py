@@ -5,7 +5,7 @@ An XPS recipe::
     technique = "xps"
     region = "S 2p"
     window = [156.0, 171.0]
-    background = "shirley"            # or "active-shirley", "tougaard", "tougaard-fitted", "linear", "none",
+    background = "shirley"            # or "active-shirley", "tougaard", "tougaard-fitted", "linear", "step", "none",
                                       # or a table: {kind = "shirley", average = 5, offsets = [0, 0]}
     lineshape = "GL(30)"
     components = ["PS4", "Li2S", "P2Sx"]   # species from the core-level library
@@ -35,7 +35,7 @@ from . import lineshapes
 from .errors import RecipeError
 from .xps import library
 
-BACKGROUNDS = ("shirley", "active-shirley", "tougaard", "tougaard-fitted", "linear", "none")
+BACKGROUNDS = ("shirley", "active-shirley", "tougaard", "tougaard-fitted", "linear", "step", "none")
 _TOP_KEYS = {"technique", "region", "window", "background", "lineshape", "components", "doublet_ratio",
              "overrides", "components_extra", "tie_fwhm", "shape", "name", "description"}
 _COMPONENT_KEYS = {"center", "fwhm", "area", "splitting", "ratio", "lineshape", "label", "doublet", "shape"}

@@ -2,6 +2,8 @@
 finding and numerical integration (quad) to 1e-6 relative, for several shape parameters."""
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from scipy import integrate, optimize
@@ -36,11 +38,11 @@ def test_fwhm_and_area_are_exact(name, shape):
     if name in ("doniach_sunjic", "la"):  # area is defined over center ± window·fwhm
         lo, hi = CENTER - lineshapes.WINDOW * FWHM, CENTER + lineshapes.WINDOW * FWHM
         pieces = np.linspace(lo, hi, 61)
-        area = sum(integrate.quad(g, a, b, epsabs=0, epsrel=1e-10, limit=200)[0] for a, b in zip(pieces, pieces[1:]))
+        area = sum(integrate.quad(g, a, b, epsabs=0, epsrel=1e-10, limit=200)[0] for a, b in itertools.pairwise(pieces))
     else:  # tails to infinity, the peak itself in pieces (quad alone can miss a narrow peak)
         pieces = np.linspace(CENTER - 10 * FWHM, CENTER + 10 * FWHM, 41)
         area = (integrate.quad(g, -np.inf, pieces[0], epsabs=0, epsrel=1e-11, limit=1000)[0]
-                + sum(integrate.quad(g, a, b, epsabs=0, epsrel=1e-11)[0] for a, b in zip(pieces, pieces[1:]))
+                + sum(integrate.quad(g, a, b, epsabs=0, epsrel=1e-11)[0] for a, b in itertools.pairwise(pieces))
                 + integrate.quad(g, pieces[-1], np.inf, epsabs=0, epsrel=1e-11, limit=1000)[0])
     assert area == pytest.approx(AREA, rel=1e-6)
 

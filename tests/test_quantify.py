@@ -64,3 +64,17 @@ def test_cross_sections_agree_with_xraylib():
         for line, (z, shell_list) in shells.items():
             expected = barn_per_atom(z, shell_list, e_kev) / carbon
             assert library.cross_section(line, excitation=excitation) == pytest.approx(expected, rel=0.005), line
+
+
+def test_transmission_from_the_file_replaces_the_power_law(shared_data):
+    import spectra
+    from spectra.xps.quantify import transmission_of
+
+    da = spectra.load(shared_data / "xps/xylib_specs_P2p_BE_transmission.xy")
+    t = transmission_of(da)
+    assert t == pytest.approx(float(da.transmission.mean()))
+    rows = quantify({"P": ("P 2p", 1000.0, t), "S": ("S 2p", 1000.0, t)})
+    assert rows[0].transmission == t
+    # same transmission and area: the ratio is that of σ·λ only
+    ratio = (1.675 * rows[1].imfp_nm) / (1.191 * rows[0].imfp_nm)
+    assert rows[0].atomic_percent / rows[1].atomic_percent == pytest.approx(ratio, rel=1e-12)

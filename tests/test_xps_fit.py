@@ -13,7 +13,6 @@ from spectra import simulate
 from spectra.errors import FitError, RecipeError
 from spectra.fitting.model import XPSModel
 from spectra.fitting.single import fit
-from spectra.fitting.uncertainty import monte_carlo
 from spectra.recipe import parse_recipe
 from spectra.xps import referencing
 from spectra.xps.recovery import recovery
@@ -113,7 +112,7 @@ def test_fit_needs_a_one_dimensional_binding_energy_spectrum():
 
 
 def test_monte_carlo_agrees_with_covariance():
-    da, truth = simulate.xps("S 2p", {"PS4": 0.7, "Li2S": 0.3}, peak_counts=1e4, seed=5)
+    da, _truth = simulate.xps("S 2p", {"PS4": 0.7, "Li2S": 0.3}, peak_counts=1e4, seed=5)
     r = fit(da, S2P, mc_replicas=150, seed=9)
     mc = r.monte_carlo["fractions"]["Li2S"]
     cov = r.fractions()["Li2S"].s
@@ -134,7 +133,7 @@ def test_static_shirley_fit_reports_its_settings():
 
 
 def test_internal_referencing_removes_a_charge_shift():
-    da, truth = simulate.xps("S 2p", {"PS4": 0.6, "Li2S": 0.4}, peak_counts=2e4, seed=3, charge_shift=0.7)
+    da, _truth = simulate.xps("S 2p", {"PS4": 0.6, "Li2S": 0.4}, peak_counts=2e4, seed=3, charge_shift=0.7)
     recipe = {**S2P, "overrides": {"PS4": {"center": {"value": 162.3, "min": 161.5, "max": 163.0}},
                                    "Li2S": {"center": {"value": 160.7, "min": 160.0, "max": 161.5}}}}
     r = fit(da, recipe)
@@ -191,3 +190,15 @@ def test_plot_returns_axes():
     ax = fit(da, S2P).plot()
     assert ax.get_xlim()[0] > ax.get_xlim()[1]  # binding energy decreases to the right
     assert math.isfinite(fit(da, S2P).redchi)
+
+
+def test_other_backgrounds_fit_and_chi2_flags_the_wrong_one():
+    """On a Shirley-type background a smooth step fits as well as the truth; a straight line or a
+    Tougaard background cannot follow it, and the reduced χ² says so."""
+    da, _ = simulate.xps("S 2p", {"PS4": 0.7, "Li2S": 0.3}, peak_counts=1e4, seed=8)
+    step = fit(da, {**S2P, "background": "step"})
+    assert step.success and step.redchi < 1.3
+    assert abs(step.fractions()["Li2S"].n - 0.3) < 3 * step.fractions()["Li2S"].s
+    for kind in ("linear", "tougaard-fitted"):
+        r = fit(da, {**S2P, "background": kind})
+        assert r.success and r.redchi > 10, kind

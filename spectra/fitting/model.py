@@ -108,6 +108,13 @@ class XPSModel:
             slope = (high - low) / (xs[-1] - xs[0])
             params += [ParamInfo("bg_constant", low, -math.inf, math.inf, True, "counts"),
                        ParamInfo("bg_slope", slope, -10 * span, 10 * span, True, "counts/eV")]
+        elif kind == "step":
+            centers = [c.center.value for c in self.spec.components]
+            params += [ParamInfo("bg_constant", low, -math.inf, math.inf, True, "counts"),
+                       ParamInfo("bg_step_height", max(high - low, 0.0), 0.0, math.inf, True, "counts"),
+                       ParamInfo("bg_step_center", float(np.mean(centers)), float(np.min(x)), float(np.max(x)), True,
+                                 "eV"),
+                       ParamInfo("bg_step_width", 1.0, 0.05, float(np.ptp(x)), True, "eV")]
         return params
 
     @property
@@ -147,6 +154,9 @@ class XPSModel:
             return p["bg_constant"] + p["bg_b"] * self._tougaard_unit
         if kind == "linear":
             return p["bg_constant"] + p["bg_slope"] * (self.x - np.min(self.x))
+        if kind == "step":
+            return p["bg_constant"] + backgrounds.step(self.x, p["bg_step_center"], p["bg_step_height"],
+                                                       p["bg_step_width"])
         raise AssertionError(kind)
 
     def evaluate(self, p: dict[str, float]) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:

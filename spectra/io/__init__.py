@@ -11,8 +11,8 @@ from pathlib import Path
 import xarray as xr
 
 from ..errors import RegionError
-from . import _registry
 from . import (  # noqa: F401  (each module registers its reader; the registry orders them)
+    _registry,
     bruker_raw,
     bruker_text,
     casaxps,

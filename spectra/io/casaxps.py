@@ -138,7 +138,7 @@ def read(path: Path):
     return [_block(lines, bounds[k], bounds[k + 1], sep, path, source_path) for k in range(len(marks))]
 
 
-_PEAK_TABLE = re.compile(rb"^Name\tPosition\tFWHM\tRaw Area", re.M)
+_PEAK_TABLE = re.compile(rb"^Name\tPosition\tFWHM\tRaw Area", re.MULTILINE)
 
 
 def sniff_peak_table(head: bytes, path: Path) -> bool:

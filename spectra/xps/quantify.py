@@ -75,7 +75,15 @@ class QuantRow:
     atomic_percent: uncertainties.UFloat | float | None
 
 
-def quantify(areas: Mapping[str, tuple[str, float | uncertainties.UFloat]], *, method: str = "scofield",
+def transmission_of(da) -> float | None:
+    """Mean analyser transmission over a spectrum, when the file recorded it (e.g. the SPECS
+    ``transmission`` column), else None."""
+    if "transmission" in da.coords:
+        return float(da["transmission"].mean())
+    return None
+
+
+def quantify(areas: Mapping[str, tuple], *, method: str = "scofield",
              excitation: str = "al_ka", material: str | Material = "Li6PS5Cl",
              transmission: Callable[[float], float] | None = None, transmission_exponent: float = -0.5,
              rsf: Mapping[str, float] | None = None) -> list[QuantRow]:
@@ -84,8 +92,10 @@ def quantify(areas: Mapping[str, tuple[str, float | uncertainties.UFloat]], *, m
     Parameters
     ----------
     areas : mapping
-        Name → (line, area), e.g. ``{"S": ("S 2p", ufloat(5e4, 500)), "Li": ("Li 1s", ufloat(1e3, 80))}``.
-        Areas in counts·eV of the *whole* line (both spin-orbit components).
+        Name → (line, area) or (line, area, transmission), e.g.
+        ``{"S": ("S 2p", ufloat(5e4, 500)), "Li": ("Li 1s", ufloat(1e3, 80))}``. Areas in counts·eV of
+        the *whole* line (both spin-orbit components); a third item is that line's analyser
+        transmission from the file (see :func:`transmission_of`), used instead of the power law.
     method : {"scofield", "rsf"}
     excitation : {"al_ka", "mg_ka"}
     material : str or Material
@@ -106,7 +116,9 @@ def quantify(areas: Mapping[str, tuple[str, float | uncertainties.UFloat]], *, m
     mat = MATERIALS[material] if isinstance(material, str) else material
     hv = EXCITATION[excitation]
     rows = []
-    for name, (line, area) in areas.items():
+    for name, entry in areas.items():
+        line, area = entry[0], entry[1]
+        file_t = entry[2] if len(entry) > 2 else None
         area = area if isinstance(area, uncertainties.UFloat) else float(area)
         if method == "rsf":
             if line not in rsf:
@@ -116,7 +128,10 @@ def quantify(areas: Mapping[str, tuple[str, float | uncertainties.UFloat]], *, m
             ke = hv - library.line_binding_energy(line)
             sigma = library.cross_section(line, excitation=excitation)
             lam = tpp2m(ke, mat)
-            t = transmission(ke) if transmission else ke**transmission_exponent
+            if file_t is not None:
+                t = float(file_t)
+            else:
+                t = transmission(ke) if transmission else ke**transmission_exponent
             s = sigma * lam * t
         rows.append(QuantRow(name, line, area, s, sigma, lam, t, area / s, None))
     total = sum(r.corrected_area for r in rows)

@@ -61,7 +61,7 @@ def recovery(recipe, fractions: dict[str, float], component: str, *, peak_counts
     pulls, sigmas, biases = [], [], []
     failed = 0
     for k in range(trials):
-        da, truth = simulate.xps(spec.region, fractions, peak_counts=peak_counts, seed=seed + k,
+        da, _truth = simulate.xps(spec.region, fractions, peak_counts=peak_counts, seed=seed + k,
                                  lineshape=lineshape, centers=centers, fwhm=fwhm)
         result = fit(da, spec)
         f = result.fractions()[component]
