@@ -1,0 +1,153 @@
+"""Crystal structures of reference phases and their kinematic structure factors.
+
+A phase file (``reference_patterns/<name>.toml``) gives the space group (Hermann–Mauguin symbol
+with setting, read by gemmi), the cell, the sites (element or ion, Wyckoff letter, fractional
+position, occupancy, isotropic B in Å²) and the literature source. Symmetry-equivalent positions come
+from gemmi's space-group operators; structure factors use Waasmaier–Kirfel f0 plus Chantler
+f′ and f″ at the radiation energy (xraydb), and Debye–Waller factors exp(−B s²).
+"""
+from __future__ import annotations
+
+import functools
+import math
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import SpectraError
+
+
+@dataclass(frozen=True)
+class Site:
+    label: str
+    species: tuple[tuple[str, float], ...]   # (element or ion, occupancy) on the site
+    wyckoff: str
+    xyz: tuple[float, float, float]
+    b_iso: float
+
+
+@dataclass(frozen=True)
+class Structure:
+    """A crystal structure: space group, cell (Å, degrees), sites, source."""
+
+    name: str
+    spacegroup: str
+    cell: tuple[float, float, float, float, float, float]
+    sites: tuple[Site, ...]
+    source: str
+    z: float = 1.0              # formula units per cell (for weight fractions)
+    formula_mass: float = 0.0   # g/mol of one formula unit
+    kind: str = "crystal"
+    notes: str = ""
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def volume(self) -> float:
+        a, b, c, al, be, ga = self.cell
+        ca, cb, cg = (math.cos(math.radians(v)) for v in (al, be, ga))
+        return a * b * c * math.sqrt(1 - ca**2 - cb**2 - cg**2 + 2 * ca * cb * cg)
+
+    def with_cell(self, cell) -> Structure:
+        return Structure(self.name, self.spacegroup, tuple(cell), self.sites, self.source, self.z, self.formula_mass,
+                         self.kind, self.notes, self.extra)
+
+
+def _root() -> Path:
+    """The ``reference_patterns`` folder (repository checkout or installed wheel)."""
+    installed = resources.files("spectra") / "reference_patterns"
+    if installed.is_dir():
+        return Path(str(installed))
+    return Path(__file__).resolve().parents[2] / "reference_patterns"
+
+
+def phase_names() -> list[str]:
+    """Names of the phases shipped in ``reference_patterns``."""
+    return sorted(p.stem for p in _root().glob("*.toml"))
+
+
+@functools.cache
+def load_structure(name: str) -> Structure:
+    """Read ``reference_patterns/<name>.toml``."""
+    path = _root() / f"{name}.toml"
+    if not path.exists():
+        raise SpectraError(f"no reference phase {name!r}; phases: {', '.join(phase_names())}")
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    sites = []
+    for s in data.get("sites", []):
+        species = tuple((sp, float(occ)) for sp, occ in s["species"].items())
+        sites.append(Site(s["label"], species, s.get("wyckoff", ""), tuple(float(v) for v in s["xyz"]),
+                          float(s.get("b_iso", 0.0))))
+    cell = data["cell"]
+    return Structure(data["name"], data.get("spacegroup", "P 1"),
+                     (cell["a"], cell.get("b", cell["a"]), cell.get("c", cell["a"]), cell.get("alpha", 90.0),
+                      cell.get("beta", 90.0), cell.get("gamma", 90.0)),
+                     tuple(sites), data["source"], float(data.get("z", 1)), float(data.get("formula_mass", 0.0)),
+                     data.get("kind", "crystal"), data.get("notes", ""), data.get("extra", {}))
+
+
+@functools.cache
+def _operations(spacegroup: str):
+    import gemmi
+
+    sg = gemmi.SpaceGroup(spacegroup)
+    return [(np.array(op.rot, dtype=float) / op.DEN, np.array(op.tran, dtype=float) / op.DEN)
+            for op in sg.operations()]
+
+
+def expand(structure: Structure) -> list[tuple[Site, np.ndarray]]:
+    """Every site with all its symmetry-equivalent fractional positions (duplicates removed)."""
+    out = []
+    for site in structure.sites:
+        xyz = np.array(site.xyz)
+        positions = []
+        for rot, tran in _operations(structure.spacegroup):
+            p = np.mod(rot @ xyz + tran, 1.0)
+            if not any(np.all(np.abs(((p - q) + 0.5) % 1.0 - 0.5) < 1e-4) for q in positions):
+                positions.append(p)
+        out.append((site, np.array(positions)))
+    return out
+
+
+def reciprocal_metric(cell) -> np.ndarray:
+    """Reciprocal metric tensor G* so that 1/d² = hᵀ G* h."""
+    a, b, c, al, be, ga = cell
+    ca, cb, cg = (math.cos(math.radians(v)) for v in (al, be, ga))
+    g = np.array([[a * a, a * b * cg, a * c * cb], [a * b * cg, b * b, b * c * ca], [a * c * cb, b * c * ca, c * c]])
+    return np.linalg.inv(g)
+
+
+@functools.cache
+def _f_anomalous(species: str, energy_ev: float) -> tuple[float, float]:
+    import xraydb
+
+    element = "".join(ch for ch in species if ch.isalpha())
+    return float(xraydb.f1_chantler(element, energy_ev)), float(xraydb.f2_chantler(element, energy_ev))
+
+
+def scattering_factor(species: str, s: np.ndarray, energy_ev: float | None) -> np.ndarray:
+    """f0(s) (Waasmaier–Kirfel) + f′ + i f″ (Chantler) for an element or ion, s = sinθ/λ (1/Å)."""
+    import xraydb
+
+    f = np.asarray(xraydb.f0(species, s), dtype=complex)
+    if energy_ev is not None:
+        f1, f2 = _f_anomalous(species, energy_ev)
+        f = f + f1 + 1j * f2
+    return f
+
+
+def structure_factors(structure: Structure, hkl: np.ndarray, *, energy_ev: float | None,
+                      debye_waller: bool = True) -> np.ndarray:
+    """Complex structure factors F(hkl) (electrons) for an (n, 3) array of indices."""
+    g = reciprocal_metric(structure.cell)
+    inv_d2 = np.einsum("ni,ij,nj->n", hkl, g, hkl)
+    s = 0.5 * np.sqrt(inv_d2)
+    total = np.zeros(len(hkl), dtype=complex)
+    for site, positions in expand(structure):
+        phase = np.exp(2j * np.pi * hkl @ positions.T).sum(axis=1)
+        dw = np.exp(-site.b_iso * s**2) if debye_waller else 1.0
+        for species, occ in site.species:
+            total += occ * scattering_factor(species, s, energy_ev) * dw * phase
+    return total
