@@ -97,3 +97,78 @@ def xps(region: str, fractions: dict[str, float], *, peak_counts: float = 1e4, l
                       sample="synthetic", dwell_time=1.0, n_scans=1, source="spectra.simulate.xps",
                       metadata={"truth_fractions": fr, "truth_centers": cen, "seed": seed})
     return da, truth
+
+
+@dataclass
+class XRDTruth:
+    """What :func:`xrd` put into a pattern: every model parameter and the noise-free counts."""
+
+    params: dict[str, float]
+    recipe: dict
+    expected: np.ndarray
+
+
+def xrd(phases: dict[str, dict], *, two_theta: tuple[float, float] = (15.0, 60.0), step: float = 0.02,
+        anode: str = "Cu", humps: list[dict] | None = None, amorphous: dict[str, float] | None = None,
+        displacement: float = 0.0, background: tuple[float, ...] = (200.0, -20.0, 10.0),
+        instrument: dict[str, float] | None = None, seed: int | None = None, noise: bool = True
+        ) -> tuple[xr.DataArray, XRDTruth]:
+    """A synthetic powder pattern from reference phases, and its truth.
+
+    Parameters
+    ----------
+    phases : dict
+        Phase name → ``{"scale": s, "size": nm, "a": Å (optional), "c": Å (optional)}``; the scale
+        multiplies the per-cell intensities m|F|²LP/V² (see :mod:`spectra.xrd.model`).
+    two_theta, step : degrees.
+    anode : str
+        Lab anode; Kα2 at 0.5 of Kα1.
+    humps : list of dict
+        Broad components ``{"name", "center", "fwhm", "area"}`` (e.g. amorphous Li–Si near 20°).
+    amorphous : dict
+        Amorphous references (``"carbon_black"``) → area of their first band.
+    displacement : float
+        Specimen displacement (µm).
+    background : tuple
+        Chebyshev coefficients (counts) over the range.
+    instrument : dict
+        Caglioti ``u, v, w`` and ``x, y``; typical lab values by default.
+    seed : int, optional
+        Seed of the Poisson noise.
+    """
+    from .xrd.model import XRDModel
+    from .xrd.recipe import DEFAULT_INSTRUMENT, parse_xrd_recipe
+
+    inst = {**DEFAULT_INSTRUMENT, **(instrument or {})}
+    recipe = {"technique": "xrd", "anode": anode, "phases": list(phases), "instrument": inst,
+              "background": {"kind": "chebyshev", "order": len(background) - 1},
+              "humps": [{"name": h["name"], "center": h["center"], "fwhm": h["fwhm"]} for h in humps or []],
+              "amorphous": list(amorphous or {})}
+    spec = parse_xrd_recipe(recipe)
+    x = np.round(np.arange(two_theta[0], two_theta[1] + step / 2, step), 10)
+    model = XRDModel(spec, x, np.ones_like(x))
+    p = model.defaults()
+    for name, values in phases.items():
+        p[f"{name}_scale"] = values["scale"]
+        p[f"{name}_size"] = values.get("size", 100.0)
+        for key in ("a", "c"):
+            if key in values:
+                p[f"{name}_{key}"] = values[key]
+    for h in humps or []:
+        p[f"{h['name']}_center"], p[f"{h['name']}_fwhm"], p[f"{h['name']}_area"] = h["center"], h["fwhm"], h["area"]
+    for name, area in (amorphous or {}).items():
+        p[f"{name}_area"] = area
+    p["displacement"] = displacement
+    for k, c in enumerate(background):
+        p[f"bg_c{k}"] = c
+    expected, _, _ = model.evaluate(p)
+    rng = np.random.default_rng(seed)
+    counts = rng.poisson(np.clip(expected, 0, None)).astype(float) if noise else expected.copy()
+    from .model import xrd_pattern
+    from .xrd.wavelengths import ANODES
+
+    r = ANODES[anode]
+    da = xrd_pattern(x, counts, units="counts", anode=anode, wavelength_ka1=r.ka1, wavelength_ka2=r.ka2,
+                     ka2_ratio=r.ka2_ratio, counting_time=1.0, source="spectra.simulate.xrd",
+                     metadata={"truth": {k: float(v) for k, v in p.items()}, "seed": seed})
+    return da, XRDTruth(dict(p), recipe, expected)

@@ -31,6 +31,7 @@ class ReflectionList:
     f2: np.ndarray           # |F|² per reflection of the line (multiplicity-weighted mean), electrons²
     intensity: np.ndarray    # m |F|² LP (absolute, per cell)
     relative: np.ndarray     # 0-100
+    indices: np.ndarray | None = None  # one representative (h, k, l) per line, for refining the cell
 
     def to_csv(self) -> str:
         rows = ["hkl,d_A,two_theta_deg,multiplicity,F2,intensity,relative"]
@@ -104,11 +105,12 @@ def compute(structure: Structure, *, wavelength: float = ANODES["Cu"].ka1, two_t
     order = np.argsort(-d)
     hkl, d, f2 = hkl[order], d[order], f2[order]
     keys = np.round(d, 5)
-    lines_hkl, lines_d, lines_m, lines_f2 = [], [], [], []
+    lines_hkl, lines_d, lines_m, lines_f2, lines_index = [], [], [], [], []
     cubic = _is_cubic(structure.cell)
     for key in np.unique(keys)[::-1]:
         idx = np.where(keys == key)[0]
         lines_hkl.append(" ".join(_family_names(hkl[idx], cubic)))
+        lines_index.append(hkl[idx[0]])
         lines_d.append(float(d[idx].mean()))
         lines_m.append(len(idx))
         lines_f2.append(float(f2[idx].mean()))
@@ -120,7 +122,8 @@ def compute(structure: Structure, *, wavelength: float = ANODES["Cu"].ka1, two_t
     relative = 100 * intensity / intensity.max()
     keep = relative >= min_relative
     return ReflectionList(structure.name, wavelength, [h for h, k in zip(lines_hkl, keep) if k], d[keep],
-                          two_theta[keep], m[keep], f2[keep], intensity[keep], relative[keep])
+                          two_theta[keep], m[keep], f2[keep], intensity[keep], relative[keep],
+                          np.array(lines_index)[keep])
 
 
 def committed_path(name: str):

@@ -1,0 +1,228 @@
+"""The XRD pattern model: phase templates (reflections from structures), free peaks, amorphous
+humps, a Chebyshev background, Kα1/Kα2, specimen displacement and the instrument function.
+
+Parameter names: ``<phase>_scale`` (dimensionless scale of the per-cell intensities
+m|F|²LP/V²), ``<phase>_a`` / ``_c`` (Å), ``<phase>_size`` (nm, Scherrer, K = 0.9),
+``displacement`` (µm), ``zero`` (degrees 2θ), ``inst_u/v/w`` (degrees², Caglioti) and ``inst_x/y``
+(degrees, Lorentzian), ``<hump>_center/_fwhm/_area``, ``<peak>_center/_fwhm/_area/_eta`` and
+``bg_c0 … bg_cN`` (Chebyshev coefficients, counts).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.polynomial import chebyshev
+
+from . import profiles
+from .recipe import XRDSpec
+from .reflections import compute, lorentz_polarisation
+from .structure import Structure, load_structure, reciprocal_metric
+
+
+@dataclass
+class ParamInfo:
+    name: str
+    value: float
+    min: float
+    max: float
+    vary: bool
+    unit: str
+
+
+def crystal_system(structure: Structure) -> str:
+    a, b, c, al, be, ga = structure.cell
+    if abs(a - b) < 1e-9 and abs(b - c) < 1e-9 and all(abs(v - 90) < 1e-9 for v in (al, be, ga)):
+        return "cubic"
+    if abs(a - b) < 1e-9 and abs(ga - 120) < 1e-9:
+        return "hexagonal"
+    return "other"
+
+
+class PhaseTemplate:
+    """A phase's reflections with their per-cell intensities, recomputed for a refined cell."""
+
+    def __init__(self, structure: Structure, wavelength: float, two_theta_max: float):
+        self.structure = structure
+        self.system = crystal_system(structure)
+        self.lines = compute(structure, wavelength=wavelength, two_theta_max=min(two_theta_max + 5, 179.0),
+                             min_relative=0.01)
+        self.m_f2 = self.lines.multiplicity * self.lines.f2
+        self.nominal = structure.cell
+
+    def cell(self, p: dict[str, float], name: str):
+        a, b, c, al, be, ga = self.nominal
+        if self.system == "cubic":
+            x = p.get(f"{name}_a", a)
+            return (x, x, x, al, be, ga)
+        if self.system == "hexagonal":
+            x = p.get(f"{name}_a", a)
+            return (x, x, p.get(f"{name}_c", c), al, be, ga)
+        s = p.get(f"{name}_cell_scale", 1.0)
+        return (a * s, b * s, c * s, al, be, ga)
+
+    def d_spacings(self, cell) -> np.ndarray:
+        g = reciprocal_metric(cell)
+        h = self.lines.indices
+        return 1 / np.sqrt(np.einsum("ni,ij,nj->n", h, g, h))
+
+    def volume(self, cell) -> float:
+        a, b, c, al, be, ga = cell
+        ca, cb, cg = (math.cos(math.radians(v)) for v in (al, be, ga))
+        return a * b * c * math.sqrt(1 - ca**2 - cb**2 - cg**2 + 2 * ca * cb * cg)
+
+
+class XRDModel:
+    """Everything that makes a pattern on the grid ``x`` (2θ in degrees)."""
+
+    def __init__(self, spec: XRDSpec, x: np.ndarray, y: np.ndarray):
+        self.spec = spec
+        self.x = np.asarray(x, dtype=float)
+        self.y = np.asarray(y, dtype=float)
+        self.lo, self.hi = float(self.x.min()), float(self.x.max())
+        self.templates = {ph.name: PhaseTemplate(load_structure(ph.structure), spec.radiation.ka1, self.hi)
+                          for ph in spec.phases}
+        self.params = self._parameters()
+
+    # -------------------------------------------------------------------------------- parameters
+    def _parameters(self) -> list[ParamInfo]:
+        s, out = self.spec, []
+        ymin = float(np.percentile(self.y, 5))
+        for ph in s.phases:
+            t = self.templates[ph.name]
+            out.append(ParamInfo(f"{ph.name}_scale", ph.scale.value if ph.scale.value is not None else
+                                 self._scale_guess(ph.name), ph.scale.min, ph.scale.max, ph.scale.vary, "1"))
+            a, b, c = t.nominal[:3]
+            if ph.refine_cell and t.system in ("cubic", "hexagonal"):
+                out.append(ParamInfo(f"{ph.name}_a", a, a * 0.97, a * 1.03, True, "angstrom"))
+                if t.system == "hexagonal":
+                    out.append(ParamInfo(f"{ph.name}_c", c, c * 0.97, c * 1.03, True, "angstrom"))
+            elif ph.refine_cell:
+                out.append(ParamInfo(f"{ph.name}_cell_scale", 1.0, 0.97, 1.03, True, "1"))
+            out.append(ParamInfo(f"{ph.name}_size", ph.size.value, ph.size.min, ph.size.max, ph.size.vary, "nm"))
+        for hump in s.humps:
+            for key, unit in (("center", "degree"), ("fwhm", "degree"), ("area", "counts*degree")):
+                spec = getattr(hump, key)
+                value = spec.value if spec.value is not None else max(float(np.ptp(self.y)), 1.0) * hump.fwhm.value
+                out.append(ParamInfo(f"{hump.name}_{key}", value, spec.min, spec.max, spec.vary, unit))
+        for peak in s.peaks:
+            for key, unit in (("center", "degree"), ("fwhm", "degree"), ("area", "counts*degree"), ("eta", "1")):
+                spec = getattr(peak, key)
+                value = spec.value
+                if value is None:  # area from the height above the low envelope
+                    near = np.abs(self.x - peak.center.value) <= peak.fwhm.value
+                    value = max(float(np.max(self.y[near]) - ymin), 1.0) * peak.fwhm.value if near.any() else 1.0
+                out.append(ParamInfo(f"{peak.name}_{key}", value, spec.min, spec.max, spec.vary, unit))
+        for key, spec, unit in (("displacement", s.displacement, "um"), ("zero", s.zero, "degree")):
+            out.append(ParamInfo(key, spec.value, spec.min, spec.max, spec.vary, unit))
+        for key in ("u", "v", "w", "x", "y"):
+            spec = s.instrument[key]
+            out.append(ParamInfo(f"inst_{key}", spec.value, spec.min, spec.max, spec.vary,
+                                 "degree^2" if key in "uvw" else "degree"))
+        if s.background_order >= 0:
+            out.append(ParamInfo("bg_c0", ymin, -math.inf, math.inf, True, "counts"))
+            out += [ParamInfo(f"bg_c{k}", 0.0, -math.inf, math.inf, True, "counts")
+                    for k in range(1, s.background_order + 1)]
+        return out
+
+    def _scale_guess(self, name: str) -> float:
+        t = self.templates[name]
+        inside = (t.lines.two_theta > self.lo) & (t.lines.two_theta < self.hi)
+        if not inside.any():
+            return 1e-6
+        strongest = int(np.argmax(np.where(inside, t.lines.intensity, -1)))
+        near = np.abs(self.x - t.lines.two_theta[strongest]) < 0.3
+        height = float(np.max(self.y[near]) - np.percentile(self.y, 5)) if near.any() else 1.0
+        per_cell = t.lines.intensity[strongest] / t.volume(t.nominal) ** 2
+        return max(height, 1.0) * 0.2 / per_cell
+
+    def defaults(self) -> dict[str, float]:
+        return {p.name: p.value for p in self.params}
+
+    # -------------------------------------------------------------------------------- evaluation
+    def _lines(self, name: str, p: dict[str, float]):
+        """Positions (Kα1, degrees), widths (Gaussian, Lorentzian) and areas of one phase's lines."""
+        t = self.templates[name]
+        lam = self.spec.radiation.ka1
+        cell = t.cell(p, name)
+        d = t.d_spacings(cell)
+        s = np.clip(lam / (2 * d), -1, 1)
+        tt = 2 * np.degrees(np.arcsin(s))
+        keep = (s < 0.999) & (tt > self.lo - 3) & (tt < self.hi + 3)
+        tt, mf2 = tt[keep], t.m_f2[keep]
+        area = p[f"{name}_scale"] * mf2 * lorentz_polarisation(tt) / t.volume(cell) ** 2
+        gauss = profiles.caglioti_fwhm(tt, p["inst_u"], p["inst_v"], p["inst_w"])
+        lorentz = profiles.lorentz_fwhm(tt, p["inst_x"], p["inst_y"]) + profiles.scherrer_fwhm(
+            tt, p[f"{name}_size"], lam)
+        return tt, gauss, lorentz, area
+
+    def _peaks_curve(self, tt, gauss, lorentz, area, p) -> np.ndarray:
+        """Sum of TCH profiles at Kα1 (and Kα2), with displacement and zero shift."""
+        r = self.spec.radiation
+        shift = profiles.displacement_shift(tt, p["displacement"], self.spec.radius_mm) + p["zero"]
+        total, eta = profiles.tch_parameters(gauss, lorentz)
+        x = self.x[:, None]
+        y = profiles.pseudo_voigt(x, (tt + shift)[None, :], total[None, :], area[None, :], eta[None, :]).sum(axis=1)
+        if r.ka2 is not None and r.ka2_ratio > 0:
+            tt2 = profiles.ka2_position(tt, r.ka1, r.ka2)
+            y = y + profiles.pseudo_voigt(x, (tt2 + shift)[None, :], total[None, :], r.ka2_ratio * area[None, :],
+                                          eta[None, :]).sum(axis=1)
+        return y
+
+    def component_curves(self, p: dict[str, float]) -> dict[str, np.ndarray]:
+        curves = {}
+        for ph in self.spec.phases:
+            curves[ph.name] = self._peaks_curve(*self._lines(ph.name, p), p)
+        for hump in self.spec.humps:
+            curves[hump.name] = sum(
+                profiles.pseudo_voigt(self.x, p[f"{hump.name}_center"] + dc, p[f"{hump.name}_fwhm"] * fw,
+                                      p[f"{hump.name}_area"] * fa, 0.0)
+                for dc, fw, fa in hump.shape)
+        for peak in self.spec.peaks:
+            tt = np.array([p[f"{peak.name}_center"]])
+            width = np.array([p[f"{peak.name}_fwhm"]])
+            eta = p[f"{peak.name}_eta"]
+            area = np.array([p[f"{peak.name}_area"]])
+            # a free peak is a pseudo-Voigt of the given FWHM and η (with its Kα2 partner)
+            gauss_l = _split_tch(width, eta)
+            curves[peak.name] = self._peaks_curve(tt, gauss_l[0], gauss_l[1], area, p)
+        return curves
+
+    def background(self, p: dict[str, float]) -> np.ndarray:
+        order = self.spec.background_order
+        if order < 0:
+            return np.zeros_like(self.x)
+        u = 2 * (self.x - self.lo) / (self.hi - self.lo) - 1
+        return chebyshev.chebval(u, [p[f"bg_c{k}"] for k in range(order + 1)])
+
+    def evaluate(self, p: dict[str, float]):
+        curves = self.component_curves(p)
+        bg = self.background(p)
+        total = bg + (np.sum(list(curves.values()), axis=0) if curves else 0.0)
+        return total, curves, bg
+
+    def line_table(self, name: str, p: dict[str, float]) -> dict[str, np.ndarray]:
+        """Per-reflection positions (Kα1, shifted), FWHM and integrated intensities of a phase."""
+        t = self.templates[name]
+        tt, gauss, lorentz, area = self._lines(name, p)
+        shift = profiles.displacement_shift(tt, p["displacement"], self.spec.radius_mm) + p["zero"]
+        total, _ = profiles.tch_parameters(gauss, lorentz)
+        keep = np.isin(np.round(2 * np.degrees(np.arcsin(np.clip(self.spec.radiation.ka1 / (2 * t.d_spacings(
+            t.cell(p, name))), -1, 1))), 9), np.round(tt, 9))
+        hkl = [h for h, k in zip(t.lines.hkl, keep) if k]
+        return {"hkl": hkl, "two_theta": tt + shift, "fwhm": total, "intensity": area}
+
+
+def _split_tch(total: np.ndarray, eta: float) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian and Lorentzian FWHM whose TCH combination has FWHM ``total`` and mixing ``eta``."""
+    # invert η(q) = 1.36603 q − 0.47719 q² + 0.11116 q³ for q = Γ_L/Γ, then Γ_G from the TCH sum
+    roots = np.roots([0.11116, -0.47719, 1.36603, -eta])
+    q = float(min(r.real for r in roots if abs(r.imag) < 1e-9 and -1e-9 <= r.real <= 1 + 1e-9))
+    lorentz = q * total
+    lo, hi = np.zeros_like(total), total.copy()
+    for _ in range(60):  # bisection on Γ_G so that the TCH total equals ``total``
+        mid = 0.5 * (lo + hi)
+        t, _ = profiles.tch_parameters(mid, lorentz)
+        lo, hi = np.where(t < total, mid, lo), np.where(t < total, hi, mid)
+    return 0.5 * (lo + hi), lorentz

@@ -1,0 +1,91 @@
+"""Powder-diffraction peak profiles, all parameterised by ``center`` (2θ, degrees), width(s) and
+``area`` (counts·degree).
+
+* :func:`pseudo_voigt` — area-weighted Gaussian/Lorentzian mix with one FWHM (exact FWHM).
+* :func:`tch` — Thompson–Cox–Hastings pseudo-Voigt (J. Appl. Cryst. 20 (1987) 79): Gaussian and
+  Lorentzian FWHM combined into one FWHM and mixing η by the TCH polynomials.
+* :func:`pearson7` — Pearson VII with exponent ``m`` (exact FWHM and area).
+* :func:`caglioti_fwhm`, :func:`lorentz_fwhm` — instrument widths U, V, W (Gaussian) and X, Y
+  (Lorentzian); :func:`scherrer_fwhm` — size broadening.
+* :func:`ka2_position`, :func:`displacement_shift` — the Kα2 line and specimen displacement.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import special
+
+LN2 = math.log(2.0)
+
+
+def pseudo_voigt(x, center, fwhm, area, eta):
+    """``(1-η)·G + η·L`` with equal FWHM and unit area each, scaled to ``area``."""
+    d = np.asarray(x) - center
+    sigma = fwhm / (2 * math.sqrt(2 * LN2)) if np.isscalar(fwhm) else fwhm / (2 * np.sqrt(2 * LN2))
+    gauss = np.exp(-0.5 * (d / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
+    half = 0.5 * fwhm
+    lorentz = half / (math.pi * (d**2 + half**2))
+    return area * ((1 - eta) * gauss + eta * lorentz)
+
+
+def tch_parameters(gaussian_fwhm, lorentzian_fwhm):
+    """(total FWHM, η) of the TCH pseudo-Voigt for given Gaussian and Lorentzian FWHM."""
+    g, lo = np.asarray(gaussian_fwhm, dtype=float), np.asarray(lorentzian_fwhm, dtype=float)
+    total = (g**5 + 2.69269 * g**4 * lo + 2.42843 * g**3 * lo**2 + 4.47163 * g**2 * lo**3
+             + 0.07842 * g * lo**4 + lo**5) ** 0.2
+    q = lo / total
+    eta = 1.36603 * q - 0.47719 * q**2 + 0.11116 * q**3
+    return total, eta
+
+
+def tch(x, center, gaussian_fwhm, lorentzian_fwhm, area):
+    """Thompson–Cox–Hastings pseudo-Voigt."""
+    total, eta = tch_parameters(gaussian_fwhm, lorentzian_fwhm)
+    return pseudo_voigt(x, center, total, area, eta)
+
+
+def pearson7(x, center, fwhm, area, m=2.0):
+    """Pearson VII: ``[1 + 4(2^{1/m} - 1)(x-c)²/fwhm²]^{-m}``, normalised to ``area`` (m > 0.5)."""
+    k = 2.0 ** (1.0 / m) - 1.0
+    unit = (1.0 + 4.0 * k * ((np.asarray(x) - center) / fwhm) ** 2) ** (-m)
+    norm = fwhm * math.sqrt(math.pi) * special.gamma(m - 0.5) / (2.0 * math.sqrt(k) * special.gamma(m))
+    return area * unit / norm
+
+
+def caglioti_fwhm(two_theta, u, v, w):
+    """Gaussian FWHM (degrees) from U tan²θ + V tanθ + W (degrees²), never below 1e-4°."""
+    t = np.tan(np.radians(np.asarray(two_theta) / 2))
+    return np.sqrt(np.maximum(u * t**2 + v * t + w, 1e-8))
+
+
+def lorentz_fwhm(two_theta, x, y):
+    """Lorentzian FWHM (degrees) X tanθ + Y / cosθ."""
+    theta = np.radians(np.asarray(two_theta) / 2)
+    return x * np.tan(theta) + y / np.cos(theta)
+
+
+def scherrer_fwhm(two_theta, size_nm, wavelength, k=0.9):
+    """Size broadening (degrees 2θ) of crystallites of ``size_nm`` nm: K λ / (L cosθ)."""
+    theta = np.radians(np.asarray(two_theta) / 2)
+    return np.degrees(k * wavelength / (size_nm * 10.0 * np.cos(theta)))
+
+
+def size_from_fwhm(two_theta, beta_deg, wavelength, k=0.9):
+    """Scherrer size (nm) from a sample broadening ``beta_deg`` (degrees 2θ, instrument removed)."""
+    theta = np.radians(np.asarray(two_theta) / 2)
+    return k * wavelength / (np.radians(beta_deg) * np.cos(theta)) / 10.0
+
+
+def ka2_position(two_theta_ka1, ka1, ka2):
+    """2θ of the Kα2 line of a reflection seen at ``two_theta_ka1`` with Kα1."""
+    s = np.sin(np.radians(np.asarray(two_theta_ka1) / 2)) * ka2 / ka1
+    return 2 * np.degrees(np.arcsin(np.clip(s, -1, 1)))
+
+
+def displacement_shift(two_theta, displacement_um, radius_mm):
+    """Peak shift (degrees 2θ) of a specimen displaced by ``displacement_um`` µm (positive: above
+    the focusing circle, peaks move to lower 2θ) on a goniometer of radius ``radius_mm``:
+    Δ2θ = −2 s cosθ / R."""
+    theta = np.radians(np.asarray(two_theta) / 2)
+    return np.degrees(-2.0 * (displacement_um * 1e-3) * np.cos(theta) / radius_mm)

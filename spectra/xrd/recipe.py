@@ -1,0 +1,180 @@
+"""XRD recipes (TOML or dict) validated into an :class:`XRDSpec`.
+
+Joint phase fit::
+
+    technique = "xrd"
+    window = [15.0, 60.0]
+    anode = "Cu"                       # or wavelength = 0.4133 (Å); default: from the file
+    background = {kind = "chebyshev", order = 4}
+    phases = ["Li6PS5Cl", "Li2S", "Si"]
+    instrument = {u = 0.004, v = -0.002, w = 0.002, x = 0.0, y = 0.02}   # e.g. from a LaB6 fit
+    displacement = {value = 0.0, min = -500, max = 500}               # µm; goniometer radius 240 mm
+    [phase_options.Li2S]
+    size = {value = 10, min = 1, max = 500}                            # nm
+    [[humps]]                                                          # amorphous components
+    name = "LiSi"
+    center = {value = 20.0, min = 17.0, max = 23.0}
+    fwhm = {value = 6.0, min = 3.0, max = 12.0}
+    amorphous = ["carbon_black"]                                       # shapes from reference_patterns
+
+Free peaks: ``peaks = [{name = "Li2S_111", center = 27.0, fwhm = 1.5}, ...]`` (pseudo-Voigt, with
+Kα2), with or without phases.
+"""
+from __future__ import annotations
+
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field
+
+from ..errors import RecipeError
+from ..recipe import ParamSpec, _param
+from .structure import load_structure, phase_names
+from .wavelengths import Radiation, radiation
+
+_KEYS = {"technique", "window", "anode", "wavelength", "ka2_ratio", "background", "phases", "phase_options",
+         "instrument", "displacement", "zero", "radius_mm", "humps", "amorphous", "peaks", "name", "description"}
+DEFAULT_INSTRUMENT = {"u": 0.004, "v": -0.002, "w": 0.002, "x": 0.0, "y": 0.02}
+
+
+@dataclass
+class PhaseSpec:
+    name: str
+    structure: str
+    scale: ParamSpec
+    size: ParamSpec
+    refine_cell: bool = True
+
+
+@dataclass
+class HumpSpec:
+    name: str
+    center: ParamSpec
+    fwhm: ParamSpec
+    area: ParamSpec
+    shape: tuple = ((0.0, 1.0, 1.0),)   # (centre offset, fwhm factor, area factor) of each sub-band
+
+
+@dataclass
+class PeakSpec:
+    name: str
+    center: ParamSpec
+    fwhm: ParamSpec
+    area: ParamSpec
+    eta: ParamSpec
+
+
+@dataclass
+class XRDSpec:
+    window: tuple[float, float] | None
+    radiation: Radiation
+    phases: list[PhaseSpec]
+    humps: list[HumpSpec]
+    peaks: list[PeakSpec]
+    background_order: int
+    instrument: dict[str, ParamSpec]
+    displacement: ParamSpec
+    zero: ParamSpec
+    radius_mm: float
+    text: str = field(default="")
+
+
+def parse_xrd_recipe(recipe, *, attrs: dict | None = None) -> XRDSpec:
+    """Validate an XRD recipe; ``attrs`` (the pattern's) supply the anode or wavelength by default."""
+    if isinstance(recipe, str):
+        try:
+            recipe = tomllib.loads(recipe)
+        except tomllib.TOMLDecodeError as exc:
+            raise RecipeError(f"recipe is not valid TOML: {exc}") from None
+    data = dict(recipe)
+    unknown = set(data) - _KEYS
+    if unknown:
+        raise RecipeError(f"unknown XRD recipe keys {sorted(unknown)}; allowed: {sorted(_KEYS)}")
+    attrs = attrs or {}
+    if "wavelength" in data:
+        rad = radiation(wavelength=float(data["wavelength"]))
+    else:
+        anode = data.get("anode") or attrs.get("anode") or "Cu"
+        if anode not in ("Cu", "Co", "Mo", "Ag") and attrs.get("wavelength_ka1"):
+            rad = radiation(wavelength=float(attrs["wavelength_ka1"]))
+        else:
+            rad = radiation(anode, ka2_ratio=data.get("ka2_ratio"))
+    window = data.get("window")
+    if window is not None:
+        window = (min(map(float, window)), max(map(float, window)))
+    known = set(phase_names())
+    options = data.get("phase_options", {})
+    phases = []
+    for name in data.get("phases", []):
+        if name not in known:
+            raise RecipeError(f"phase {name!r} is not in reference_patterns; phases: {', '.join(sorted(known))}")
+        if load_structure(name).kind != "crystal":
+            raise RecipeError(f"{name!r} is amorphous: list it under 'amorphous', not 'phases'")
+        opt = options.get(name, {})
+        bad = set(opt) - {"scale", "size", "refine_cell"}
+        if bad:
+            raise RecipeError(f"phase_options.{name}: unknown keys {sorted(bad)}")
+        phases.append(PhaseSpec(name, name, _param(opt.get("scale"), f"{name}.scale", ParamSpec(None, 0.0, math.inf)),
+                                _param(opt.get("size"), f"{name}.size", ParamSpec(100.0, 1.0, 1e4)),
+                                bool(opt.get("refine_cell", True))))
+    for name in options:
+        if name not in data.get("phases", []):
+            raise RecipeError(f"phase_options.{name}: {name!r} is not among the phases")
+    humps = []
+    for h in data.get("humps", []):
+        if "name" not in h or "center" not in h:
+            raise RecipeError("each hump needs a name and a center")
+        center = _param(h["center"], f"hump {h['name']}.center", ParamSpec(None, -math.inf, math.inf))
+        humps.append(HumpSpec(h["name"], center,
+                              _param(h.get("fwhm"), f"hump {h['name']}.fwhm", ParamSpec(5.0, 0.5, 30.0)),
+                              _param(h.get("area"), f"hump {h['name']}.area", ParamSpec(None, 0.0, math.inf))))
+    for name in data.get("amorphous", []):
+        s = load_structure(name)
+        if s.kind != "amorphous":
+            raise RecipeError(f"{name!r} is not an amorphous component")
+        bands = json.loads(json.dumps(s.extra.get("humps") or [])) if s.extra.get("humps") else None
+        bands = bands or tomllib.loads((_phase_text(name)))["humps"]
+        first = bands[0]
+        shape = tuple((b["center"] - first["center"], b["fwhm"] / first["fwhm"], b["relative_area"] / first["relative_area"])
+                      for b in bands)
+        humps.append(HumpSpec(name, ParamSpec(first["center"], first["center"] - 2, first["center"] + 2),
+                              ParamSpec(first["fwhm"], first["fwhm"] * 0.5, first["fwhm"] * 2),
+                              ParamSpec(None, 0.0, math.inf), shape))
+    peaks = []
+    for pk in data.get("peaks", []):
+        if "name" not in pk or "center" not in pk:
+            raise RecipeError("each free peak needs a name and a center")
+        c = _param(pk["center"], f"peak {pk['name']}.center", ParamSpec(None, -math.inf, math.inf))
+        if c.min == -math.inf:
+            c = ParamSpec(c.value, c.value - 1.0, c.value + 1.0, c.vary)
+        peaks.append(PeakSpec(pk["name"], c, _param(pk.get("fwhm"), f"peak {pk['name']}.fwhm", ParamSpec(0.3, 0.01, 10.0)),
+                              _param(pk.get("area"), f"peak {pk['name']}.area", ParamSpec(None, 0.0, math.inf)),
+                              _param(pk.get("eta"), f"peak {pk['name']}.eta", ParamSpec(0.5, 0.0, 1.0))))
+    if not phases and not peaks and not humps:
+        raise RecipeError("an XRD recipe needs phases, peaks or humps")
+    bg = data.get("background", {"kind": "chebyshev", "order": 3})
+    if isinstance(bg, str):
+        bg = {"kind": bg}
+    if bg.get("kind") == "none":
+        order = -1
+    elif bg.get("kind") == "chebyshev":
+        order = int(bg.get("order", 3))
+    else:
+        raise RecipeError("background must be 'chebyshev' (with order) or 'none'; subtract SNIP beforehand with "
+                          "spectra.xrd.background.snip")
+    inst_given = data.get("instrument", {})
+    instrument = {}
+    for key, default in DEFAULT_INSTRUMENT.items():
+        v = inst_given.get(key, default)
+        spec = _param(v, f"instrument.{key}", ParamSpec(float(default), -1.0, 1.0, False))
+        instrument[key] = spec if isinstance(v, dict) else ParamSpec(spec.value, -1.0, 1.0, False)
+    displacement = _param(data.get("displacement"), "displacement", ParamSpec(0.0, -1000.0, 1000.0, True))
+    zero = _param(data.get("zero"), "zero", ParamSpec(0.0, -0.5, 0.5, False))
+    return XRDSpec(window, rad, phases, humps, peaks, order, instrument, displacement, zero,
+                   float(data.get("radius_mm", 240.0)), json.dumps(data, sort_keys=True, default=str))
+
+
+def _phase_text(name: str) -> str:
+    from .structure import _root
+
+    return (_root() / f"{name}.toml").read_text(encoding="utf-8")
