@@ -94,9 +94,11 @@ class XRDModel:
             out.append(ParamInfo(f"{ph.name}_scale", ph.scale.value if ph.scale.value is not None else
                                  self._scale_guess(ph.name), ph.scale.min, ph.scale.max, ph.scale.vary, "1"))
             a, b, c = t.nominal[:3]
+            lengths = ph.refine_cell if isinstance(ph.refine_cell, tuple) else ("a", "c")
             if ph.refine_cell and t.system in ("cubic", "hexagonal"):
-                out.append(ParamInfo(f"{ph.name}_a", a, a * 0.97, a * 1.03, True, "angstrom"))
-                if t.system == "hexagonal":
+                if "a" in lengths:
+                    out.append(ParamInfo(f"{ph.name}_a", a, a * 0.97, a * 1.03, True, "angstrom"))
+                if t.system == "hexagonal" and "c" in lengths:
                     out.append(ParamInfo(f"{ph.name}_c", c, c * 0.97, c * 1.03, True, "angstrom"))
             elif ph.refine_cell:
                 out.append(ParamInfo(f"{ph.name}_cell_scale", 1.0, 0.97, 1.03, True, "1"))
@@ -157,11 +159,11 @@ class XRDModel:
             tt, p[f"{name}_size"], lam)
         return tt, gauss, lorentz, area
 
-    def _peaks_curve(self, tt, gauss, lorentz, area, p) -> np.ndarray:
-        """Sum of TCH profiles at Kα1 (and Kα2), with displacement and zero shift."""
+    def _peaks_curve(self, tt, total, eta, area, p) -> np.ndarray:
+        """Sum of pseudo-Voigt lines (FWHM ``total``, mixing ``eta``) at Kα1 and Kα2, with displacement
+        and zero shift."""
         r = self.spec.radiation
         shift = profiles.displacement_shift(tt, p["displacement"], self.spec.radius_mm) + p["zero"]
-        total, eta = profiles.tch_parameters(gauss, lorentz)
         x = self.x[:, None]
         y = profiles.pseudo_voigt(x, (tt + shift)[None, :], total[None, :], area[None, :], eta[None, :]).sum(axis=1)
         if r.ka2 is not None and r.ka2_ratio > 0:
@@ -173,20 +175,19 @@ class XRDModel:
     def component_curves(self, p: dict[str, float]) -> dict[str, np.ndarray]:
         curves = {}
         for ph in self.spec.phases:
-            curves[ph.name] = self._peaks_curve(*self._lines(ph.name, p), p)
+            tt, gauss, lorentz, area = self._lines(ph.name, p)
+            total, eta = profiles.tch_parameters(gauss, lorentz)
+            curves[ph.name] = self._peaks_curve(tt, total, eta, area, p)
         for hump in self.spec.humps:
             curves[hump.name] = sum(
                 profiles.pseudo_voigt(self.x, p[f"{hump.name}_center"] + dc, p[f"{hump.name}_fwhm"] * fw,
                                       p[f"{hump.name}_area"] * fa, 0.0)
                 for dc, fw, fa in hump.shape)
         for peak in self.spec.peaks:
-            tt = np.array([p[f"{peak.name}_center"]])
-            width = np.array([p[f"{peak.name}_fwhm"]])
-            eta = p[f"{peak.name}_eta"]
-            area = np.array([p[f"{peak.name}_area"]])
             # a free peak is a pseudo-Voigt of the given FWHM and η (with its Kα2 partner)
-            gauss_l = _split_tch(width, eta)
-            curves[peak.name] = self._peaks_curve(tt, gauss_l[0], gauss_l[1], area, p)
+            curves[peak.name] = self._peaks_curve(
+                np.array([p[f"{peak.name}_center"]]), np.array([p[f"{peak.name}_fwhm"]]),
+                np.array([p[f"{peak.name}_eta"]]), np.array([p[f"{peak.name}_area"]]), p)
         return curves
 
     def background(self, p: dict[str, float]) -> np.ndarray:
@@ -212,17 +213,3 @@ class XRDModel:
             t.cell(p, name))), -1, 1))), 9), np.round(tt, 9))
         hkl = [h for h, k in zip(t.lines.hkl, keep) if k]
         return {"hkl": hkl, "two_theta": tt + shift, "fwhm": total, "intensity": area}
-
-
-def _split_tch(total: np.ndarray, eta: float) -> tuple[np.ndarray, np.ndarray]:
-    """Gaussian and Lorentzian FWHM whose TCH combination has FWHM ``total`` and mixing ``eta``."""
-    # invert η(q) = 1.36603 q − 0.47719 q² + 0.11116 q³ for q = Γ_L/Γ, then Γ_G from the TCH sum
-    roots = np.roots([0.11116, -0.47719, 1.36603, -eta])
-    q = float(min(r.real for r in roots if abs(r.imag) < 1e-9 and -1e-9 <= r.real <= 1 + 1e-9))
-    lorentz = q * total
-    lo, hi = np.zeros_like(total), total.copy()
-    for _ in range(60):  # bisection on Γ_G so that the TCH total equals ``total``
-        mid = 0.5 * (lo + hi)
-        t, _ = profiles.tch_parameters(mid, lorentz)
-        lo, hi = np.where(t < total, mid, lo), np.where(t < total, hi, mid)
-    return 0.5 * (lo + hi), lorentz

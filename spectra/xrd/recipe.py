@@ -43,7 +43,7 @@ class PhaseSpec:
     structure: str
     scale: ParamSpec
     size: ParamSpec
-    refine_cell: bool = True
+    refine_cell: bool | tuple[str, ...] = True   # True, False, or the cell lengths to refine, e.g. ("c",)
 
 
 @dataclass
@@ -91,14 +91,15 @@ def parse_xrd_recipe(recipe, *, attrs: dict | None = None) -> XRDSpec:
     if unknown:
         raise RecipeError(f"unknown XRD recipe keys {sorted(unknown)}; allowed: {sorted(_KEYS)}")
     attrs = attrs or {}
+    anode = data.get("anode") or attrs.get("anode")
     if "wavelength" in data:
         rad = radiation(wavelength=float(data["wavelength"]))
+    elif anode in ("Cu", "Co", "Mo", "Ag"):
+        rad = radiation(anode, ka2_ratio=data.get("ka2_ratio"))
+    elif attrs.get("wavelength_ka1"):  # monochromatic (synchrotron) data
+        rad = radiation(wavelength=float(attrs["wavelength_ka1"]))
     else:
-        anode = data.get("anode") or attrs.get("anode") or "Cu"
-        if anode not in ("Cu", "Co", "Mo", "Ag") and attrs.get("wavelength_ka1"):
-            rad = radiation(wavelength=float(attrs["wavelength_ka1"]))
-        else:
-            rad = radiation(anode, ka2_ratio=data.get("ka2_ratio"))
+        rad = radiation("Cu", ka2_ratio=data.get("ka2_ratio"))
     window = data.get("window")
     if window is not None:
         window = (min(map(float, window)), max(map(float, window)))
@@ -116,7 +117,7 @@ def parse_xrd_recipe(recipe, *, attrs: dict | None = None) -> XRDSpec:
             raise RecipeError(f"phase_options.{name}: unknown keys {sorted(bad)}")
         phases.append(PhaseSpec(name, name, _param(opt.get("scale"), f"{name}.scale", ParamSpec(None, 0.0, math.inf)),
                                 _param(opt.get("size"), f"{name}.size", ParamSpec(100.0, 1.0, 1e4)),
-                                bool(opt.get("refine_cell", True))))
+                                _refine(opt.get("refine_cell", True), name)))
     for name in options:
         if name not in data.get("phases", []):
             raise RecipeError(f"phase_options.{name}: {name!r} is not among the phases")
@@ -166,12 +167,22 @@ def parse_xrd_recipe(recipe, *, attrs: dict | None = None) -> XRDSpec:
     instrument = {}
     for key, default in DEFAULT_INSTRUMENT.items():
         v = inst_given.get(key, default)
-        spec = _param(v, f"instrument.{key}", ParamSpec(float(default), -1.0, 1.0, False))
-        instrument[key] = spec if isinstance(v, dict) else ParamSpec(spec.value, -1.0, 1.0, False)
-    displacement = _param(data.get("displacement"), "displacement", ParamSpec(0.0, -1000.0, 1000.0, True))
+        low = -1.0 if key == "v" else 0.0   # only V may be negative (U, W ≥ 0; Lorentzian X, Y ≥ 0)
+        spec = _param(v, f"instrument.{key}", ParamSpec(float(default), low, 1.0, False))
+        instrument[key] = spec if isinstance(v, dict) else ParamSpec(spec.value, low, 1.0, False)
+    # free peaks carry their own positions, so displacement is refined only with phase templates
+    displacement = _param(data.get("displacement"), "displacement", ParamSpec(0.0, -1000.0, 1000.0, bool(phases)))
     zero = _param(data.get("zero"), "zero", ParamSpec(0.0, -0.5, 0.5, False))
     return XRDSpec(window, rad, phases, humps, peaks, order, instrument, displacement, zero,
                    float(data.get("radius_mm", 240.0)), json.dumps(data, sort_keys=True, default=str))
+
+
+def _refine(value, name: str):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (list, tuple)) and set(value) <= {"a", "c"}:
+        return tuple(value)
+    raise RecipeError(f"phase_options.{name}.refine_cell must be true, false or a list of 'a'/'c'")
 
 
 def _phase_text(name: str) -> str:

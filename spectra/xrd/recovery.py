@@ -21,12 +21,16 @@ SCENARIOS = {
 }
 
 
-def recipe_for(scenario: dict, *, li2s: bool = True, window=(15.0, 56.0)) -> dict:
-    """The fit recipe matching a scenario: Li2S size free, the well-crystallised phases' sizes fixed."""
+def recipe_for(scenario: dict, *, li2s: bool = True, window=(15.0, 56.0), li2s_size: float | None = None) -> dict:
+    """The fit recipe matching a scenario: the well-crystallised phases' sizes fixed; Li2S size free,
+    or fixed at ``li2s_size`` (nm) with a fixed cell for a detection test (a template of known shape
+    whose scale alone is tested; with no Li2S present a free size has nothing to fit)."""
     phases = list(scenario["phases"]) + (["Li2S"] if li2s and "Li2S" not in scenario["phases"] else [])
     options = {name: {"size": {"value": v["size"], "vary": False}} for name, v in scenario["phases"].items()}
-    if li2s:
+    if li2s and li2s_size is None:
         options["Li2S"] = {"size": {"value": 10.0, "min": 1.0, "max": 300.0}}
+    elif li2s:
+        options["Li2S"] = {"size": {"value": li2s_size, "vary": False}, "refine_cell": False}
     humps = [{"name": h["name"], "center": {"value": h["center"], "min": h["center"] - 3, "max": h["center"] + 3},
               "fwhm": {"value": h["fwhm"], "min": 2.0, "max": 15.0}} for h in scenario["humps"]]
     return {"technique": "xrd", "window": list(window), "phases": phases, "humps": humps,
@@ -52,13 +56,14 @@ class XRDRecovery:
 
 
 def recovery(scenario_name: str, li2s_scale: float, li2s_size: float, *, trials: int, seed: int = 0,
-             displacement: float = 60.0) -> XRDRecovery:
-    """Simulate ``trials`` patterns of a scenario with Li2S at ``li2s_scale`` (0: absent) and fit each."""
+             displacement: float = 60.0, detection: bool = False) -> XRDRecovery:
+    """Simulate ``trials`` patterns of a scenario with Li2S at ``li2s_scale`` (0: absent) and fit each;
+    ``detection`` fits Li2S as a fixed-shape template (size ``li2s_size``, cell fixed)."""
     scenario = SCENARIOS[scenario_name]
     phases = dict(scenario["phases"])
     if li2s_scale > 0:
         phases["Li2S"] = {"scale": li2s_scale, "size": li2s_size}
-    recipe = recipe_for(scenario)
+    recipe = recipe_for(scenario, li2s_size=li2s_size if detection else None)
     pulls, sizes_ok, significant = [], [], []
     for k in range(trials):
         da, truth = simulate.xrd(phases, two_theta=(15.0, 56.0), step=0.03, humps=scenario["humps"],
