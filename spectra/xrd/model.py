@@ -93,7 +93,7 @@ class XRDModel:
             t = self.templates[ph.name]
             out.append(ParamInfo(f"{ph.name}_scale", ph.scale.value if ph.scale.value is not None else
                                  self._scale_guess(ph.name), ph.scale.min, ph.scale.max, ph.scale.vary, "1"))
-            a, b, c = t.nominal[:3]
+            a, _b, c = t.nominal[:3]
             lengths = ph.refine_cell if isinstance(ph.refine_cell, tuple) else ("a", "c")
             if ph.refine_cell and t.system in ("cubic", "hexagonal"):
                 if "a" in lengths:

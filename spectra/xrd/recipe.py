@@ -133,8 +133,7 @@ def parse_xrd_recipe(recipe, *, attrs: dict | None = None) -> XRDSpec:
         s = load_structure(name)
         if s.kind != "amorphous":
             raise RecipeError(f"{name!r} is not an amorphous component")
-        bands = json.loads(json.dumps(s.extra.get("humps") or [])) if s.extra.get("humps") else None
-        bands = bands or tomllib.loads((_phase_text(name)))["humps"]
+        bands = s.extra["humps"]
         first = bands[0]
         shape = tuple((b["center"] - first["center"], b["fwhm"] / first["fwhm"], b["relative_area"] / first["relative_area"])
                       for b in bands)
@@ -183,9 +182,3 @@ def _refine(value, name: str):
     if isinstance(value, (list, tuple)) and set(value) <= {"a", "c"}:
         return tuple(value)
     raise RecipeError(f"phase_options.{name}.refine_cell must be true, false or a list of 'a'/'c'")
-
-
-def _phase_text(name: str) -> str:
-    from .structure import _root
-
-    return (_root() / f"{name}.toml").read_text(encoding="utf-8")

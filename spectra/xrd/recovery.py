@@ -66,7 +66,7 @@ def recovery(scenario_name: str, li2s_scale: float, li2s_size: float, *, trials:
     recipe = recipe_for(scenario, li2s_size=li2s_size if detection else None)
     pulls, sizes_ok, significant = [], [], []
     for k in range(trials):
-        da, truth = simulate.xrd(phases, two_theta=(15.0, 56.0), step=0.03, humps=scenario["humps"],
+        da, _truth = simulate.xrd(phases, two_theta=(15.0, 56.0), step=0.03, humps=scenario["humps"],
                                  amorphous=scenario["amorphous"], displacement=displacement, seed=seed + k,
                                  background=(150.0, -20.0, 5.0))
         r = fit_xrd(da, recipe)

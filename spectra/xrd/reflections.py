@@ -68,7 +68,7 @@ def _family_names(indices: np.ndarray, cubic: bool) -> list[str]:
 
 def _indices(structure: Structure, d_min: float) -> np.ndarray:
     a, b, c = structure.cell[:3]
-    limits = [int(math.ceil(x / d_min)) + 1 for x in (a, b, c)]
+    limits = [math.ceil(x / d_min) + 1 for x in (a, b, c)]
     grid = np.mgrid[-limits[0]:limits[0] + 1, -limits[1]:limits[1] + 1, -limits[2]:limits[2] + 1].reshape(3, -1).T
     return grid[np.any(grid != 0, axis=1)].astype(float)
 

@@ -85,7 +85,8 @@ def load_structure(name: str) -> Structure:
                      (cell["a"], cell.get("b", cell["a"]), cell.get("c", cell["a"]), cell.get("alpha", 90.0),
                       cell.get("beta", 90.0), cell.get("gamma", 90.0)),
                      tuple(sites), data["source"], float(data.get("z", 1)), float(data.get("formula_mass", 0.0)),
-                     data.get("kind", "crystal"), data.get("notes", ""), data.get("extra", {}))
+                     data.get("kind", "crystal"), data.get("notes", ""),
+                     {**data.get("extra", {}), **({"humps": data["humps"]} if "humps" in data else {})})
 
 
 @functools.cache

@@ -2,8 +2,6 @@
 anode patterns, free peaks with Scherrer/Williamson–Hall, phase identification."""
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 import uncertainties
@@ -45,7 +43,7 @@ def test_absent_li2s_is_not_reported(scenario):
 
 
 def test_weight_fractions_follow_hill_howard():
-    da, truth = simulate.xrd({"Li6PS5Cl": {"scale": 10.0, "size": 150.0}, "Li2S": {"scale": 300.0, "size": 30.0}},
+    da, _truth = simulate.xrd({"Li6PS5Cl": {"scale": 10.0, "size": 150.0}, "Li2S": {"scale": 300.0, "size": 30.0}},
                              two_theta=(15, 56), step=0.03, seed=2)
     r = fit_xrd(da, {"technique": "xrd", "phases": ["Li6PS5Cl", "Li2S"], "background": {"kind": "chebyshev", "order": 2},
                      "phase_options": {"Li6PS5Cl": {"size": {"value": 150, "vary": False}}}})
