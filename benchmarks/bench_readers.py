@@ -12,26 +12,18 @@ from __future__ import annotations
 import argparse
 import importlib
 import shutil
-import statistics
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
+
+from _timing import median_time
 
 import spectra
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
-def _median_time(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _vamas(path: Path):
@@ -78,13 +70,13 @@ def main(argv=None) -> int:
     worst = None
     for label, name, peer, factory in CASES:
         path = DATA / name
-        ours = _median_time(lambda path=path: spectra.read(path), args.repeats)
+        ours = median_time(lambda path=path: spectra.read(path), args.repeats)
         try:
             make = factory() if peer != "vamas" else factory
             call = make(path)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                theirs = _median_time(call, args.repeats)
+                theirs = median_time(call, args.repeats)
         except ImportError:
             print(f"{label:<28} {peer:<20} {ours * 1e3:10.2f} {'not installed':>9}")
             continue

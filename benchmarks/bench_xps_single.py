@@ -11,12 +11,11 @@ Run: python benchmarks/bench_xps_single.py
 """
 from __future__ import annotations
 
-import statistics
-import time
 import warnings
 
 import lmfit
 import numpy as np
+from _timing import median_time
 
 import spectra
 from spectra import backgrounds, simulate
@@ -45,14 +44,6 @@ def lmfit_composite(x, y, sigma):
     return model.fit(y - bg, params, x=x, weights=1.0 / sigma)
 
 
-def median_time(fn, repeats):
-    fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def main() -> int:

@@ -12,12 +12,11 @@ Run: python benchmarks/bench_xrd.py
 """
 from __future__ import annotations
 
-import statistics
-import time
 import warnings
 
 import lmfit
 import numpy as np
+from _timing import median_time
 from numpy.polynomial import chebyshev
 
 from spectra import simulate
@@ -90,14 +89,6 @@ def lmfit_composite(x, y, start):
     return model.fit(y, params, x=x, weights=1 / np.sqrt(np.maximum(y, 1)))
 
 
-def median_time(fn, repeats):
-    fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def main() -> int:

@@ -107,7 +107,7 @@ def test_recipe_from_toml_text_and_hash():
 
 def test_fit_needs_a_one_dimensional_binding_energy_spectrum():
     da, _ = simulate.xps("S 2p", {"PS4": 1.0}, seed=1)
-    with pytest.raises(FitError, match="1-D spectrum"):
+    with pytest.raises(FitError, match="1-D spectrum on binding_energy"):
         fit(da.expand_dims(scan=[0, 1]), S2P)
 
 

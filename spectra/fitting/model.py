@@ -8,24 +8,12 @@ line), ``_area`` (counts·eV of the *major* line, i.e. 2p3/2; the minor line has
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from .. import backgrounds, lineshapes
 from ..recipe import ComponentSpec, ModelSpec, ParamSpec
-
-
-@dataclass
-class ParamInfo:
-    """One fit parameter: name, starting value, bounds, whether it varies, unit."""
-
-    name: str
-    value: float
-    min: float
-    max: float
-    vary: bool
-    unit: str
+from .params import ParamInfo
 
 
 class XPSModel:

@@ -33,20 +33,24 @@ def poisson_sigma(y: np.ndarray, factor: float | None) -> np.ndarray:
     return np.sqrt(np.maximum(y * f, 1.0)) / f
 
 
-def window_data(da: xr.DataArray, spec: ModelSpec) -> tuple[np.ndarray, np.ndarray]:
-    """(binding energy, intensity) inside the recipe window, as float arrays."""
-    if da.ndim != 1 or da.dims[0] != "binding_energy":
-        raise FitError(f"fit needs a 1-D spectrum on binding_energy, got dims {da.dims}; use fit_many for stacks")
-    x = np.asarray(da["binding_energy"].values, dtype=float)
+def axis_window(da: xr.DataArray, dim: str, window, *, min_points: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """(axis, intensity) of a 1-D spectrum on ``dim`` inside ``window`` (finite points only)."""
+    if da.ndim != 1 or da.dims[0] != dim:
+        raise FitError(f"the fit needs a 1-D spectrum on {dim}, got dims {da.dims}; use fit_many for stacks")
+    x = np.asarray(da[dim].values, dtype=float)
     y = np.asarray(da.values, dtype=float)
-    if spec.window is not None:
-        inside = (x >= spec.window[0]) & (x <= spec.window[1])
+    if window is not None:
+        inside = (x >= window[0]) & (x <= window[1])
         x, y = x[inside], y[inside]
     good = np.isfinite(x) & np.isfinite(y)
-    x, y = x[good], y[good]
-    if x.size < 10:
-        raise FitError(f"only {x.size} finite points inside the window {spec.window}")
-    return x, y
+    if good.sum() < min_points:
+        raise FitError(f"only {int(good.sum())} finite points inside the window {window}")
+    return x[good], y[good]
+
+
+def window_data(da: xr.DataArray, spec: ModelSpec) -> tuple[np.ndarray, np.ndarray]:
+    """(binding energy, intensity) inside the recipe window, as float arrays."""
+    return axis_window(da, "binding_energy", spec.window)
 
 
 def _start(value: float, low: float, high: float) -> float:

@@ -12,9 +12,8 @@ import numpy as np
 import uncertainties
 import xarray as xr
 
-from ..errors import FitError
 from ..fitting.result import versions
-from ..fitting.single import _start
+from ..fitting.single import _start, axis_window
 from .model import XRDModel
 from .recipe import XRDSpec, parse_xrd_recipe
 
@@ -86,6 +85,11 @@ class XRDFitResult:
         return [{"hkl": h, "two_theta": float(tt), "fwhm": float(w), "intensity": float(i) * rel}
                 for h, tt, w, i in zip(table["hkl"], table["two_theta"], table["fwhm"], table["intensity"])]
 
+    def retained_fraction(self, pristine: XRDFitResult, phase: str = "Li6PS5Cl") -> uncertainties.UFloat:
+        """Scale of ``phase`` here relative to a pristine pattern's fit (same instrument and
+        counting): the fraction of, e.g., argyrodite left after cycling."""
+        return _u(self._u()[f"{phase}_scale"]) / _u(pristine._u()[f"{phase}_scale"])
+
     def significance(self, phase: str) -> float:
         """Scale divided by its standard error (≥ 3: the phase is significantly present)."""
         err = self.stderr.get(f"{phase}_scale", math.nan)
@@ -143,20 +147,6 @@ def _u(value):
     return value if isinstance(value, uncertainties.UFloat) else uncertainties.ufloat(value, math.nan)
 
 
-def _window(da: xr.DataArray, spec: XRDSpec):
-    if da.ndim != 1 or da.dims[0] != "two_theta":
-        raise FitError(f"XRD fits need a 1-D pattern on two_theta, got dims {da.dims}")
-    x = np.asarray(da["two_theta"].values, dtype=float)
-    y = np.asarray(da.values, dtype=float)
-    if spec.window is not None:
-        keep = (x >= spec.window[0]) & (x <= spec.window[1])
-        x, y = x[keep], y[keep]
-    good = np.isfinite(x) & np.isfinite(y)
-    if good.sum() < 20:
-        raise FitError(f"only {good.sum()} finite points in the window {spec.window}")
-    return x[good], y[good]
-
-
 def fit_xrd(da: xr.DataArray, recipe, *, method: str | None = None, max_nfev: int | None = None) -> XRDFitResult:
     """Fit an XRD pattern with a recipe (joint phases, humps, free peaks; Poisson weights).
 
@@ -173,7 +163,7 @@ def fit_xrd(da: xr.DataArray, recipe, *, method: str | None = None, max_nfev: in
         an error estimate, under ``leastsq``).
     """
     spec = recipe if isinstance(recipe, XRDSpec) else parse_xrd_recipe(recipe, attrs=da.attrs)
-    x, y = _window(da, spec)
+    x, y = axis_window(da, "two_theta", spec.window, min_points=20)
     model = XRDModel(spec, x, y)
     sigma = np.sqrt(np.maximum(y, 1.0))
     method = method or ("least_squares" if spec.peaks else "leastsq")

@@ -10,25 +10,15 @@ m|F|²LP/V²), ``<phase>_a`` / ``_c`` (Å), ``<phase>_size`` (nm, Scherrer, K = 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.polynomial import chebyshev
 
+from ..fitting.params import ParamInfo
 from . import profiles
 from .recipe import XRDSpec
 from .reflections import compute, lorentz_polarisation
 from .structure import Structure, load_structure, reciprocal_metric
-
-
-@dataclass
-class ParamInfo:
-    name: str
-    value: float
-    min: float
-    max: float
-    vary: bool
-    unit: str
 
 
 def crystal_system(structure: Structure) -> str:

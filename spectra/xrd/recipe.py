@@ -160,7 +160,7 @@ def parse_xrd_recipe(recipe, *, attrs: dict | None = None) -> XRDSpec:
     elif bg.get("kind") == "chebyshev":
         order = int(bg.get("order", 3))
     else:
-        raise RecipeError("background must be 'chebyshev' (with order) or 'none'; subtract SNIP beforehand with "
+        raise RecipeError("background must be 'chebyshev' (with order) or 'none'; subtract SNIP or fixed points beforehand with "
                           "spectra.xrd.background.snip")
     inst_given = data.get("instrument", {})
     instrument = {}

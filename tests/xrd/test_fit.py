@@ -147,3 +147,21 @@ def test_phase_identification_ranks_the_phases_present(shared_data):
     assert {c.phase for c in mixture[:3]} == {"LiMn2O4", "LiF", "Li2MnO3"}
     assert identify(spectra.read(shared_data / "xrd/gsas2tut_LaB6_Jan2018_v3.raw")[0])[0].phase == "LaB6"
     assert identify(spectra.read(shared_data / "xrd/dioptas_pyFAI_CeO2_Pilatus1M.xy")[0])[0].phase == "CeO2"
+
+
+def test_retained_argyrodite_fraction_and_static_backgrounds():
+    from spectra.xrd.background import fixed_points, snip
+
+    recipe = {"technique": "xrd", "phases": ["Li6PS5Cl", "Si"], "background": {"kind": "chebyshev", "order": 2},
+              "phase_options": {"Li6PS5Cl": {"size": {"value": 150, "vary": False}},
+                                "Si": {"size": {"value": 300, "vary": False}}}}
+    pristine, _ = simulate.xrd({"Li6PS5Cl": {"scale": 10.0, "size": 150.0}, "Si": {"scale": 8.0, "size": 300.0}},
+                               two_theta=(15, 56), step=0.03, seed=3)
+    cycled, _ = simulate.xrd({"Li6PS5Cl": {"scale": 2.5, "size": 150.0}, "Si": {"scale": 8.0, "size": 300.0}},
+                             two_theta=(15, 56), step=0.03, seed=4)
+    kept = fit_xrd(cycled, recipe).retained_fraction(fit_xrd(pristine, recipe))
+    assert kept.n == pytest.approx(0.25, abs=3 * kept.s) and kept.s < 0.02
+    bg = snip(pristine)
+    assert bg.shape == pristine.shape and float((pristine - bg).min()) > -5 * np.sqrt(float(bg.mean()))
+    fp = fixed_points(pristine, [(15, 100.0), (56, 200.0)])
+    assert float(fp.sel(two_theta=35.5, method="nearest")) == pytest.approx(150.0, abs=1.0)

@@ -1,0 +1,16 @@
+"""The parameter record both the XPS and the XRD models publish to the fitting engines."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class ParamInfo:
+    """One fit parameter: name, starting value, bounds, whether it varies, unit."""
+
+    name: str
+    value: float
+    min: float
+    max: float
+    vary: bool
+    unit: str
