@@ -18,7 +18,7 @@ from ..fitting.params import ParamInfo
 from . import profiles
 from .recipe import XRDSpec
 from .reflections import compute, lorentz_polarisation
-from .structure import Structure, load_structure, reciprocal_metric
+from .structure import Structure, load_structure, reciprocal_metric, variant
 
 
 def crystal_system(structure: Structure) -> str:
@@ -71,8 +71,8 @@ class XRDModel:
         self.x = np.asarray(x, dtype=float)
         self.y = np.asarray(y, dtype=float)
         self.lo, self.hi = float(self.x.min()), float(self.x.max())
-        self.templates = {ph.name: PhaseTemplate(load_structure(ph.structure), spec.radiation.ka1, self.hi)
-                          for ph in spec.phases}
+        self.templates = {ph.name: PhaseTemplate(variant(ph.structure, **ph.structure_parameters), spec.radiation.ka1,
+                                                 self.hi) for ph in spec.phases}
         self.params = self._parameters()
 
     # -------------------------------------------------------------------------------- parameters

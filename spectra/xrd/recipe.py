@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from ..errors import RecipeError
 from ..recipe import ParamSpec, _param
-from .structure import load_structure, phase_names
+from .structure import STRUCTURE_PARAMETERS, load_structure, phase_names
 from .wavelengths import Radiation, radiation
 
 _KEYS = {"technique", "window", "anode", "wavelength", "ka2_ratio", "background", "phases", "phase_options",
@@ -44,6 +44,7 @@ class PhaseSpec:
     scale: ParamSpec
     size: ParamSpec
     refine_cell: bool | tuple[str, ...] = True   # True, False, or the cell lengths to refine, e.g. ("c",)
+    structure_parameters: dict = field(default_factory=dict)  # e.g. {"cl_on_4d": 0.5}
 
 
 @dataclass
@@ -112,12 +113,14 @@ def parse_xrd_recipe(recipe, *, attrs: dict | None = None) -> XRDSpec:
         if load_structure(name).kind != "crystal":
             raise RecipeError(f"{name!r} is amorphous: list it under 'amorphous', not 'phases'")
         opt = options.get(name, {})
-        bad = set(opt) - {"scale", "size", "refine_cell"}
+        structural = set(STRUCTURE_PARAMETERS.get(name, {}))
+        bad = set(opt) - {"scale", "size", "refine_cell"} - structural
         if bad:
             raise RecipeError(f"phase_options.{name}: unknown keys {sorted(bad)}")
         phases.append(PhaseSpec(name, name, _param(opt.get("scale"), f"{name}.scale", ParamSpec(None, 0.0, math.inf)),
                                 _param(opt.get("size"), f"{name}.size", ParamSpec(100.0, 1.0, 1e4)),
-                                _refine(opt.get("refine_cell", True), name)))
+                                _refine(opt.get("refine_cell", True), name),
+                                {k: float(opt[k]) for k in structural if k in opt}))
     for name in options:
         if name not in data.get("phases", []):
             raise RecipeError(f"phase_options.{name}: {name!r} is not among the phases")

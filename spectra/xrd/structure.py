@@ -89,6 +89,47 @@ def load_structure(name: str) -> Structure:
                      {**data.get("extra", {}), **({"humps": data["humps"]} if "humps" in data else {})})
 
 
+def _replace_species(structure: Structure, label: str, species: dict[str, float]) -> Structure:
+    sites = tuple(Site(s.label, tuple(species.items()), s.wyckoff, s.xyz, s.b_iso) if s.label == label else s
+                  for s in structure.sites)
+    return Structure(structure.name, structure.spacegroup, structure.cell, sites, structure.source, structure.z,
+                     structure.formula_mass, structure.kind, structure.notes, structure.extra)
+
+
+def argyrodite_disorder(structure: Structure, cl_on_4d: float) -> Structure:
+    """Li6PS5Cl with a fraction ``cl_on_4d`` of the Cl on the 4d anion site (the rest on 4a; S fills
+    the other share of each site). 1.0 is fully ordered, 0.5 fully disordered."""
+    if not 0 <= cl_on_4d <= 1:
+        raise SpectraError("cl_on_4d must lie in [0, 1]")
+    s = _replace_species(structure, "X_4d", {"Cl": cl_on_4d, "S": 1 - cl_on_4d})
+    return _replace_species(s, "X_4a", {"Cl": 1 - cl_on_4d, "S": cl_on_4d})
+
+
+def ncm_exchange(structure: Structure, li_ni_exchange: float) -> Structure:
+    """NCM811 with a fraction ``li_ni_exchange`` of Ni on the Li 3a site (and as much Li on 3b)."""
+    x = li_ni_exchange
+    if not 0 <= x <= 0.3:
+        raise SpectraError("li_ni_exchange must lie in [0, 0.3]")
+    s = _replace_species(structure, "Li_3a", {"Li": 1 - x, "Ni": x})
+    return _replace_species(s, "TM_3b", {"Ni": 0.8 - x, "Co": 0.1, "Mn": 0.1, "Li": x})
+
+
+#: structural parameters a recipe may set per phase (phase_options.<phase>.<parameter>)
+STRUCTURE_PARAMETERS = {"Li6PS5Cl": {"cl_on_4d": argyrodite_disorder}, "NCM811": {"li_ni_exchange": ncm_exchange}}
+
+
+def variant(name: str, **parameters: float) -> Structure:
+    """A shipped phase with its structural parameters (e.g. ``cl_on_4d``, ``li_ni_exchange``) set."""
+    s = load_structure(name)
+    for key, value in parameters.items():
+        try:
+            s = STRUCTURE_PARAMETERS[name][key](s, float(value))
+        except KeyError:
+            raise SpectraError(f"{name} has no structural parameter {key!r}; "
+                               f"parameters: {STRUCTURE_PARAMETERS.get(name, {})}") from None
+    return s
+
+
 @functools.cache
 def _operations(spacegroup: str):
     import gemmi

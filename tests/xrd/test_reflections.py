@@ -76,3 +76,27 @@ def test_monochromator_changes_polarisation_only():
     mono = reflections.compute(s, two_theta_max=60, monochromator_two_theta=26.6)
     assert list(plain.two_theta) == list(mono.two_theta)
     assert mono.relative[1] != pytest.approx(plain.relative[1], abs=1e-3)
+
+
+def test_argyrodite_disorder_moves_the_200_line():
+    """research/xrd.md §3.3: I(200) is 21.0 / 17.7 / 18.3 for Cl fully on one site / the ICSD 259200
+    occupancies / random 50:50; only (200) moves by more than 2 points."""
+    def i200(structure_):
+        c = reflections.compute(structure_, debye_waller=False, two_theta_max=70)
+        return dict(zip(c.hkl, c.relative))["200"]
+
+    assert i200(structure.load_structure("Li6PS5Cl")) == pytest.approx(17.7, abs=0.5)
+    assert i200(structure.variant("Li6PS5Cl", cl_on_4d=0.615)) == pytest.approx(17.7, abs=0.5)
+    assert i200(structure.variant("Li6PS5Cl", cl_on_4d=0.5)) == pytest.approx(18.3, abs=0.5)
+    # Cl fully on 4a (cl_on_4d = 0), the research's "ordered" case
+    assert i200(structure.variant("Li6PS5Cl", cl_on_4d=0.0)) == pytest.approx(21.0, abs=0.5)
+
+
+def test_ncm811_exchange_lowers_003_over_104():
+    """research/xrd.md §3.2: I(003)/I(104) = 1.32 / 1.22 / 1.09 at 0 / 2 / 5 % Li/Ni exchange (WK+f′f″)."""
+    ratios = []
+    for x in (0.0, 0.02, 0.05):
+        c = reflections.compute(structure.variant("NCM811", li_ni_exchange=x), debye_waller=False, two_theta_max=50)
+        rel = dict(zip(c.hkl, c.relative))
+        ratios.append(rel["003"] / rel["104"])
+    assert ratios == pytest.approx([1.32, 1.22, 1.09], abs=0.03)
