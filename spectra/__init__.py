@@ -4,7 +4,7 @@ from __future__ import annotations
 from .io import load, read
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "fit", "load", "read"]
+__all__ = ["__version__", "fit", "fit_many", "load", "read"]
 
 
 def fit(da, recipe, **options):
@@ -25,3 +25,10 @@ def fit(da, recipe, **options):
     from .fitting.single import fit as _fit
 
     return _fit(da, recipe, **options)
+
+
+def fit_many(data, recipe, **options):
+    """Fit many XPS spectra with one recipe; see :func:`spectra.fitting.batch.fit_many`."""
+    from .fitting.batch import fit_many as _fit_many
+
+    return _fit_many(data, recipe, **options)

@@ -18,7 +18,7 @@ def snip(da: xr.DataArray, *, half_window_deg: float = 1.5, **options) -> xr.Dat
     x = np.asarray(da["two_theta"].values, dtype=float)
     step = float(np.median(np.abs(np.diff(x))))
     baseline, _ = Baseline(x).snip(np.asarray(da.values, dtype=float),
-                                   max_half_window=max(2, int(round(half_window_deg / step))), **options)
+                                   max_half_window=max(2, round(half_window_deg / step)), **options)
     out = da.copy(data=baseline)
     out.attrs = {**da.attrs, "long_name": "SNIP background",
                  "background": f"SNIP, max half-window {half_window_deg} degrees (pybaselines)"}

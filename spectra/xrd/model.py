@@ -18,7 +18,7 @@ from ..fitting.params import ParamInfo
 from . import profiles
 from .recipe import XRDSpec
 from .reflections import compute, lorentz_polarisation
-from .structure import Structure, load_structure, reciprocal_metric, variant
+from .structure import Structure, reciprocal_metric, variant
 
 
 def crystal_system(structure: Structure) -> str:
