@@ -157,3 +157,29 @@ def test_results_are_written_atomically_and_never_overwritten(tmp_path):
     with pytest.raises(SpectraError, match="exists"):
         write_results(result, path)
     assert [p.name for p in tmp_path.iterdir()] == ["fits.nc"]
+
+
+def test_interrupted_run_keeps_its_work_and_resumes(monkeypatch):
+    from spectra.fitting import batch
+
+    das = [da for da, _ in _s2p_spectra(6, seed0=90)]
+    full = fit_many(das, S2P)
+    real_chunk, calls = batch._fit_chunk, []
+
+    def interrupt_second_chunk(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_chunk(*args)
+
+    monkeypatch.setattr(batch, "_fit_chunk", interrupt_second_chunk)
+    partial = fit_many(das, S2P, chunk_size=2)
+    assert partial.attrs["complete"] == 0 and partial.attrs["pending"] == 4
+    assert partial.success.values.tolist() == [True, True, False, False, False, False]
+    assert (partial.message.values[2:] == batch.PENDING).all()
+    monkeypatch.setattr(batch, "_fit_chunk", real_chunk)
+    resumed = fit_many(das, S2P, chunk_size=2, resume=partial)
+    assert resumed.attrs["complete"] == 1 and resumed.attrs["pending"] == 0
+    assert np.allclose(resumed.value, full.value, rtol=1e-9)
+    with pytest.raises(FitError, match="same recipe"):
+        fit_many(das, {**S2P, "background": "shirley"}, resume=partial)

@@ -259,6 +259,8 @@ def _solve(a, b):
 
 # ------------------------------------------------------------------------------ fit_many
 QUANTILES = (0.025, 0.16, 0.5, 0.84, 0.975)
+#: ``message`` of a spectrum an interrupted run did not reach
+PENDING = "not fitted: the run was interrupted before this spectrum"
 
 
 @dataclass
@@ -311,7 +313,7 @@ def _prepare(index: int, da: xr.DataArray, spec: ModelSpec) -> _Prepared:
 
 
 def fit_many(data, recipe, *, engine: str = "auto", chunk_size: int | None = 2000, mc_replicas: int = 0,
-             seed: int | None = None) -> xr.Dataset:
+             seed: int | None = None, resume: xr.Dataset | None = None) -> xr.Dataset:
     """Fit every spectrum of ``data`` with one XPS recipe.
 
     Parameters
@@ -334,6 +336,9 @@ def fit_many(data, recipe, *, engine: str = "auto", chunk_size: int | None = 200
         its static background recomputed and refitted from the best fit.
     seed : int, optional
         Seed of the Monte Carlo replicas.
+    resume : xarray.Dataset, optional
+        An interrupted result of the same recipe and data (``attrs["complete"] == 0``): its finished
+        spectra are kept and only the others are fitted.
 
     Returns
     -------
@@ -343,7 +348,8 @@ def fit_many(data, recipe, *, engine: str = "auto", chunk_size: int | None = 200
         component ``area`` and ``fraction`` with ``area_stderr`` and ``fraction_stderr`` propagated
         through the full covariance. With ``mc_replicas`` also ``mc_value`` and ``mc_fraction``
         (dim ``quantile``). A spectrum that cannot be fitted has ``success = False``, NaN values
-        and the reason in ``message``; the others are unaffected.
+        and the reason in ``message``; the others are unaffected. Ctrl-C returns the spectra fitted
+        so far with ``attrs["complete"] = 0`` and the rest marked :data:`PENDING`.
     """
     spec = recipe if isinstance(recipe, ModelSpec) else parse_recipe(recipe)
     if engine not in ("auto", "batched", "lmfit"):
@@ -356,31 +362,38 @@ def fit_many(data, recipe, *, engine: str = "auto", chunk_size: int | None = 200
         raise FitError("mc_replicas needs the batched engine; for one spectrum use spectra.fit(..., mc_replicas=)")
     spectra = _as_list(data)
     out = _Results(spec, len(spectra))
-    good = []
-    for i, da in enumerate(spectra):
-        try:
-            good.append(_prepare(i, da, spec))
-        except Exception as exc:  # noqa: BLE001 - one bad spectrum must not stop the batch
-            out.message[i] = f"not fitted: {exc}"
-    if use_batched:
-        groups: dict[bytes, list[_Prepared]] = {}
-        for item in good:
-            groups.setdefault(np.round(item.x, 9).tobytes(), []).append(item)
-        for items in groups.values():
-            size = chunk_size or len(items)
-            for begin in range(0, len(items), size):
-                _fit_chunk(spec, items[begin:begin + size], out)
-        if mc_replicas:
-            rng = np.random.default_rng(seed)
-            for items in groups.values():
-                for item in items:
-                    if out.success[item.index]:
-                        _monte_carlo(spec, item, out, mc_replicas, rng)
-    else:
-        for item in good:
-            r = fit_arrays(item.model, item.y, item.sigma)
-            out.store(item.index, r.values, r.stderr, r.covariance, r.redchi, r.nfev, r.success, r.message)
+    todo = out.resume_from(resume) if resume is not None else range(len(spectra))
+    try:
+        good = []
+        for i in todo:
+            try:
+                good.append(_prepare(i, spectra[i], spec))
+            except Exception as exc:  # noqa: BLE001 - one bad spectrum must not stop the batch
+                out.message[i] = f"not fitted: {exc}"
+        if use_batched:
+            _fit_batched(spec, good, out, chunk_size, mc_replicas, seed)
+        else:
+            for item in good:
+                r = fit_arrays(item.model, item.y, item.sigma)
+                out.store(item.index, r.values, r.stderr, r.covariance, r.redchi, r.nfev, r.success, r.message)
+    except KeyboardInterrupt:  # keep what is done; fit_many(..., resume=result) finishes the rest
+        out.interrupted = True
     return out.dataset("batched" if use_batched else "lmfit")
+
+
+def _fit_batched(spec, good: list[_Prepared], out: _Results, chunk_size, mc_replicas, seed) -> None:
+    groups: dict[bytes, list[_Prepared]] = {}
+    for item in good:
+        groups.setdefault(np.round(item.x, 9).tobytes(), []).append(item)
+    for items in groups.values():
+        size = chunk_size or len(items)
+        for begin in range(0, len(items), size):
+            _fit_chunk(spec, items[begin:begin + size], out)
+    if mc_replicas:
+        rng = np.random.default_rng(seed)
+        for item in good:
+            if out.success[item.index]:
+                _monte_carlo(spec, item, out, mc_replicas, rng)
 
 
 class _Results:
@@ -399,9 +412,22 @@ class _Results:
         self.success = np.zeros(n_spec, bool)
         self.redchi = np.full(n_spec, np.nan)
         self.nfev = np.zeros(n_spec, int)
-        self.message = np.full(n_spec, "", dtype=object)
+        self.message = np.full(n_spec, PENDING, dtype=object)
         self.mc_value = None
         self.mc_fraction = None
+        self.interrupted = False
+
+    def resume_from(self, previous: xr.Dataset) -> list[int]:
+        """Copy the finished spectra of an interrupted result; return the indices still to fit."""
+        if previous.attrs.get("recipe_sha256") != self.spec.sha256 or previous.sizes["spectrum"] != len(self.value):
+            raise FitError("resume needs the result of the same recipe on the same spectra")
+        pending = np.asarray(previous.message.values == PENDING)
+        done = ~pending
+        for name in ("value", "stderr", "covariance", "success", "redchi", "nfev", "message"):
+            getattr(self, name)[done] = previous[name].values[done]
+        if "mc_value" in previous:
+            self.mc_value, self.mc_fraction = previous.mc_value.values.copy(), previous.mc_fraction.values.copy()
+        return [int(i) for i in np.where(pending)[0]]
 
     def store(self, i, values, stderr, covariance, redchi, nfev, success, message):
         self.value[i] = [values[n] for n in self.names]
@@ -460,7 +486,8 @@ class _Results:
             coords["quantile"] = list(QUANTILES)
         return xr.Dataset(variables, coords=coords,
                           attrs={"engine": engine, "recipe": spec.text, "recipe_sha256": spec.sha256,
-                                 "region": spec.region})
+                                 "region": spec.region, "complete": int(not self.interrupted),
+                                 "pending": int((self.message == PENDING).sum())})
 
 
 def _diagonal_sd(covariance: np.ndarray) -> np.ndarray:
