@@ -183,3 +183,19 @@ def test_interrupted_run_keeps_its_work_and_resumes(monkeypatch):
     assert np.allclose(resumed.value, full.value, rtol=1e-9)
     with pytest.raises(FitError, match="same recipe"):
         fit_many(das, {**S2P, "background": "shirley"}, resume=partial)
+
+
+def test_dask_stack_and_local_cluster_give_the_local_result():
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is the optional 'dask' extra")
+    das = [da for da, _ in _s2p_spectra(24, seed0=300)]
+    stacked = xr.concat(das, dim="spectrum")
+    local = fit_many(stacked, S2P)
+    threaded = fit_many(stacked.chunk({"spectrum": 8}), S2P, chunk_size=8)
+    assert threaded.attrs["blocks"] == 3 and threaded.attrs["complete"] == 1
+    assert np.allclose(threaded.value, local.value, rtol=1e-9)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        spread = fit_many(das, S2P, chunk_size=6, client=client)
+    assert spread.attrs["blocks"] == 4 and spread.sizes["spectrum"] == 24
+    assert np.allclose(spread.value, local.value, rtol=1e-9)
+    assert np.array_equal(spread.success.values, local.success.values)

@@ -313,7 +313,7 @@ def _prepare(index: int, da: xr.DataArray, spec: ModelSpec) -> _Prepared:
 
 
 def fit_many(data, recipe, *, engine: str = "auto", chunk_size: int | None = 2000, mc_replicas: int = 0,
-             seed: int | None = None, resume: xr.Dataset | None = None) -> xr.Dataset:
+             seed: int | None = None, resume: xr.Dataset | None = None, client=None) -> xr.Dataset:
     """Fit every spectrum of ``data`` with one XPS recipe.
 
     Parameters
@@ -339,6 +339,10 @@ def fit_many(data, recipe, *, engine: str = "auto", chunk_size: int | None = 200
     resume : xarray.Dataset, optional
         An interrupted result of the same recipe and data (``attrs["complete"] == 0``): its finished
         spectra are kept and only the others are fitted.
+    client : dask.distributed.Client, optional
+        Spread blocks of ``chunk_size`` spectra over the cluster's workers. A dask-backed stack
+        without ``client`` is spread over dask's default scheduler. The result is the same as a
+        local run (Monte Carlo replicas use per-block seeds spawned from ``seed``).
 
     Returns
     -------
@@ -360,6 +364,11 @@ def fit_many(data, recipe, *, engine: str = "auto", chunk_size: int | None = 200
     use_batched = engine in ("batched", "auto") and reason is None
     if mc_replicas and not use_batched:
         raise FitError("mc_replicas needs the batched engine; for one spectrum use spectra.fit(..., mc_replicas=)")
+    if client is not None or _is_dask(data):
+        if resume is not None:
+            raise FitError("resume is for local runs; a distributed run is resumed block by block")
+        return _fit_distributed(data, spec, client, engine=engine, chunk_size=chunk_size or 2000,
+                                mc_replicas=mc_replicas, seed=seed)
     spectra = _as_list(data)
     out = _Results(spec, len(spectra))
     todo = out.resume_from(resume) if resume is not None else range(len(spectra))
@@ -379,6 +388,34 @@ def fit_many(data, recipe, *, engine: str = "auto", chunk_size: int | None = 200
     except KeyboardInterrupt:  # keep what is done; fit_many(..., resume=result) finishes the rest
         out.interrupted = True
     return out.dataset("batched" if use_batched else "lmfit")
+
+
+def _is_dask(data) -> bool:
+    return isinstance(data, xr.DataArray) and data.chunks is not None
+
+
+def _fit_distributed(data, spec: ModelSpec, client, *, chunk_size: int, seed, **options) -> xr.Dataset:
+    """fit_many over blocks of ``chunk_size`` spectra as dask tasks; results concatenated in order."""
+    import dask
+
+    if isinstance(data, xr.DataArray):
+        if "spectrum" not in data.dims:
+            data = data.expand_dims("spectrum")
+        n_spec = data.sizes["spectrum"]
+        blocks = [data.isel(spectrum=slice(a, a + chunk_size)) for a in range(0, n_spec, chunk_size)]
+    else:
+        items = list(data)
+        blocks = [items[a:a + chunk_size] for a in range(0, len(items), chunk_size)]
+    seeds = np.random.SeedSequence(seed).spawn(len(blocks))
+    tasks = [dask.delayed(fit_many)(block, spec, seed=s.generate_state(1)[0], chunk_size=chunk_size, **options)
+             for block, s in zip(blocks, seeds)]
+    parts = client.compute(tasks, sync=True) if client is not None else dask.compute(*tasks)
+    result = xr.concat(parts, dim="spectrum", data_vars="all", coords="minimal", compat="override",
+                       combine_attrs="override")
+    result = result.assign_coords(spectrum=np.arange(result.sizes["spectrum"]))
+    result.attrs.update(complete=int(min(p.attrs["complete"] for p in parts)),
+                        pending=int(sum(p.attrs["pending"] for p in parts)), blocks=len(parts))
+    return result
 
 
 def _fit_batched(spec, good: list[_Prepared], out: _Results, chunk_size, mc_replicas, seed) -> None:
