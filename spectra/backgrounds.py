@@ -65,8 +65,9 @@ def _restore(values, order):
 
 
 def _cumtrapz(y, x):
+    """Cumulative trapezoid integral along the last axis."""
     out = np.zeros_like(y)
-    out[1:] = np.cumsum(0.5 * (y[1:] + y[:-1]) * np.diff(x))
+    out[..., 1:] = np.cumsum(0.5 * (y[..., 1:] + y[..., :-1]) * np.diff(x), axis=-1)
     return out
 
 
@@ -107,34 +108,62 @@ def shirley(x, y, *, average: int = 5, offsets=(0.0, 0.0), tol: float = 1e-6, ma
         no net peak area above the background (the background is then the straight line between
         the end levels, and ``message`` says so).
     """
-    xa, ya, order = _ascending(x, y)
+    y = np.asarray(y, dtype=float)
+    if y.ndim != 1:
+        raise ValueError("x and y must be 1-D arrays of the same length (at least 3 points)")
+    return shirley_many(x, y[None, :], average=average, offsets=offsets, tol=tol, max_iter=max_iter,
+                        binding=binding)[0]
+
+
+def shirley_many(x, y, *, average: int = 5, offsets=(0.0, 0.0), tol: float = 1e-6, max_iter: int = 100,
+                 binding: bool = True) -> list[Background]:
+    """:func:`shirley` for N spectra ``y`` (N, n) on one axis ``x`` (n,), iterated together.
+
+    Each spectrum keeps its own convergence test and iteration count; the results equal N calls
+    of :func:`shirley`.
+    """
+    y = np.asarray(y, dtype=float)
+    xa, _, order = _ascending(x, y[0])
+    ya = y[:, order]
     if not binding:  # the step rises towards low kinetic energy: mirror the axis
-        xa, ya, order = -xa[::-1], ya[::-1], order[::-1]
-    low, high = end_levels(ya, average, offsets)
-    settings = {"average_points": int(average), "offsets_percent": list(offsets), "tol": tol, "max_iter": max_iter,
-                "low_end": float(xa[0] if binding else -xa[0]), "high_end": float(xa[-1] if binding else -xa[-1]),
-                "low_level": low, "high_level": high, "axis": "binding" if binding else "kinetic"}
-    background = np.full_like(ya, low)
-    scale = abs(high - low) or max(abs(high), 1.0)
-    converged = False
-    message = ""
-    iterations = 0
-    for iterations in range(1, max_iter + 1):
-        cumulative = _cumtrapz(ya - background, xa)
-        total = cumulative[-1]
-        if not np.isfinite(total) or total <= 0:
-            background = low + (high - low) * (xa - xa[0]) / (xa[-1] - xa[0])
-            message = "no net peak area above the background: straight line between the end levels"
+        xa, ya, order = -xa[::-1], ya[:, ::-1], order[::-1]
+    n_end = max(1, min(int(average), xa.size // 2))
+    low = ya[:, :n_end].mean(axis=1, keepdims=True) * (1.0 + offsets[0] / 100.0)
+    high = ya[:, -n_end:].mean(axis=1, keepdims=True) * (1.0 + offsets[1] / 100.0)
+    background = np.repeat(low, xa.size, axis=1)
+    scale = np.where(np.abs(high - low) > 0, np.abs(high - low), np.maximum(np.abs(high), 1.0))
+    iterations = np.zeros(len(ya), int)
+    converged = np.zeros(len(ya), bool)
+    flat = np.zeros(len(ya), bool)
+    active = np.ones(len(ya), bool)
+    for _ in range(max_iter):
+        rows = np.where(active)[0]
+        if rows.size == 0:
             break
-        new = low + (high - low) * cumulative / total
-        change = np.max(np.abs(new - background))
-        background = new
-        if change < tol * scale:
-            converged = True
-            break
-    else:
-        message = f"not converged after {max_iter} iterations"
-    return Background(_restore(background, order), "shirley", settings, iterations, converged, message)
+        iterations[rows] += 1
+        cumulative = _cumtrapz(ya[rows] - background[rows], xa)
+        total = cumulative[:, -1:]
+        no_area = ~np.isfinite(total[:, 0]) | (total[:, 0] <= 0)
+        new = low[rows] + (high[rows] - low[rows]) * cumulative / np.where(no_area[:, None], 1.0, total)
+        change = np.max(np.abs(new - background[rows]), axis=1)
+        background[rows] = new
+        done = (change < tol * scale[rows, 0]) & ~no_area
+        converged[rows[done]] = True
+        flat[rows[no_area]] = True
+        active[rows[done | no_area]] = False
+    line = low + (high - low) * (xa - xa[0]) / (xa[-1] - xa[0])
+    background[flat] = line[flat]
+    out = []
+    for k in range(len(ya)):
+        settings = {"average_points": int(average), "offsets_percent": list(offsets), "tol": tol,
+                    "max_iter": max_iter, "low_end": float(xa[0] if binding else -xa[0]),
+                    "high_end": float(xa[-1] if binding else -xa[-1]), "low_level": float(low[k, 0]),
+                    "high_level": float(high[k, 0]), "axis": "binding" if binding else "kinetic"}
+        message = ("no net peak area above the background: straight line between the end levels" if flat[k] else
+                   "" if converged[k] else f"not converged after {max_iter} iterations")
+        out.append(Background(_restore(background[k], order), "shirley", settings, int(iterations[k]),
+                              bool(converged[k]), message))
+    return out
 
 
 def cumulative_peak_integral(x, peaks, *, binding: bool = True) -> np.ndarray:

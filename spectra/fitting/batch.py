@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from .. import backgrounds
 from ..errors import FitError
 from ..recipe import ModelSpec, parse_recipe
 from . import partials
@@ -89,8 +90,11 @@ class BatchedXPS:
         the Tougaard curve per unit B.
     """
 
-    def __init__(self, spec: ModelSpec, x: np.ndarray, background: np.ndarray | None):
+    def __init__(self, spec: ModelSpec, names: list[str], vary: np.ndarray, x: np.ndarray,
+                 background: np.ndarray | None):
         self.spec = spec
+        self.index = {n: i for i, n in enumerate(names)}
+        self.jac_row = {n: k for k, n in enumerate(n for n, v in zip(names, vary) if v)}
         self.x = np.asarray(x, dtype=float)[None, :]
         if np.any(np.diff(self.x[0]) <= 0):
             raise FitError("the batched engine needs a strictly ascending energy grid")
@@ -103,20 +107,23 @@ class BatchedXPS:
         np.cumsum((y[..., 1:] + y[..., :-1]) * self.half_dx, axis=-1, out=out[..., 1:])
         return out
 
-    def evaluate(self, names: list[str], theta: np.ndarray, want_jacobian: bool, rows=slice(None)):
-        """Model (N, n) and, if asked, ∂model/∂θ (N, P, n) for external parameters ``theta`` (N, P) of
-        the spectra ``rows`` (default all)."""
+    def evaluate(self, theta: np.ndarray, want_jacobian: bool, rows=slice(None)):
+        """Model (N, n) and, if asked, ∂model/∂θ (N, F, n) for the F varying parameters, at external
+        parameters ``theta`` (N, P) of the spectra ``rows`` (default all)."""
         background = None if self.background is None else self.background[rows]
-        index = {n: i for i, n in enumerate(names)}
-        n_spec, n_par = theta.shape
-        col = {n: theta[:, i:i + 1] for n, i in index.items()}
+        n_spec = theta.shape[0]
+        col = {n: theta[:, i:i + 1] for n, i in self.index.items()}
         peaks = np.zeros((n_spec, self.x.shape[1]))
-        jac = np.zeros((n_spec, n_par, self.x.shape[1])) if want_jacobian else None
+        jac = np.zeros((n_spec, len(self.jac_row), self.x.shape[1])) if want_jacobian else None
+
+        def add(name, value):
+            if want_jacobian and name in self.jac_row:
+                jac[:, self.jac_row[name]] += value
+
         for comp in self.spec.components:
             f, shape_names = partials.SUPPORTED[comp.lineshape]
             shape = [float(comp.shape[s].value) for s in shape_names]
             owner = comp.fwhm_same_as or comp.name
-            ic, iw, ia = index[f"{comp.name}_center"], index[f"{owner}_fwhm"], index[f"{comp.name}_area"]
             c, w, a = col[f"{comp.name}_center"], col[f"{owner}_fwhm"], col[f"{comp.name}_area"]
             lines = [(c, a, 1.0)]
             if comp.is_doublet:
@@ -125,44 +132,39 @@ class BatchedXPS:
             for center, area, area_factor in lines:
                 y, dc, dw, da = f(self.x, center, w, area, *shape)
                 peaks += y
-                if want_jacobian:
-                    jac[:, ic] += dc
-                    jac[:, iw] += dw
-                    jac[:, ia] += da * area_factor
+                add(f"{comp.name}_center", dc)
+                add(f"{owner}_fwhm", dw)
+                add(f"{comp.name}_area", da * area_factor)
         kind = self.spec.background.kind
         if kind == "active-shirley":  # c + k ∫ peaks, which depends on every peak parameter
             integral = self._cumint(peaks)
             total = peaks + col["bg_constant"] + col["bg_k"] * integral
             if want_jacobian:
-                peak_rows = slice(0, min(index["bg_constant"], index["bg_k"]))  # peak parameters come first
+                peak_rows = slice(0, sum(not n.startswith("bg_") for n in self.jac_row))  # peaks come first
                 jac[:, peak_rows] += col["bg_k"][:, :, None] * self._cumint(jac[:, peak_rows])
-                jac[:, index["bg_constant"]] = 1.0
-                jac[:, index["bg_k"]] = integral
+            add("bg_constant", 1.0)
+            add("bg_k", integral)
         elif kind == "tougaard-fitted":
             total = peaks + col["bg_constant"] + col["bg_b"] * background
-            if want_jacobian:
-                jac[:, index["bg_constant"]] = 1.0
-                jac[:, index["bg_b"]] = background
+            add("bg_constant", 1.0)
+            add("bg_b", background)
         elif kind == "linear":
             dx0 = self.x - self.x[0, 0]
             total = peaks + col["bg_constant"] + col["bg_slope"] * dx0
-            if want_jacobian:
-                jac[:, index["bg_constant"]] = 1.0
-                jac[:, index["bg_slope"]] = dx0
+            add("bg_constant", 1.0)
+            add("bg_slope", dx0)
         else:  # static: none, shirley, tougaard
             total = peaks + background
         return total, jac
 
 
-def levenberg_marquardt(model: BatchedXPS, names, theta0, lo, hi, vary, y, sigma, *, max_iter: int = 1000,
+def levenberg_marquardt(model: BatchedXPS, theta0, lo, hi, vary, y, sigma, *, max_iter: int = 1000,
                         ftol: float = 1.5e-8, xtol: float = 1.5e-8):
     """Vectorised Levenberg–Marquardt over N spectra.
 
     Parameters
     ----------
     model : BatchedXPS
-    names : list of str
-        Parameter names, in the column order of ``theta0``.
     theta0, lo, hi : ndarray (N, P)
         Start values and bounds (external, i.e. physical, parameters).
     vary : ndarray of bool (P,)
@@ -197,16 +199,17 @@ def levenberg_marquardt(model: BatchedXPS, names, theta0, lo, hi, vary, y, sigma
 
     everyone = np.arange(n_spec)
     theta, dtheta = external(u, everyone)
-    total, jac = model.evaluate(names, theta, True)
+    total, jac = model.evaluate(theta, True)
     r = (total - y) / sigma
     chi2 = (r**2).sum(axis=1)
     for _ in range(max_iter):
         idx = np.where(active)[0]
         if idx.size == 0:
             break
-        j = jac[idx][:, free] * dtheta[idx][:, free, None] / sigma[idx][:, None, :]
+        rows = slice(None) if idx.size == n_spec else idx  # a view while every spectrum is active
+        j = jac[rows] * (dtheta[rows][:, free, None] / sigma[rows][:, None, :])
         jtj = np.einsum("ipn,iqn->ipq", j, j)
-        grad = np.einsum("ipn,in->ip", j, r[idx])
+        grad = np.einsum("ipn,in->ip", j, r[rows])
         # damping scale: the largest column norm seen so far (MINPACK's choice), so that a parameter
         # pinned at a bound (zero column through the transform) is still damped
         scale[idx] = np.maximum(scale[idx], np.einsum("ipp->ip", jtj))
@@ -215,8 +218,8 @@ def levenberg_marquardt(model: BatchedXPS, names, theta0, lo, hi, vary, y, sigma
         u_try = u[idx].copy()
         u_try[:, free] += step
         th_try, dth_try = external(u_try, idx)
-        total_try, jac_try = model.evaluate(names, th_try, True, idx)
-        r_try = (total_try - y[idx]) / sigma[idx]
+        total_try, jac_try = model.evaluate(th_try, True, rows)
+        r_try = (total_try - y[rows]) / sigma[rows]
         chi2_try = (r_try**2).sum(axis=1)
         iterations[idx] += 1
         better = np.isfinite(chi2_try) & (chi2_try <= chi2[idx])
@@ -238,7 +241,7 @@ def levenberg_marquardt(model: BatchedXPS, names, theta0, lo, hi, vary, y, sigma
         message[idx[done_xtol]] = "converged: step below xtol"
         message[idx[stalled]] = "converged: no further decrease of chi-square"
         active[idx[done_ftol | done_xtol | stalled]] = False
-    j = jac[:, free] / sigma[:, None, :]
+    j = jac / sigma[:, None, :]
     jtj = np.einsum("ipn,iqn->ipq", j, j)
     singular = ~np.isfinite(np.linalg.cond(jtj)) | (np.linalg.cond(jtj) > 1e14)
     cov = np.full_like(jtj, np.nan)
@@ -267,12 +270,13 @@ PENDING = "not fitted: the run was interrupted before this spectrum"
 class _Prepared:
     """One spectrum ready for fitting: data on its window, ascending, and its start model."""
 
+    spec: ModelSpec
     index: int
     x: np.ndarray
     y: np.ndarray
     sigma: np.ndarray
     factor: float
-    model: XPSModel
+    model: XPSModel | None
 
 
 def _as_list(data) -> list[xr.DataArray]:
@@ -292,7 +296,7 @@ def _as_list(data) -> list[xr.DataArray]:
 
 
 def _prepare(index: int, da: xr.DataArray, spec: ModelSpec) -> _Prepared:
-    """Check one spectrum and build its start model; raise FitError with the reason it cannot be fitted."""
+    """Check one spectrum and take its window, ascending; raise FitError with the reason it cannot be fitted."""
     if da.ndim != 1 or da.dims[0] != "binding_energy":
         raise FitError(f"needs a 1-D spectrum on binding_energy, got dims {da.dims}")
     x_all = np.asarray(da["binding_energy"].values, dtype=float)
@@ -309,7 +313,24 @@ def _prepare(index: int, da: xr.DataArray, spec: ModelSpec) -> _Prepared:
     order = np.argsort(x)
     x, y = x[order], y[order]
     factor = counts_per_unit(da)
-    return _Prepared(index, x, y, poisson_sigma(y, factor), factor or 1.0, XPSModel(spec, x, y))
+    return _Prepared(spec, index, x, y, poisson_sigma(y, factor), factor or 1.0, None)
+
+
+def _by_grid(items: list[_Prepared]) -> list[list[_Prepared]]:
+    """Items grouped by identical energy grids, with their start models (Shirley backgrounds computed
+    for each group at once)."""
+    groups: dict[bytes, list[_Prepared]] = {}
+    for item in items:
+        groups.setdefault(np.round(item.x, 9).tobytes(), []).append(item)
+    for group in groups.values():
+        spec = group[0].spec
+        shirleys = [None] * len(group)
+        if spec.background.kind == "shirley":
+            shirleys = backgrounds.shirley_many(group[0].x, np.stack([it.y for it in group]),
+                                                **spec.background.options)
+        for item, shirley in zip(group, shirleys):
+            item.model = XPSModel(spec, item.x, item.y, shirley)
+    return list(groups.values())
 
 
 def fit_many(data, recipe, *, engine: str = "auto", chunk_size: int | None = 2000, mc_replicas: int = 0,
@@ -379,10 +400,11 @@ def fit_many(data, recipe, *, engine: str = "auto", chunk_size: int | None = 200
                 good.append(_prepare(i, spectra[i], spec))
             except Exception as exc:  # noqa: BLE001 - one bad spectrum must not stop the batch
                 out.message[i] = f"not fitted: {exc}"
+        groups = _by_grid(good)
         if use_batched:
-            _fit_batched(spec, good, out, chunk_size, mc_replicas, seed)
+            _fit_batched(spec, groups, out, chunk_size, mc_replicas, seed)
         else:
-            for item in good:
+            for item in (item for group in groups for item in group):
                 r = fit_arrays(item.model, item.y, item.sigma)
                 out.store(item.index, r.values, r.stderr, r.covariance, r.redchi, r.nfev, r.success, r.message)
     except KeyboardInterrupt:  # keep what is done; fit_many(..., resume=result) finishes the rest
@@ -418,17 +440,14 @@ def _fit_distributed(data, spec: ModelSpec, client, *, chunk_size: int, seed, **
     return result
 
 
-def _fit_batched(spec, good: list[_Prepared], out: _Results, chunk_size, mc_replicas, seed) -> None:
-    groups: dict[bytes, list[_Prepared]] = {}
-    for item in good:
-        groups.setdefault(np.round(item.x, 9).tobytes(), []).append(item)
-    for items in groups.values():
+def _fit_batched(spec, groups: list[list[_Prepared]], out: _Results, chunk_size, mc_replicas, seed) -> None:
+    for items in groups:
         size = chunk_size or len(items)
         for begin in range(0, len(items), size):
             _fit_chunk(spec, items[begin:begin + size], out)
     if mc_replicas:
         rng = np.random.default_rng(seed)
-        for item in good:
+        for item in (item for group in groups for item in group):
             if out.success[item.index]:
                 _monte_carlo(spec, item, out, mc_replicas, rng)
 
@@ -553,7 +572,7 @@ def _fit_chunk(spec: ModelSpec, items: list[_Prepared], out: _Results) -> None:
     y, sigma, background, theta0, lo, hi = _chunk_arrays(spec, items)
     x = items[0].x
     theta, cov, chi2, iterations, converged, msg = levenberg_marquardt(
-        BatchedXPS(spec, x, background), out.names, theta0, lo, hi, out.vary, y, sigma)
+        BatchedXPS(spec, out.names, out.vary, x, background), theta0, lo, hi, out.vary, y, sigma)
     red = chi2 / (x.size - int(out.vary.sum()))
     cov = cov * red[:, None, None]
     rows = [it.index for it in items]
@@ -569,14 +588,12 @@ def _monte_carlo(spec: ModelSpec, item: _Prepared, out: _Results, replicas: int,
     """Fit ``replicas`` Poisson replicas of one spectrum's best fit as one batch."""
     i = item.index
     best = out.value[i][None, :]
-    batched = BatchedXPS(spec, item.x, None if item.model.static_background is None and
-                         spec.background.kind != "tougaard-fitted" else _chunk_arrays(spec, [item])[2])
-    expected, _ = batched.evaluate(out.names, best, False)
+    expected, _ = BatchedXPS(spec, out.names, out.vary, item.x, _chunk_arrays(spec, [item])[2]).evaluate(best, False)
     counts = rng.poisson(np.clip(expected[0] * item.factor, 0.0, None), size=(replicas, item.x.size))
-    reps = [_Prepared(k, item.x, yk, poisson_sigma(yk, item.factor), item.factor, XPSModel(spec, item.x, yk))
+    reps = [_Prepared(spec, k, item.x, yk, poisson_sigma(yk, item.factor), item.factor, None)
             for k, yk in enumerate(counts / item.factor)]
-    y, sigma, background, _, lo, hi = _chunk_arrays(spec, reps)
-    theta, cov, _, _, ok, _ = levenberg_marquardt(BatchedXPS(spec, item.x, background), out.names,
+    y, sigma, background, _, lo, hi = _chunk_arrays(spec, _by_grid(reps)[0])
+    theta, cov, _, _, ok, _ = levenberg_marquardt(BatchedXPS(spec, out.names, out.vary, item.x, background),
                                                   np.clip(best.repeat(replicas, 0), lo, hi), lo, hi, out.vary,
                                                   y, sigma)
     _, _, fraction, _ = out.derived(theta, np.nan_to_num(cov))

@@ -27,9 +27,12 @@ class XPSModel:
         Binding energies (eV), any order.
     y : ndarray
         The measured intensities on ``x`` (used for starting values and static backgrounds).
+    shirley : Background, optional
+        A Shirley background already computed for ``y`` with the recipe's settings (batched fits
+        compute them for many spectra at once).
     """
 
-    def __init__(self, spec: ModelSpec, x: np.ndarray, y: np.ndarray):
+    def __init__(self, spec: ModelSpec, x: np.ndarray, y: np.ndarray, shirley: backgrounds.Background | None = None):
         self.spec = spec
         self.x = np.asarray(x, dtype=float)
         self.y = np.asarray(y, dtype=float)
@@ -38,7 +41,7 @@ class XPSModel:
         kind = spec.background.kind
         options = spec.background.options
         if kind == "shirley":
-            self.background_info = backgrounds.shirley(self.x, self.y, **options)
+            self.background_info = shirley or backgrounds.shirley(self.x, self.y, **options)
             self.static_background = self.background_info.values
         elif kind == "tougaard":
             self.background_info = backgrounds.tougaard(self.x, self.y, **options)
