@@ -119,6 +119,21 @@ def test_shirley_is_sane_on_noise_that_dips_below_the_ends():
     assert b.values.max() <= max(y[:5].mean(), y[-5:].mean()) + 1e-9
 
 
+def test_shirley_many_matches_the_reference_for_every_spectrum():
+    rng = np.random.default_rng(8)
+    x = np.linspace(170, 154, 321)
+    clean = 200 + 0.05 * backgrounds.cumulative_peak_integral(x, _peaks(x)) + _peaks(x)
+    stack = np.stack([rng.poisson(clean * s).astype(float) for s in (0.5, 1, 4, 20)])
+    for xs, ys in ((x, stack), (x[::-1], stack[:, ::-1])):
+        together = backgrounds.shirley_many(xs, ys, average=3, tol=1e-10, max_iter=1000)
+        for row, many in zip(ys, together):
+            expected, converged = reference_shirley(xs, row, 3)
+            assert many.converged == converged
+            np.testing.assert_allclose(many.values, expected, rtol=1e-8)
+    # each spectrum has its own convergence test and iteration count
+    assert len({b.iterations for b in together}) > 1
+
+
 def test_shirley_reports_non_convergence():
     x = np.linspace(170, 154, 321)
     y = 200 + 0.05 * backgrounds.cumulative_peak_integral(x, _peaks(x)) + _peaks(x)
