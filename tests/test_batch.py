@@ -199,3 +199,15 @@ def test_dask_stack_and_local_cluster_give_the_local_result():
     assert spread.attrs["blocks"] == 4 and spread.sizes["spectrum"] == 24
     assert np.allclose(spread.value, local.value, rtol=1e-9)
     assert np.array_equal(spread.success.values, local.success.values)
+
+
+def test_batched_monte_carlo_agrees_with_the_lmfit_monte_carlo():
+    """Static Shirley: both refit Poisson replicas with the background recomputed, so both see the
+    end-level noise the covariance leaves out; their 68 % intervals must agree (sampling ~6 %)."""
+    (da, _truth), = _s2p_spectra(1, seed0=11, peak=1e4)
+    recipe = {**S2P, "background": "shirley"}
+    batched = fit_many([da], recipe, mc_replicas=400, seed=1)
+    single = spectra.fit(da, recipe, mc_replicas=300, seed=2).monte_carlo["fractions"]["Li2S"]
+    q = batched.mc_fraction.sel(spectrum=0, component="Li2S").values
+    assert (q[3] - q[1]) / 2 == pytest.approx((single["p84"] - single["p16"]) / 2, rel=0.2)
+    assert q[2] == pytest.approx(single["p50"], abs=0.25 * (single["p84"] - single["p16"]))
