@@ -211,3 +211,19 @@ def test_batched_monte_carlo_agrees_with_the_lmfit_monte_carlo():
     q = batched.mc_fraction.sel(spectrum=0, component="Li2S").values
     assert (q[3] - q[1]) / 2 == pytest.approx((single["p84"] - single["p16"]) / 2, rel=0.2)
     assert q[2] == pytest.approx(single["p50"], abs=0.25 * (single["p84"] - single["p16"]))
+
+
+def test_covariance_of_parameters_of_very_different_size_is_not_called_singular():
+    """Li 1s at 1e5 counts: areas ~1e4 beside centre errors ~1e-3 eV once made JᵀJ look singular."""
+    recipe = {"region": "Li 1s", "components": ["Li6PS5Cl", "Li2S"], "background": "active-shirley",
+              "overrides": {"Li6PS5Cl": {"center": {"value": 56.0, "min": 55.7, "max": 56.3}},
+                            "Li2S": {"center": {"value": 55.2, "min": 54.9, "max": 55.5},
+                                     "fwhm": {"same_as": "Li6PS5Cl"}}}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        das = [simulate.xps("Li 1s", {"Li6PS5Cl": 0.95, "Li2S": 0.05}, peak_counts=1e5, seed=s,
+                            centers={"Li6PS5Cl": 56.0, "Li2S": 55.2})[0] for s in range(10)]
+    batched = fit_many(das, recipe, engine="batched")
+    reference = fit_many(das, recipe, engine="lmfit")
+    assert batched.success.all() and reference.success.all()
+    assert np.allclose(batched.fraction_stderr, reference.fraction_stderr, rtol=1e-3)

@@ -3,7 +3,7 @@ fractions 0.05-0.6, peak heights 1e3-1e5 counts. Prints one line per setting and
 the criteria: Li2S (LixSi) fraction within 2σ in >= 93 % of trials, |mean pull| < 0.25 and pull
 standard deviation within 0.8-1.2.
 
-Run: python tools/xps_recovery_study.py [--trials 200]
+Run: python tools/xps_recovery_study.py [--trials 200] [--engine lmfit|batched]
 """
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ CASES = [
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=200)
+    parser.add_argument("--engine", choices=("lmfit", "batched"), default="lmfit")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     start = time.time()
@@ -44,7 +45,7 @@ def main() -> int:
         for f in (0.05, 0.3, 0.6):
             for peak in (1e3, 1e4, 1e5):
                 s = recovery(recipe, fractions(f), component, peak_counts=peak, trials=args.trials, seed=1000,
-                             centers=centers)
+                             centers=centers, engine=args.engine)
                 ok = s.coverage_2sigma >= 0.93 and abs(s.mean_pull) < 0.25 and 0.8 <= s.pull_std <= 1.2
                 failures += not ok
                 print(f"{s.line()}  {'ok' if ok else 'FAIL'}", flush=True)

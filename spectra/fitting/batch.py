@@ -243,10 +243,15 @@ def levenberg_marquardt(model: BatchedXPS, theta0, lo, hi, vary, y, sigma, *, ma
         active[idx[done_ftol | done_xtol | stalled]] = False
     j = jac / sigma[:, None, :]
     jtj = np.einsum("ipn,iqn->ipq", j, j)
-    singular = ~np.isfinite(np.linalg.cond(jtj)) | (np.linalg.cond(jtj) > 1e14)
+    # invert the scale-free (unit-diagonal) matrix: parameters of very different size (areas ~1e5,
+    # centres ~1e-2 eV) must not look singular
+    norm = np.sqrt(np.maximum(np.einsum("ipp->ip", jtj), 1e-300))
+    unit = jtj / (norm[:, :, None] * norm[:, None, :])
+    condition = np.linalg.cond(unit)
+    singular = ~np.isfinite(condition) | (condition > 1e14)
     cov = np.full_like(jtj, np.nan)
     if (~singular).any():
-        cov[~singular] = np.linalg.inv(jtj[~singular])
+        cov[~singular] = np.linalg.inv(unit[~singular]) / (norm[~singular, :, None] * norm[~singular, None, :])
     message[singular] = [m + "; covariance singular" for m in message[singular]]
     converged = np.array([m.startswith("converged") for m in message]) & np.isfinite(chi2)
     return theta, cov, chi2, iterations, converged, message.astype(str)
