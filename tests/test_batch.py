@@ -126,8 +126,12 @@ def test_stacked_dataarray_and_files_and_grids(tmp_path):
     paths = []
     for k, da in enumerate(das):
         paths.append(spectra.io.write.write_vamas(da, tmp_path / f"s{k}.vms"))
-    from_files = spectra.fit_many(paths, S2P)
-    assert np.allclose(from_stack.value, from_files.value, rtol=1e-9)
+    garbage = tmp_path / "broken.vms"
+    garbage.write_text("VAMAS Surface Chemical Analysis Standard Data Transfer Format 1988 May 4\nnot a number\n")
+    from_files = spectra.fit_many([*paths, garbage], S2P)
+    assert np.allclose(from_stack.value, from_files.value[:4], rtol=1e-9)
+    assert not from_files.success.values[4] and "broken.vms" in from_files.message.values[4]
+    assert from_files.source.values.tolist() == [str(p) for p in [*paths, garbage]]
     # a spectrum on another grid is fitted in its own group, on its own points
     coarse = das[0].isel(binding_energy=slice(None, None, 2))
     mixed = fit_many([das[1], coarse, das[2]], S2P)

@@ -284,24 +284,22 @@ class _Prepared:
     model: XPSModel | None
 
 
-def _as_list(data) -> list[xr.DataArray]:
+def _as_list(data) -> list:
+    """Spectra (DataArrays) or file paths, one per item; files are read later, one by one."""
     if isinstance(data, xr.DataArray):
         if "spectrum" in data.dims:
             return [data.isel(spectrum=i) for i in range(data.sizes["spectrum"])]
         return [data]
-    out = []
-    for item in data:
-        if isinstance(item, (str, os.PathLike, Path)):
-            from ..io import load
-
-            out.append(load(item))
-        else:
-            out.append(item)
-    return out
+    return list(data)
 
 
-def _prepare(index: int, da: xr.DataArray, spec: ModelSpec) -> _Prepared:
-    """Check one spectrum and take its window, ascending; raise FitError with the reason it cannot be fitted."""
+def _prepare(index: int, da, spec: ModelSpec) -> _Prepared:
+    """Read (if a path), check one spectrum and take its window, ascending; raise with the reason it
+    cannot be fitted."""
+    if isinstance(da, (str, os.PathLike)):
+        from ..io import load
+
+        da = load(da)
     if da.ndim != 1 or da.dims[0] != "binding_energy":
         raise FitError(f"needs a 1-D spectrum on binding_energy, got dims {da.dims}")
     x_all = np.asarray(da["binding_energy"].values, dtype=float)
@@ -347,7 +345,8 @@ def fit_many(data, recipe, *, engine: str = "auto", chunk_size: int | None = 128
     data : DataArray with dim ``spectrum``, list of DataArrays, or list of files
         Spectra on ``binding_energy``. Spectra are *grouped* by identical energy grids (inside the
         recipe's window) and each group is fitted as one batch; nothing is resampled, so every
-        spectrum is fitted on its own measured points.
+        spectrum is fitted on its own measured points. Files are read one at a time; one that
+        cannot be read is a failed item (its path is in the ``source`` coordinate).
     recipe : recipe
         An XPS recipe (see :func:`spectra.recipe.parse_recipe`).
     engine : {"auto", "batched", "lmfit"}
@@ -399,6 +398,7 @@ def fit_many(data, recipe, *, engine: str = "auto", chunk_size: int | None = 128
                                 mc_replicas=mc_replicas, seed=seed)
     spectra = _as_list(data)
     out = _Results(spec, len(spectra))
+    out.source = [str(item) if isinstance(item, (str, os.PathLike)) else "" for item in spectra]
     todo = out.resume_from(resume) if resume is not None else range(len(spectra))
     try:
         good = []
@@ -479,6 +479,7 @@ class _Results:
         self.mc_value = None
         self.mc_fraction = None
         self.interrupted = False
+        self.source = [""] * n_spec
 
     def resume_from(self, previous: xr.Dataset) -> list[int]:
         """Copy the finished spectra of an interrupted result; return the indices still to fit."""
@@ -542,7 +543,8 @@ class _Results:
         }
         coords = {"spectrum": np.arange(self.value.shape[0]), "param": self.names, "component": components,
                   "param_unit": ("param", [units.get(n.rsplit("_", 1)[-1], "") for n in self.names]),
-                  "varying": self.varying, "varying_other": self.varying}
+                  "varying": self.varying, "varying_other": self.varying,
+                  "source": ("spectrum", np.array(self.source, dtype=str))}
         if self.mc_value is not None:
             variables["mc_value"] = (("spectrum", "quantile", "param"), self.mc_value)
             variables["mc_fraction"] = (("spectrum", "quantile", "component"), self.mc_fraction)
