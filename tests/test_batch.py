@@ -231,3 +231,40 @@ def test_covariance_of_parameters_of_very_different_size_is_not_called_singular(
     reference = fit_many(das, recipe, engine="lmfit")
     assert batched.success.all() and reference.success.all()
     assert np.allclose(batched.fraction_stderr, reference.fraction_stderr, rtol=1e-3)
+
+
+def test_series_seeding_from_neighbours():
+    """An operando-like series whose Li2S fraction drifts: seeding from neighbours reaches the same
+    minima (both engines) and the lmfit engine needs fewer evaluations."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        das = [simulate.xps("S 2p", {"PS4": 1 - f, "Li2S": f}, peak_counts=1e4, seed=k)[0]
+               for k, f in enumerate(np.linspace(0.05, 0.6, 12))]
+    plain = fit_many(das, S2P, engine="lmfit")
+    for engine in ("lmfit", "batched"):
+        seeded = fit_many(das, S2P, engine=engine, start="neighbour", chunk_size=4)
+        assert seeded.success.all()
+        assert float((np.abs(seeded.value - plain.value) / plain.stderr).max()) < 0.01
+    assert fit_many(das, S2P, engine="lmfit", start="neighbour").nfev.sum() < plain.nfev.sum()
+    with pytest.raises(FitError, match="unknown start"):
+        fit_many(das, S2P, start="previous")
+
+
+def test_failed_spectra_are_refitted_from_their_nearest_neighbour(monkeypatch):
+    from spectra.fitting import batch
+
+    das = [da for da, _ in _s2p_spectra(6, seed0=500)]
+    reference = fit_many(das, S2P)
+    real_lm = batch.levenberg_marquardt
+
+    def first_pass_fails_spectrum_2(model, theta0, *args, **kwargs):
+        theta, cov, chi2, iterations, converged, message = real_lm(model, theta0, *args, **kwargs)
+        if len(theta0) == 6:  # the main pass: pretend spectrum 2 did not converge
+            converged[2], message[2] = False, "maximum iterations reached"
+        return theta, cov, chi2, iterations, converged, message
+
+    monkeypatch.setattr(batch, "levenberg_marquardt", first_pass_fails_spectrum_2)
+    assert not fit_many(das, S2P).success.values[2]  # no retry without neighbour seeding
+    retried = fit_many(das, S2P, start="neighbour", chunk_size=6)
+    assert retried.success.all()
+    assert float((np.abs(retried.value - reference.value) / reference.stderr).max()) < 0.01

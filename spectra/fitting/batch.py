@@ -337,7 +337,8 @@ def _by_grid(items: list[_Prepared]) -> list[list[_Prepared]]:
 
 
 def fit_many(data, recipe, *, engine: str = "auto", chunk_size: int | None = 128, mc_replicas: int = 0,
-             seed: int | None = None, resume: xr.Dataset | None = None, client=None) -> xr.Dataset:
+             seed: int | None = None, start: str = "recipe", resume: xr.Dataset | None = None,
+             client=None) -> xr.Dataset:
     """Fit every spectrum of ``data`` with one XPS recipe.
 
     Parameters
@@ -363,6 +364,11 @@ def fit_many(data, recipe, *, engine: str = "auto", chunk_size: int | None = 128
         its static background recomputed and refitted from the best fit.
     seed : int, optional
         Seed of the Monte Carlo replicas.
+    start : {"recipe", "neighbour"}
+        Start values. ``neighbour`` is for series (depth profiles, operando scans) in data order:
+        the lmfit engine starts each spectrum from the last successful fit before it; the batched
+        engine starts each chunk from the last successful fit of the chunks before it, and then
+        refits every failed spectrum from its nearest successful neighbour's values.
     resume : xarray.Dataset, optional
         An interrupted result of the same recipe and data (``attrs["complete"] == 0``): its finished
         spectra are kept and only the others are fitted.
@@ -385,6 +391,8 @@ def fit_many(data, recipe, *, engine: str = "auto", chunk_size: int | None = 128
     spec = recipe if isinstance(recipe, ModelSpec) else parse_recipe(recipe)
     if engine not in ("auto", "batched", "lmfit"):
         raise FitError(f"unknown engine {engine!r}; use 'auto', 'batched' or 'lmfit'")
+    if start not in ("recipe", "neighbour"):
+        raise FitError(f"unknown start {start!r}; use 'recipe' or 'neighbour'")
     reason = supported(spec)
     if engine == "batched" and reason:
         raise FitError(f"the batched engine does not support {reason}; use engine='lmfit'")
@@ -395,7 +403,7 @@ def fit_many(data, recipe, *, engine: str = "auto", chunk_size: int | None = 128
         if resume is not None:
             raise FitError("resume is for local runs; a distributed run is resumed block by block")
         return _fit_distributed(data, spec, client, engine=engine, chunk_size=chunk_size or 128,
-                                mc_replicas=mc_replicas, seed=seed)
+                                mc_replicas=mc_replicas, seed=seed, start=start)
     spectra = _as_list(data)
     out = _Results(spec, len(spectra))
     out.source = [str(item) if isinstance(item, (str, os.PathLike)) else "" for item in spectra]
@@ -409,11 +417,19 @@ def fit_many(data, recipe, *, engine: str = "auto", chunk_size: int | None = 128
                 out.message[i] = f"not fitted: {exc}"
         groups = _by_grid(good)
         if use_batched:
-            _fit_batched(spec, groups, out, chunk_size, mc_replicas, seed)
+            _fit_batched(spec, groups, out, chunk_size, start == "neighbour")
+            if mc_replicas:
+                rng = np.random.default_rng(seed)
+                for item in good:
+                    if out.success[item.index]:
+                        _monte_carlo(spec, item, out, mc_replicas, rng)
         else:
-            for item in (item for group in groups for item in group):
-                r = fit_arrays(item.model, item.y, item.sigma)
+            previous = None
+            for item in sorted((item for group in groups for item in group), key=lambda it: it.index):
+                r = fit_arrays(item.model, item.y, item.sigma, start=previous)
                 out.store(item.index, r.values, r.stderr, r.covariance, r.redchi, r.nfev, r.success, r.message)
+                if start == "neighbour" and r.success:
+                    previous = r.values
     except KeyboardInterrupt:  # keep what is done; fit_many(..., resume=result) finishes the rest
         out.interrupted = True
     return out.dataset("batched" if use_batched else "lmfit")
@@ -447,16 +463,28 @@ def _fit_distributed(data, spec: ModelSpec, client, *, chunk_size: int, seed, **
     return result
 
 
-def _fit_batched(spec, groups: list[list[_Prepared]], out: _Results, chunk_size, mc_replicas, seed) -> None:
+def _fit_batched(spec, groups: list[list[_Prepared]], out: _Results, chunk_size, from_neighbours: bool) -> None:
     for items in groups:
         size = chunk_size or len(items)
         for begin in range(0, len(items), size):
-            _fit_chunk(spec, items[begin:begin + size], out)
-    if mc_replicas:
-        rng = np.random.default_rng(seed)
-        for item in (item for group in groups for item in group):
-            if out.success[item.index]:
-                _monte_carlo(spec, item, out, mc_replicas, rng)
+            chunk = items[begin:begin + size]
+            _fit_chunk(spec, chunk, out, _neighbour_start(out, [chunk[0].index]) if from_neighbours else None)
+        if from_neighbours:  # refit the failures from their nearest successful neighbours
+            failed = [it for it in items if not out.success[it.index]]
+            if failed and out.success.any():
+                _fit_chunk(spec, failed, out, _neighbour_start(out, [it.index for it in failed], nearest=True))
+
+
+def _neighbour_start(out: _Results, indices: list[int], *, nearest: bool = False) -> np.ndarray | None:
+    """Start values from fitted spectra: the last success before ``indices[0]`` for every row, or
+    (``nearest``) each row's nearest success. None when there is none to start from."""
+    done = np.where(out.success)[0]
+    if nearest:
+        picks = [done[np.argmin(np.abs(done - i))] for i in indices] if done.size else []
+    else:
+        before = done[done < indices[0]]
+        picks = [before[-1]] * len(indices) if before.size else []
+    return out.value[picks] if len(picks) else None
 
 
 class _Results:
@@ -577,8 +605,12 @@ def _chunk_arrays(spec, items: list[_Prepared]):
     return y, sigma, background, np.clip(theta0, lo, hi), lo, hi
 
 
-def _fit_chunk(spec: ModelSpec, items: list[_Prepared], out: _Results) -> None:
+def _fit_chunk(spec: ModelSpec, items: list[_Prepared], out: _Results, start: np.ndarray | None = None) -> None:
     y, sigma, background, theta0, lo, hi = _chunk_arrays(spec, items)
+    if start is not None:  # a start exactly on a bound would sit where the bound transform is flat
+        finite = np.isfinite(lo) & np.isfinite(hi)
+        margin = np.where(finite, 1e-3 * np.where(finite, hi - lo, 0.0), 1e-6)
+        theta0 = np.where(out.vary, np.clip(start, lo + margin, hi - margin), theta0)
     x = items[0].x
     theta, cov, chi2, iterations, converged, msg = levenberg_marquardt(
         BatchedXPS(spec, out.names, out.vary, x, background), theta0, lo, hi, out.vary, y, sigma)
