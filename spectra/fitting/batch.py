@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import xarray as xr
@@ -31,7 +32,7 @@ from ..errors import FitError
 from ..recipe import ModelSpec, parse_recipe
 from . import partials
 from .model import XPSModel
-from .single import axis_window, counts_per_unit, fit_arrays, poisson_sigma
+from .single import counts_factor, fit_arrays, poisson_sigma
 
 
 def supported(spec: ModelSpec) -> str | None:
@@ -284,38 +285,54 @@ class _Prepared:
     model: XPSModel | None
 
 
+class _Raw(NamedTuple):
+    """One spectrum as arrays: binding energies, intensities and the attributes of its DataArray."""
+
+    x: np.ndarray
+    y: np.ndarray
+    attrs: dict
+
+
 def _as_list(data) -> list:
-    """Spectra (DataArrays) or file paths, one per item; files are read later, one by one."""
+    """One item per spectrum: arrays of a stacked DataArray, DataArrays, or file paths (read later)."""
     if isinstance(data, xr.DataArray):
+        if set(data.dims) == {"spectrum", "binding_energy"}:
+            x = np.asarray(data["binding_energy"].values, dtype=float)
+            rows = np.asarray(data.transpose("spectrum", "binding_energy").values, dtype=float)
+            return [_Raw(x, row, data.attrs) for row in rows]
         if "spectrum" in data.dims:
             return [data.isel(spectrum=i) for i in range(data.sizes["spectrum"])]
         return [data]
     return list(data)
 
 
-def _prepare(index: int, da, spec: ModelSpec) -> _Prepared:
+def _prepare(index: int, item, spec: ModelSpec, *, min_points: int = 10) -> _Prepared:
     """Read (if a path), check one spectrum and take its window, ascending; raise with the reason it
     cannot be fitted."""
-    if isinstance(da, (str, os.PathLike)):
+    if isinstance(item, (str, os.PathLike)):
         from ..io import load
 
-        da = load(da)
-    if da.ndim != 1 or da.dims[0] != "binding_energy":
-        raise FitError(f"needs a 1-D spectrum on binding_energy, got dims {da.dims}")
-    x_all = np.asarray(da["binding_energy"].values, dtype=float)
-    y_all = np.asarray(da.values, dtype=float)
-    inside = np.ones(x_all.size, bool) if spec.window is None else \
-        (x_all >= spec.window[0]) & (x_all <= spec.window[1])
-    if not np.all(np.isfinite(y_all[inside])):
-        raise FitError(f"{int((~np.isfinite(y_all[inside])).sum())} non-finite intensities in the window")
-    x, y = axis_window(da, "binding_energy", spec.window)
+        item = load(item)
+    if isinstance(item, xr.DataArray):
+        if item.ndim != 1 or item.dims[0] != "binding_energy":
+            raise FitError(f"needs a 1-D spectrum on binding_energy, got dims {item.dims}")
+        item = _Raw(np.asarray(item["binding_energy"].values, dtype=float),
+                    np.asarray(item.values, dtype=float), item.attrs)
+    x, y = item.x, item.y
+    if spec.window is not None:
+        inside = (x >= spec.window[0]) & (x <= spec.window[1])
+        x, y = x[inside], y[inside]
+    if not np.all(np.isfinite(y)):
+        raise FitError(f"{int((~np.isfinite(y)).sum())} non-finite intensities in the window")
+    if x.size < min_points:
+        raise FitError(f"only {x.size} points inside the window {spec.window}")
     if np.any(y < 0):
         raise FitError("negative intensities; counting data cannot be negative")
     if np.ptp(y) <= 0:
         raise FitError("flat spectrum (all intensities equal)")
     order = np.argsort(x)
     x, y = x[order], y[order]
-    factor = counts_per_unit(da)
+    factor = counts_factor(item.attrs)
     return _Prepared(spec, index, x, y, poisson_sigma(y, factor), factor or 1.0, None)
 
 
@@ -328,9 +345,9 @@ def _by_grid(items: list[_Prepared]) -> list[list[_Prepared]]:
     for group in groups.values():
         spec = group[0].spec
         shirleys = [None] * len(group)
-        if spec.background.kind == "shirley":
-            shirleys = backgrounds.shirley_many(group[0].x, np.stack([it.y for it in group]),
-                                                **spec.background.options)
+        if spec.background.kind == "shirley":  # in blocks: small arrays stay in cache
+            shirleys = [b for begin in range(0, len(group), 256) for b in backgrounds.shirley_many(
+                group[0].x, np.stack([it.y for it in group[begin:begin + 256]]), **spec.background.options)]
         for item, shirley in zip(group, shirleys):
             item.model = XPSModel(spec, item.x, item.y, shirley)
     return list(groups.values())

@@ -17,11 +17,16 @@ from .result import FitResult, versions
 
 def counts_per_unit(da: xr.DataArray) -> float | None:
     """Factor that turns the spectrum's intensity into counts (None when it cannot be known)."""
-    units = str(da.attrs.get("units", "counts"))
+    return counts_factor(da.attrs)
+
+
+def counts_factor(attrs) -> float | None:
+    """:func:`counts_per_unit` from a spectrum's attributes (``units``, ``dwell_time``, ``n_scans``)."""
+    units = str(attrs.get("units", "counts"))
     if units == "counts":
         return 1.0
     if units == "counts/s":
-        dwell, scans = da.attrs.get("dwell_time"), da.attrs.get("n_scans")
+        dwell, scans = attrs.get("dwell_time"), attrs.get("n_scans")
         if isinstance(dwell, (int, float)) and isinstance(scans, (int, float)) and dwell > 0 and scans > 0:
             return float(dwell) * float(scans)
     return None
