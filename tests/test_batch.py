@@ -268,3 +268,12 @@ def test_failed_spectra_are_refitted_from_their_nearest_neighbour(monkeypatch):
     retried = fit_many(das, S2P, start="neighbour", chunk_size=6)
     assert retried.success.all()
     assert float((np.abs(retried.value - reference.value) / reference.stderr).max()) < 0.01
+
+
+def test_progress_is_reported_per_chunk(capsys):
+    das = [da for da, _ in _s2p_spectra(5, seed0=600)]
+    fit_many(das, S2P, chunk_size=2, progress=True)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [f"spectra.fit_many: {k}/5 spectra done" for k in (2, 4, 5)]
+    fit_many(das, S2P)
+    assert capsys.readouterr().err == ""

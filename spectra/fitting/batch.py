@@ -20,6 +20,7 @@ reaches the iteration cap is reported as failed with that reason rather than as 
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -355,7 +356,7 @@ def _by_grid(items: list[_Prepared]) -> list[list[_Prepared]]:
 
 def fit_many(data, recipe, *, engine: str = "auto", chunk_size: int | None = 128, mc_replicas: int = 0,
              seed: int | None = None, start: str = "recipe", resume: xr.Dataset | None = None,
-             client=None) -> xr.Dataset:
+             client=None, progress: bool = False) -> xr.Dataset:
     """Fit every spectrum of ``data`` with one XPS recipe.
 
     Parameters
@@ -389,6 +390,9 @@ def fit_many(data, recipe, *, engine: str = "auto", chunk_size: int | None = 128
     resume : xarray.Dataset, optional
         An interrupted result of the same recipe and data (``attrs["complete"] == 0``): its finished
         spectra are kept and only the others are fitted.
+    progress : bool
+        Report on standard error how many spectra are done, after every chunk (batched) or every
+        spectrum (lmfit).
     client : dask.distributed.Client, optional
         Spread blocks of ``chunk_size`` spectra over the cluster's workers. A dask-backed stack
         without ``client`` is spread over dask's default scheduler. The result is the same as a
@@ -422,7 +426,7 @@ def fit_many(data, recipe, *, engine: str = "auto", chunk_size: int | None = 128
         return _fit_distributed(data, spec, client, engine=engine, chunk_size=chunk_size or 128,
                                 mc_replicas=mc_replicas, seed=seed, start=start)
     spectra = _as_list(data)
-    out = _Results(spec, len(spectra))
+    out = _Results(spec, len(spectra), progress)
     out.source = [str(item) if isinstance(item, (str, os.PathLike)) else "" for item in spectra]
     todo = out.resume_from(resume) if resume is not None else range(len(spectra))
     try:
@@ -507,8 +511,9 @@ def _neighbour_start(out: _Results, indices: list[int], *, nearest: bool = False
 class _Results:
     """Arrays of a fit_many run, filled spectrum by spectrum."""
 
-    def __init__(self, spec: ModelSpec, n_spec: int):
+    def __init__(self, spec: ModelSpec, n_spec: int, progress: bool = False):
         self.spec = spec
+        self.progress = progress
         model = XPSModel(spec, np.linspace(0.0, 1.0, 16), np.linspace(1.0, 2.0, 16))
         self.names = model.names
         self.vary = np.array([p.vary for p in model.params])
@@ -538,12 +543,19 @@ class _Results:
             self.mc_value, self.mc_fraction = previous.mc_value.values.copy(), previous.mc_fraction.values.copy()
         return [int(i) for i in np.where(pending)[0]]
 
+    def report(self) -> None:
+        """Print the number of finished spectra (with ``progress``)."""
+        if self.progress:
+            done = int((self.message != PENDING).sum())
+            print(f"spectra.fit_many: {done}/{len(self.message)} spectra done", file=sys.stderr, flush=True)
+
     def store(self, i, values, stderr, covariance, redchi, nfev, success, message):
         self.value[i] = [values[n] for n in self.names]
         self.stderr[i] = [stderr[n] if v else np.nan for n, v in zip(self.names, self.vary)]
         if covariance is not None:
             self.covariance[i] = covariance
         self.redchi[i], self.nfev[i], self.success[i], self.message[i] = redchi, nfev, success, message
+        self.report()
 
     def derived(self, value, covariance):
         """Component areas and fractions (N, C) with their covariances (N, C, C), by the delta method."""
@@ -640,6 +652,7 @@ def _fit_chunk(spec: ModelSpec, items: list[_Prepared], out: _Results, start: np
     errs[:, out.vary] = np.sqrt(np.maximum(np.einsum("npp->np", cov), 0.0))
     out.stderr[rows] = errs
     out.success[rows], out.redchi[rows], out.nfev[rows], out.message[rows] = converged, red, iterations, msg
+    out.report()
 
 
 def _monte_carlo(spec: ModelSpec, item: _Prepared, out: _Results, replicas: int, rng) -> None:
