@@ -19,6 +19,7 @@ reaches the iteration cap is reported as failed with that reason rather than as 
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from ..errors import FitError
 from ..recipe import ModelSpec, parse_recipe
 from . import partials
 from .model import XPSModel
+from .result import versions
 from .single import counts_factor, fit_arrays, poisson_sigma
 
 
@@ -585,31 +587,41 @@ class _Results:
         units = {"center": "eV", "fwhm": "eV", "area": "counts*eV", "splitting": "eV", "ratio": "1",
                  "constant": "counts", "k": "1/eV", "slope": "counts/eV", "b": "1"}
         components = [c.name for c in spec.components]
+        per_param = {"units": "see param_unit"}
         variables = {
-            "value": (("spectrum", "param"), self.value),
-            "stderr": (("spectrum", "param"), self.stderr, {"note": "covariance scaled by reduced chi-square"}),
-            "success": ("spectrum", self.success), "redchi": ("spectrum", self.redchi),
-            "nfev": ("spectrum", self.nfev, {"long_name": "model evaluations (batched: iterations)"}),
-            "message": ("spectrum", self.message.astype(str)),
-            "covariance": (("spectrum", "varying", "varying_other"), self.covariance),
-            "area": (("spectrum", "component"), area, {"units": "counts*eV", "long_name": "component area"}),
-            "area_stderr": (("spectrum", "component"), _diagonal_sd(area_cov), {"units": "counts*eV"}),
+            "value": (("spectrum", "param"), self.value, {**per_param, "long_name": "best-fit parameter value"}),
+            "stderr": (("spectrum", "param"), self.stderr,
+                       {**per_param, "long_name": "standard error (covariance scaled by reduced chi-square)"}),
+            "success": ("spectrum", self.success, {"units": "1", "long_name": "fit converged"}),
+            "redchi": ("spectrum", self.redchi, {"units": "1", "long_name": "reduced chi-square (Poisson weights)"}),
+            "nfev": ("spectrum", self.nfev, {"units": "1", "long_name": "model evaluations (batched: iterations)"}),
+            "message": ("spectrum", self.message.astype(str), {"long_name": "how the fit ended, or why it failed"}),
+            "covariance": (("spectrum", "varying", "varying_other"), self.covariance,
+                           {"units": "param_unit x param_unit", "long_name": "covariance of the varying parameters"}),
+            "area": (("spectrum", "component"), area,
+                     {"units": "counts*eV", "long_name": "component area (both doublet lines)"}),
+            "area_stderr": (("spectrum", "component"), _diagonal_sd(area_cov),
+                            {"units": "counts*eV", "long_name": "standard error of the component area"}),
             "fraction": (("spectrum", "component"), fraction,
                          {"units": "1", "long_name": "fraction of the summed component areas"}),
-            "fraction_stderr": (("spectrum", "component"), _diagonal_sd(fraction_cov), {"units": "1"}),
+            "fraction_stderr": (("spectrum", "component"), _diagonal_sd(fraction_cov),
+                                {"units": "1", "long_name": "standard error of the fraction (full covariance)"}),
         }
         coords = {"spectrum": np.arange(self.value.shape[0]), "param": self.names, "component": components,
                   "param_unit": ("param", [units.get(n.rsplit("_", 1)[-1], "") for n in self.names]),
                   "varying": self.varying, "varying_other": self.varying,
                   "source": ("spectrum", np.array(self.source, dtype=str))}
         if self.mc_value is not None:
-            variables["mc_value"] = (("spectrum", "quantile", "param"), self.mc_value)
-            variables["mc_fraction"] = (("spectrum", "quantile", "component"), self.mc_fraction)
+            variables["mc_value"] = (("spectrum", "quantile", "param"), self.mc_value,
+                                     {**per_param, "long_name": "Monte Carlo quantiles of the parameters"})
+            variables["mc_fraction"] = (("spectrum", "quantile", "component"), self.mc_fraction,
+                                        {"units": "1", "long_name": "Monte Carlo quantiles of the fractions"})
             coords["quantile"] = list(QUANTILES)
         return xr.Dataset(variables, coords=coords,
                           attrs={"engine": engine, "recipe": spec.text, "recipe_sha256": spec.sha256,
                                  "region": spec.region, "complete": int(not self.interrupted),
-                                 "pending": int((self.message == PENDING).sum())})
+                                 "pending": int((self.message == PENDING).sum()),
+                                 "versions": json.dumps(versions())})
 
 
 def _diagonal_sd(covariance: np.ndarray) -> np.ndarray:
