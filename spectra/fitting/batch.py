@@ -201,8 +201,7 @@ def levenberg_marquardt(model: BatchedXPS, theta0, lo, hi, vary, y, sigma, *, ma
         th, dth = _to_external(u_, lo[rows], hi[rows])
         return np.where(vary, th, theta0[rows]), dth
 
-    everyone = np.arange(n_spec)
-    theta, dtheta = external(u, everyone)
+    theta, dtheta = external(u, slice(None))
     total, jac = model.evaluate(theta, True)
     r = (total - y) / sigma
     chi2 = (r**2).sum(axis=1)
@@ -690,6 +689,6 @@ def _monte_carlo(spec: ModelSpec, item: _Prepared, out: _Results, replicas: int,
 def write_results(results: xr.Dataset, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
     """Write a :func:`fit_many` result to NetCDF-4/HDF5 (h5netcdf) atomically: a failed or interrupted
     write leaves any earlier file untouched, and an existing file is replaced only with ``overwrite``."""
-    from ..io.write import atomic_write
+    from ..io.write import write_netcdf
 
-    return atomic_write(path, lambda tmp: results.to_netcdf(tmp, engine="h5netcdf"), overwrite=overwrite)
+    return write_netcdf(results, path, overwrite=overwrite)

@@ -12,8 +12,6 @@ import numpy as np
 import uncertainties
 import xarray as xr
 
-from ..recipe import ModelSpec
-
 
 @functools.cache
 def versions() -> dict[str, str]:
@@ -28,19 +26,19 @@ def versions() -> dict[str, str]:
 
 
 @dataclass
-class FitResult:
-    """Everything a fit produced.
+class LeastSquaresResult:
+    """What every least-squares fit of one spectrum or pattern yields (XPS and XRD results extend it).
 
     Attributes
     ----------
-    spec : ModelSpec
+    spec
         The recipe that was fitted.
     x, y, sigma : ndarray
-        Energy axis (eV), data and the standard deviations used as weights (data units).
+        Axis, data and the standard deviations used as weights (data units).
     best_fit, background : ndarray
         Model and background on ``x``.
     components : dict of ndarray
-        Each component's curve (both lines of a doublet).
+        Each component's (or phase's) curve.
     values, stderr : dict of float
         Every parameter's value and standard error (NaN where fixed or undetermined).
     varying : list of str
@@ -52,17 +50,9 @@ class FitResult:
     nfev : int
     success : bool
     message : str
-    background_info : dict
-        How a static background was computed (kind, settings, iterations, converged).
-    total_areas : dict of float
-        Area of each component over both doublet lines.
-    monte_carlo : dict or None
-        Filled by :func:`spectra.fitting.uncertainty.monte_carlo`.
-    provenance : dict
-        Recipe text and hash, input source, package versions.
     """
 
-    spec: ModelSpec
+    spec: object
     x: np.ndarray
     y: np.ndarray
     sigma: np.ndarray
@@ -78,16 +68,10 @@ class FitResult:
     nfev: int
     success: bool
     message: str
-    background_info: dict
-    total_areas: dict[str, float]
-    units: dict[str, str] = field(default_factory=dict)
-    monte_carlo: dict | None = None
-    provenance: dict = field(default_factory=dict)
 
-    # ------------------------------------------------------------------ derived, with uncertainties
-    def _uvalues(self) -> dict[str, float | uncertainties.UFloat]:
-        """Parameters as correlated uncertain numbers (fixed ones exact)."""
-        out = dict(self.values)  # fixed parameters stay exact floats
+    def uvalues(self) -> dict[str, float | uncertainties.UFloat]:
+        """Parameters as correlated uncertain numbers (fixed ones stay exact floats)."""
+        out = dict(self.values)
         if self.covariance is not None and self.varying:
             cov = np.asarray(self.covariance, dtype=float)
             if np.all(np.isfinite(cov)):
@@ -95,9 +79,35 @@ class FitResult:
                 out.update(dict(zip(self.varying, correlated)))
         return out
 
+
+@dataclass
+class FitResult(LeastSquaresResult):
+    """Everything an XPS fit produced: the fields of :class:`LeastSquaresResult` and
+
+    Attributes
+    ----------
+    background_info : dict
+        How a static background was computed (kind, settings, iterations, converged).
+    total_areas : dict of float
+        Area of each component over both doublet lines.
+    units : dict of str
+        Unit of each parameter.
+    monte_carlo : dict or None
+        Filled by :func:`spectra.fitting.uncertainty.monte_carlo`.
+    provenance : dict
+        Recipe text and hash, input source, package versions.
+    """
+
+    background_info: dict
+    total_areas: dict[str, float]
+    units: dict[str, str] = field(default_factory=dict)
+    monte_carlo: dict | None = None
+    provenance: dict = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ derived, with uncertainties
     def areas(self) -> dict[str, uncertainties.UFloat]:
         """Each component's total area (both doublet lines), counts·eV, with uncertainty."""
-        u = self._uvalues()
+        u = self.uvalues()
         out = {}
         for comp in self.spec.components:
             a = u[f"{comp.name}_area"]

@@ -159,6 +159,7 @@ def write_columns(spectrum: xr.DataArray, path: str | os.PathLike, *, overwrite:
     return atomic_write_text(path, "\n".join(header) + "\n" + body + "\n", overwrite=overwrite)
 
 
-def write_netcdf(spectrum: xr.DataArray, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
-    """Write a spectrum to NetCDF-4/HDF5 (h5netcdf), atomically."""
-    return atomic_write(path, lambda tmp: spectrum.to_netcdf(tmp, engine="h5netcdf"), overwrite=overwrite)
+def write_netcdf(data: xr.DataArray | xr.Dataset, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """Write a spectrum (or a Dataset such as a batch of fit results) to NetCDF-4/HDF5 (h5netcdf),
+    atomically."""
+    return atomic_write(path, lambda tmp: data.to_netcdf(tmp, engine="h5netcdf"), overwrite=overwrite)

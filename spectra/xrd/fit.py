@@ -12,45 +12,23 @@ import numpy as np
 import uncertainties
 import xarray as xr
 
-from ..fitting.result import versions
+from ..fitting.result import LeastSquaresResult, versions
 from ..fitting.single import _start, axis_window
 from .model import XRDModel
 from .recipe import XRDSpec, parse_xrd_recipe
 
 
 @dataclass
-class XRDFitResult:
-    """Result of an XRD fit (values, standard errors, covariance, curves and derived numbers)."""
+class XRDFitResult(LeastSquaresResult):
+    """Result of an XRD fit: the fields of :class:`~spectra.fitting.result.LeastSquaresResult`, the
+    model that was fitted (for derived numbers) and the provenance."""
 
-    spec: XRDSpec
     model: XRDModel
-    x: np.ndarray
-    y: np.ndarray
-    sigma: np.ndarray
-    best_fit: np.ndarray
-    background: np.ndarray
-    components: dict[str, np.ndarray]
-    values: dict[str, float]
-    stderr: dict[str, float]
-    varying: list[str]
-    covariance: np.ndarray | None
-    chisqr: float
-    redchi: float
-    nfev: int
-    success: bool
-    message: str
     provenance: dict = field(default_factory=dict)
 
     def uvalue(self, name: str):
         """A parameter as an uncertain number (correlations kept among varying parameters)."""
-        return self._u()[name]
-
-    def _u(self):
-        out = dict(self.values)
-        if self.covariance is not None and np.all(np.isfinite(self.covariance)):
-            out.update(zip(self.varying, uncertainties.correlated_values([self.values[n] for n in self.varying],
-                                                                        self.covariance)))
-        return out
+        return self.uvalues()[name]
 
     def weight_fractions(self) -> dict[str, uncertainties.UFloat]:
         """Hill–Howard weight fractions W = S·Z·M·V / Σ S·Z·M·V of the crystalline phases.
@@ -58,7 +36,7 @@ class XRDFitResult:
         Assumes every phase in the sample is in the model and crystalline, no microabsorption and
         no preferred orientation; amorphous components are not counted (weight-*like* fractions).
         """
-        u = self._u()
+        u = self.uvalues()
         terms = {}
         for ph in self.spec.phases:
             t = self.model.templates[ph.name]
@@ -71,16 +49,16 @@ class XRDFitResult:
 
     def size(self, phase: str) -> uncertainties.UFloat:
         """Crystallite size (nm) from the Scherrer term (K = 0.9) beyond the instrument function."""
-        return _u(self._u()[f"{phase}_size"])
+        return _u(self.uvalues()[f"{phase}_size"])
 
     def lattice(self, phase: str) -> dict[str, uncertainties.UFloat]:
-        u = self._u()
+        u = self.uvalues()
         return {k: _u(u[f"{phase}_{k}"]) for k in ("a", "c", "cell_scale") if f"{phase}_{k}" in u}
 
     def reflections(self, phase: str) -> list[dict]:
         """Integrated intensity (counts·degree, Kα1 line) of each reflection of a phase, with σ from the scale."""
         table = self.model.line_table(phase, self.values)
-        scale = _u(self._u()[f"{phase}_scale"])
+        scale = _u(self.uvalues()[f"{phase}_scale"])
         rel = scale / self.values[f"{phase}_scale"] if self.values[f"{phase}_scale"] else scale
         return [{"hkl": h, "two_theta": float(tt), "fwhm": float(w), "intensity": float(i) * rel}
                 for h, tt, w, i in zip(table["hkl"], table["two_theta"], table["fwhm"], table["intensity"])]
@@ -88,7 +66,7 @@ class XRDFitResult:
     def retained_fraction(self, pristine: XRDFitResult, phase: str = "Li6PS5Cl") -> uncertainties.UFloat:
         """Scale of ``phase`` here relative to a pristine pattern's fit (same instrument and
         counting): the fraction of, e.g., argyrodite left after cycling."""
-        return _u(self._u()[f"{phase}_scale"]) / _u(pristine._u()[f"{phase}_scale"])
+        return _u(self.uvalues()[f"{phase}_scale"]) / _u(pristine.uvalues()[f"{phase}_scale"])
 
     def significance(self, phase: str) -> float:
         """Scale divided by its standard error (≥ 3: the phase is significantly present)."""
@@ -190,8 +168,8 @@ def fit_model(model: XRDModel, y, sigma, *, method="leastsq", max_nfev=None, sta
     best, curves, bg = model.evaluate(values)
     stderr = {n: float(out.params[n].stderr) if out.params[n].stderr is not None and n in out.var_names
               else math.nan for n in values}
-    return XRDFitResult(model.spec, model, model.x, y, sigma, best, bg, curves, dict(values), stderr,
+    return XRDFitResult(model.spec, model.x, y, sigma, best, bg, curves, dict(values), stderr,
                         list(out.var_names), out.covar, float(out.chisqr), float(out.redchi), int(out.nfev),
-                        bool(out.success), str(out.message),
+                        bool(out.success), str(out.message), model,
                         {"source": source, "versions": versions(),
                          "input_sha256": hashlib.sha256(np.ascontiguousarray(y).tobytes()).hexdigest()})
