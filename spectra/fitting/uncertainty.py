@@ -24,6 +24,18 @@ def _summary(samples: np.ndarray) -> dict[str, float]:
             "p84": float(p[3]), "p97.5": float(p[4])}
 
 
+def pull_statistics(pulls) -> tuple[float, float, float]:
+    """Coverage of ±2, mean and standard deviation of pulls ``(fitted - true) / σ`` (NaN when too few).
+
+    Calibrated uncertainties give ≈ 0.954, 0 and 1.
+    """
+    pulls = np.asarray(pulls, dtype=float)
+    nan = float("nan")
+    return (float(np.mean(np.abs(pulls) <= 2.0)) if pulls.size else nan,
+            float(np.mean(pulls)) if pulls.size else nan,
+            float(np.std(pulls, ddof=1)) if pulls.size > 1 else nan)
+
+
 def monte_carlo(result: FitResult, replicas: int, *, seed: int | None = None, counts_factor: float = 1.0) -> dict:
     """Refit ``replicas`` Poisson replicas of ``result``'s model; store and return the summary.
 

@@ -13,6 +13,7 @@ import numpy as np
 from .. import simulate
 from ..fitting.batch import fit_many
 from ..fitting.single import fit
+from ..fitting.uncertainty import pull_statistics
 from ..recipe import parse_recipe
 
 
@@ -77,8 +78,6 @@ def recovery(recipe, fractions: dict[str, float], component: str, *, peak_counts
     good = success & np.isfinite(sigma) & (sigma > 0)
     pulls = (value[good] - truth_f) / sigma[good]
     return RecoverySummary(spec.region, component, truth_f, peak_counts, trials, int((~good).sum()),
-                           float(np.mean(np.abs(pulls) <= 2.0)) if pulls.size else float("nan"),
-                           float(np.mean(pulls)) if pulls.size else float("nan"),
-                           float(np.std(pulls, ddof=1)) if pulls.size > 1 else float("nan"),
+                           *pull_statistics(pulls),
                            float(np.mean(sigma[good])) if good.any() else float("nan"),
                            float(np.mean(value[good] - truth_f)) if good.any() else float("nan"))

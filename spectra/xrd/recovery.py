@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import simulate
+from ..fitting.uncertainty import pull_statistics
 from .fit import fit_xrd
 
 #: the study's three situations: pristine, lithiated carbon-free, lithiated with 20 wt% carbon
@@ -75,9 +76,7 @@ def recovery(scenario_name: str, li2s_scale: float, li2s_size: float, *, trials:
         if li2s_scale > 0 and np.isfinite(err) and err > 0:
             pulls.append((scale - li2s_scale) / err)
             sizes_ok.append(abs(r.values["Li2S_size"] / li2s_size - 1) <= 0.10)
-    pulls = np.array(pulls)
-    return XRDRecovery(scenario_name, li2s_scale, li2s_size, trials,
-                       float(np.mean(np.abs(pulls) <= 2)) if pulls.size else float("nan"),
+    coverage, mean_pull, pull_std = pull_statistics(pulls)
+    return XRDRecovery(scenario_name, li2s_scale, li2s_size, trials, coverage,
                        float(np.mean(sizes_ok)) if sizes_ok else float("nan"), float(np.mean(significant)),
-                       float(np.mean(pulls)) if pulls.size else float("nan"),
-                       float(np.std(pulls, ddof=1)) if pulls.size > 1 else float("nan"))
+                       mean_pull, pull_std)
