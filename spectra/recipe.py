@@ -135,6 +135,17 @@ def _load(recipe: str | Path | dict) -> tuple[dict, str]:
     return data, json.dumps(data, sort_keys=True, default=str)
 
 
+def read_recipe(recipe: str | Path | dict) -> dict:
+    """A recipe (TOML path, TOML text or dict) as a dict, not yet validated."""
+    return _load(recipe)[0]
+
+
+def technique_of(recipe) -> str:
+    """``"xps"`` or ``"xrd"``: the ``technique`` a recipe (path, TOML text or dict) declares (XPS when
+    it declares none)."""
+    return str(read_recipe(recipe).get("technique", "xps"))
+
+
 def _shape_specs(lineshape: str, given: dict, where: str) -> tuple[str, dict[str, ParamSpec]]:
     try:
         shape, values = lineshapes.parse(lineshape)

@@ -12,7 +12,8 @@ import spectra
 from spectra import simulate
 from spectra.errors import FitError, SpectraError
 from spectra.fitting import partials
-from spectra.fitting.batch import fit_many, supported, write_results
+from spectra.fitting.batch import fit_many, write_results
+from spectra.fitting.batched_xps import supported
 from spectra.recipe import parse_recipe
 
 S2P = {"region": "S 2p", "components": ["PS4", "Li2S"], "background": "active-shirley"}

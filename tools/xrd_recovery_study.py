@@ -2,7 +2,7 @@
 
 Prints, per setting, the Li2S scale 2σ coverage, the fraction of trials with the crystallite size
 within 10 % of the truth, and the rate of "significant" Li2S (scale ≥ 3σ). Run:
-python tools/xrd_recovery_study.py [--trials 100]
+python tools/xrd_recovery_study.py [--trials 100] [--engine batched]
 """
 from __future__ import annotations
 
@@ -23,11 +23,12 @@ SETTINGS = [
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=100)
+    parser.add_argument("--engine", choices=("lmfit", "batched"), default="lmfit")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     start = time.time()
     for scenario, scale, size, detection in SETTINGS:
-        r = recovery(scenario, scale, size, trials=args.trials, seed=5000, detection=detection)
+        r = recovery(scenario, scale, size, trials=args.trials, seed=5000, detection=detection, engine=args.engine)
         print(("detection  " if detection else "size/scale ") + r.line(), flush=True)
     print(f"{time.time() - start:.0f} s")
     return 0

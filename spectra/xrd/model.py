@@ -9,6 +9,7 @@ m|F|²LP/V²), ``<phase>_a`` / ``_c`` (Å), ``<phase>_size`` (nm, Scherrer, K = 
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -63,6 +64,13 @@ class PhaseTemplate:
         return a * b * c * math.sqrt(1 - ca**2 - cb**2 - cg**2 + 2 * ca * cb * cg)
 
 
+@functools.lru_cache(maxsize=64)
+def phase_template(structure: Structure, wavelength: float, two_theta_max: float) -> PhaseTemplate:
+    """The template of a structure (cached: models of many patterns on one grid share it; templates
+    are never modified)."""
+    return PhaseTemplate(structure, wavelength, two_theta_max)
+
+
 class XRDModel:
     """Everything that makes a pattern on the grid ``x`` (2θ in degrees)."""
 
@@ -71,8 +79,8 @@ class XRDModel:
         self.x = np.asarray(x, dtype=float)
         self.y = np.asarray(y, dtype=float)
         self.lo, self.hi = float(self.x.min()), float(self.x.max())
-        self.templates = {ph.name: PhaseTemplate(variant(ph.structure, **ph.structure_parameters), spec.radiation.ka1,
-                                                 self.hi) for ph in spec.phases}
+        self.templates = {ph.name: phase_template(variant(ph.structure, **ph.structure_parameters),
+                                                  spec.radiation.ka1, self.hi) for ph in spec.phases}
         self.params = self._parameters()
 
     # -------------------------------------------------------------------------------- parameters

@@ -35,7 +35,8 @@ def recipe_for(scenario: dict, *, li2s: bool = True, window=(15.0, 56.0), li2s_s
     humps = [{"name": h["name"], "center": {"value": h["center"], "min": h["center"] - 3, "max": h["center"] + 3},
               "fwhm": {"value": h["fwhm"], "min": 2.0, "max": 15.0}} for h in scenario["humps"]]
     return {"technique": "xrd", "window": list(window), "phases": phases, "humps": humps,
-            "amorphous": list(scenario["amorphous"]), "background": {"kind": "chebyshev", "order": 2}}
+            "amorphous": list(scenario["amorphous"]), "background": {"kind": "chebyshev", "order": 2},
+            "phase_options": options}
 
 
 @dataclass
@@ -57,25 +58,34 @@ class XRDRecovery:
 
 
 def recovery(scenario_name: str, li2s_scale: float, li2s_size: float, *, trials: int, seed: int = 0,
-             displacement: float = 60.0, detection: bool = False) -> XRDRecovery:
+             displacement: float = 60.0, detection: bool = False, engine: str = "lmfit") -> XRDRecovery:
     """Simulate ``trials`` patterns of a scenario with Li2S at ``li2s_scale`` (0: absent) and fit each;
-    ``detection`` fits Li2S as a fixed-shape template (size ``li2s_size``, cell fixed)."""
+    ``detection`` fits Li2S as a fixed-shape template (size ``li2s_size``, cell fixed). ``engine``:
+    ``"lmfit"`` fits one pattern at a time (:func:`~spectra.xrd.fit.fit_xrd`), ``"batched"`` all
+    together (:func:`spectra.fitting.batch.fit_many`)."""
     scenario = SCENARIOS[scenario_name]
     phases = dict(scenario["phases"])
     if li2s_scale > 0:
         phases["Li2S"] = {"scale": li2s_scale, "size": li2s_size}
     recipe = recipe_for(scenario, li2s_size=li2s_size if detection else None)
+    patterns = [simulate.xrd(phases, two_theta=(15.0, 56.0), step=0.03, humps=scenario["humps"],
+                             amorphous=scenario["amorphous"], displacement=displacement, seed=seed + k,
+                             background=(150.0, -20.0, 5.0))[0] for k in range(trials)]
+    if engine == "batched":
+        from ..fitting.batch import fit_many
+
+        fits = fit_many(patterns, recipe, engine="batched")
+        results = zip(fits.value.sel(param="Li2S_scale").values, fits.stderr.sel(param="Li2S_scale").values,
+                      fits.value.sel(param="Li2S_size").values)
+    else:
+        results = ((r.values["Li2S_scale"], r.stderr["Li2S_scale"], r.values["Li2S_size"])
+                   for r in (fit_xrd(da, recipe) for da in patterns))
     pulls, sizes_ok, significant = [], [], []
-    for k in range(trials):
-        da, _truth = simulate.xrd(phases, two_theta=(15.0, 56.0), step=0.03, humps=scenario["humps"],
-                                 amorphous=scenario["amorphous"], displacement=displacement, seed=seed + k,
-                                 background=(150.0, -20.0, 5.0))
-        r = fit_xrd(da, recipe)
-        scale, err = r.values["Li2S_scale"], r.stderr["Li2S_scale"]
+    for scale, err, size in results:
         significant.append(bool(np.isfinite(err) and err > 0 and scale / err >= 3.0))
         if li2s_scale > 0 and np.isfinite(err) and err > 0:
             pulls.append((scale - li2s_scale) / err)
-            sizes_ok.append(abs(r.values["Li2S_size"] / li2s_size - 1) <= 0.10)
+            sizes_ok.append(abs(size / li2s_size - 1) <= 0.10)
     coverage, mean_pull, pull_std = pull_statistics(pulls)
     return XRDRecovery(scenario_name, li2s_scale, li2s_size, trials, coverage,
                        float(np.mean(sizes_ok)) if sizes_ok else float("nan"), float(np.mean(significant)),

@@ -1,0 +1,380 @@
+"""The XRD pattern model of :class:`spectra.xrd.model.XRDModel` for N patterns at once, with its
+analytic Jacobian, for the batched Levenberg–Marquardt engine (:mod:`spectra.fitting.lm`).
+
+Every reflection of a phase template and every free peak is a *line* with a Kα1 centre ``c1``, a Kα2
+centre ``c2``, one FWHM ``w``, a mixing ``η`` and an area ``A`` (pseudo-Voigt profiles; the Kα2 line
+has area ``r·A``). The Jacobian is assembled by the chain rule in two steps:
+
+1. per line, the sensitivities ``∂(c1, c2, w, η, A)/∂θ`` of the line parameters to the fitted
+   parameters θ — through the cell (``1/d² = Σ Q_j / p_j²`` for the refined lengths ``p_j``), Bragg's
+   law, the Lorentz-polarisation factor, the cell volume, the Caglioti and Lorentzian instrument
+   widths, the Scherrer size term, the Thompson–Cox–Hastings combination, the Kα2 position and the
+   specimen displacement and zero shift;
+2. per grid point, the profile partials ``∂y/∂(c1, c2, w, η, A)``, contracted with those
+   sensitivities over the lines (one matrix product per line parameter).
+
+Amorphous humps (Gaussian sub-bands) and the Chebyshev background are added directly. Values equal
+``XRDModel.evaluate`` (tested to 1e-9 relative), and the Jacobian equals central differences
+(tested).
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import ClassVar
+
+import numpy as np
+from numpy.polynomial import chebyshev
+
+from ..errors import FitError
+from ..fitting import kernels, partials
+from ..fitting.propagate import diagonal_sd, shares
+from .fit import fit_model
+from .model import XRDModel
+from .recipe import XRDSpec
+from .structure import reciprocal_metric
+
+DEG = 180.0 / math.pi
+#: d(θ in radians)/d(2θ in degrees)
+HALF_RAD = math.pi / 360.0
+#: TCH polynomial coefficients (see spectra.xrd.profiles.tch_parameters)
+_TCH = (1.0, 2.69269, 2.42843, 4.47163, 0.07842, 1.0)
+_ETA = (1.36603, -0.47719, 0.11116)
+#: line parameters whose sensitivities are tracked
+_INPUTS = ("c1", "c2", "w", "eta", "area")
+
+
+class _Lengths:
+    """A phase's refined cell lengths: ``1/d² = Σ_j Q_j / p_j²`` and ``V ∝ Π p_j^{e_j}``."""
+
+    def __init__(self, model: XRDModel, name: str, lines: np.ndarray):
+        t = model.templates[name]
+        a, _b, c = t.nominal[:3]
+        h = t.lines.indices[lines].astype(float)
+
+        def q(cell):
+            return np.einsum("ni,ij,nj->n", h, reciprocal_metric(cell), h)
+
+        if t.system == "cubic":
+            self.terms = [(f"{name}_a", a, q(t.nominal) * a * a, 3.0)]
+        elif t.system == "hexagonal":
+            rest = t.nominal[3:]
+            q1, q2 = q((1.0, 1.0, 1.0, *rest)), q((1.0, 1.0, 2.0, *rest))
+            qc = (q1 - q2) * 4.0 / 3.0
+            self.terms = [(f"{name}_a", a, q1 - qc, 2.0), (f"{name}_c", c, qc, 1.0)]
+        else:
+            self.terms = [(f"{name}_cell_scale", 1.0, q(t.nominal), 3.0)]
+        self.volume0 = t.volume(t.nominal)
+
+
+class BatchedXRD:
+    """Values and Jacobians of N XRD patterns on one 2θ grid with one recipe.
+
+    Parameters
+    ----------
+    model : XRDModel
+        The model of one pattern of the group (its templates, parameter order and grid are used).
+    names : list of str
+        Parameter names in ``model.params`` order.
+    vary : ndarray of bool
+        Which parameters are fitted (the Jacobian has a row for each of these).
+    """
+
+    def __init__(self, model: XRDModel, names: list[str], vary: np.ndarray):
+        self.spec = model.spec
+        self.x = model.x[None, None, :]
+        self.lo, self.hi = model.lo, model.hi
+        self.index = {n: i for i, n in enumerate(names)}
+        self.jac_row = {n: k for k, n in enumerate(n for n, v in zip(names, vary) if v)}
+        rad = self.spec.radiation
+        self.lam = rad.ka1
+        self.ka2 = rad.ka2 / rad.ka1 if rad.ka2 is not None and rad.ka2_ratio > 0 else None
+        self.ka2_ratio = rad.ka2_ratio if self.ka2 is not None else 0.0
+        self.phases, line_params = [], []
+        shared = ["displacement", "zero"]
+        for ph in self.spec.phases:
+            t = model.templates[ph.name]
+            lines = self._candidates(t)
+            lengths = _Lengths(model, ph.name, lines)
+            self.phases.append((ph.name, lengths, t.m_f2[lines]))
+            own = [f"{ph.name}_scale", f"{ph.name}_size", *(p for p, *_ in lengths.terms),
+                   *(f"inst_{k}" for k in "uvwxy"), *shared]
+            line_params += [own] * lines.size
+        for peak in self.spec.peaks:
+            line_params.append([f"{peak.name}_{k}" for k in ("center", "fwhm", "area", "eta")] + shared)
+        rows = [[self.jac_row[p] for p in params if p in self.jac_row] for params in line_params]
+        self.line_columns = np.full((len(rows), max(map(len, rows), default=0)), -1, dtype=np.int64)
+        for k, r in enumerate(rows):
+            self.line_columns[k, :len(r)] = r
+        order = self.spec.background_order
+        u = 2 * (model.x - model.lo) / (model.hi - model.lo) - 1
+        self.chebyshev = np.array([chebyshev.chebval(u, np.eye(order + 1)[k]) for k in range(order + 1)]) \
+            if order >= 0 else np.zeros((0, model.x.size))
+
+    def _candidates(self, template) -> np.ndarray:
+        """Lines that can enter the window (± 3°, where XRDModel keeps them) for any cell within the
+        ±3 % bounds of the cell parameters."""
+        s = self.lam / (2 * template.lines.d)
+        s_low, s_high = s / 1.03, np.minimum(s / 0.97, 1.0)
+        low, high = 2 * np.degrees(np.arcsin(s_low.clip(-1, 1))), 2 * np.degrees(np.arcsin(s_high))
+        return np.where((s_low < 0.999) & (low < self.hi + 3) & (high > self.lo - 3))[0]
+
+    # ------------------------------------------------------------------------ line parameters
+    def _line_parameters(self, theta, want_jacobian):
+        """(c1, c2, w, eta, area) of every line, (N, K) each, and their sensitivities (N, K, F)."""
+        n_spec, n_free = theta.shape[0], len(self.jac_row)
+        col = {n: theta[:, i:i + 1] for n, i in self.index.items()}
+        parts = []
+        for name, lengths, mf2 in self.phases:
+            parts.append(self._phase_lines(col, name, lengths, mf2, want_jacobian))
+        for peak in self.spec.peaks:
+            parts.append(self._free_peak(col, peak.name, want_jacobian))
+        values = {k: np.concatenate([p[0][k] for p in parts], axis=1) if parts else np.zeros((n_spec, 0))
+                  for k in _INPUTS}
+        sens = np.zeros((len(_INPUTS), n_spec, 0, n_free))
+        if want_jacobian and parts:
+            sens = np.stack([np.concatenate([p[1][k] for p in parts], axis=1) for k in _INPUTS])
+        return values, sens
+
+    def _zeros(self, col, n_lines):
+        n_spec = next(iter(col.values())).shape[0]
+        return {k: np.zeros((n_spec, n_lines, len(self.jac_row))) for k in _INPUTS}
+
+    def _add(self, sens, key, name, value):
+        if name in self.jac_row:
+            sens[key][:, :, self.jac_row[name]] += value
+
+    def _phase_lines(self, col, name, lengths: _Lengths, mf2, want_jacobian):
+        q = sum(big_q[None, :] / col.get(p, nominal) ** 2 for p, nominal, big_q, _ in lengths.terms)
+        s_raw = 0.5 * self.lam * np.sqrt(q)
+        tt_raw = 2 * np.degrees(np.arcsin(np.clip(s_raw, -1, 1)))
+        keep = (s_raw < 0.999) & (tt_raw > self.lo - 3) & (tt_raw < self.hi + 3)
+        tt = np.where(keep, tt_raw, 0.5 * (self.lo + self.hi))  # safe values where dropped
+        theta_rad = tt * HALF_RAD
+        tan, cos, sin = np.tan(theta_rad), np.cos(theta_rad), np.sin(theta_rad)
+        volume = lengths.volume0 * math.prod(
+            (col.get(p, nominal) / nominal) ** e for p, nominal, _, e in lengths.terms)
+        cos2t = np.cos(2 * theta_rad)
+        lp = (1 + cos2t**2) / (2 * sin**2 * cos)
+        per_scale = np.where(keep, mf2[None, :] * lp / volume**2, 0.0)
+        area = col[f"{name}_scale"] * per_scale
+        w, eta, sens, tt_sens = self._widths_and_positions(col, tt, tan, cos, sin, col[f"{name}_size"],
+                                                           f"{name}_size", want_jacobian)
+        values = {"area": area, "w": w, "eta": eta, **tt_sens["values"]}
+        if not want_jacobian:
+            return values, None
+        self._add(sens, "area", f"{name}_scale", per_scale)
+        dlnlp = HALF_RAD * (-2 * np.sin(4 * theta_rad) / (1 + cos2t**2) - 2 / tan + tan)
+        for p, nominal, big_q, e in lengths.terms:
+            if p not in self.jac_row:
+                continue
+            length = col.get(p, nominal)
+            dtt = np.where(keep, DEG * tan / q * (-2 * big_q[None, :] / length**3), 0.0)
+            for key in ("c1", "c2", "w", "eta"):
+                self._add(sens, key, p, tt_sens[key] * dtt)
+            self._add(sens, "area", p, area * (dlnlp * dtt - 2 * e / length))
+        return values, sens
+
+    def _free_peak(self, col, name, want_jacobian):
+        tt = col[f"{name}_center"]
+        theta_rad = tt * HALF_RAD
+        values, sens = {"area": col[f"{name}_area"], "w": col[f"{name}_fwhm"], "eta": col[f"{name}_eta"]}, None
+        shifts = self._positions(col, tt, np.cos(theta_rad), np.sin(theta_rad), want_jacobian)
+        values.update(shifts["values"])
+        if want_jacobian:
+            sens = self._zeros(col, 1)
+            for key in ("area", "w", "eta"):
+                self._add(sens, key, f"{name}_{'fwhm' if key == 'w' else key}", 1.0)
+            for key in ("c1", "c2"):
+                self._add(sens, key, f"{name}_center", shifts[key])
+            self._add_shift_sensitivities(sens, shifts)
+        return values, sens
+
+    def _positions(self, col, tt, cos, sin, want_jacobian):
+        """Kα1 and Kα2 centres with displacement and zero shift, and their derivatives by 2θ."""
+        radius = self.spec.radius_mm
+        disp = col["displacement"]
+        shift = DEG * (-2e-3 * disp * cos / radius) + col["zero"]
+        c1 = tt + shift
+        out = {"values": {"c1": c1, "c2": c1}}
+        if self.ka2 is not None:
+            s2 = np.clip(sin * self.ka2, -1, 1)
+            out["values"]["c2"] = 2 * np.degrees(np.arcsin(s2)) + shift
+        if want_jacobian:
+            dshift = 1e-3 * disp * sin / radius
+            out["c1"] = 1.0 + dshift
+            out["c2"] = (self.ka2 * cos / np.sqrt(np.maximum(1 - s2**2, 1e-300)) if self.ka2 is not None else 1.0) + dshift
+            out["d_displacement"] = DEG * (-2e-3 * cos / radius)
+        return out
+
+    def _add_shift_sensitivities(self, sens, shifts):
+        for key in ("c1", "c2"):
+            self._add(sens, key, "displacement", shifts["d_displacement"])
+            self._add(sens, key, "zero", 1.0)
+
+    def _widths_and_positions(self, col, tt, tan, cos, sin, size, size_name, want_jacobian):
+        """TCH FWHM and η of phase lines (Caglioti, Lorentzian instrument and Scherrer terms), their
+        positions, and the sensitivities of all line parameters except through the cell."""
+        u, v, w_, x_, y_ = (col[f"inst_{k}"] for k in "uvwxy")
+        inside = u * tan**2 + v * tan + w_
+        gauss = np.sqrt(np.maximum(inside, 1e-8))
+        scherrer = DEG * 0.9 * self.lam / (size * 10.0 * cos)
+        lorentz = x_ * tan + y_ / cos + scherrer
+        total, eta, dtot, deta = _tch(gauss, lorentz, want_jacobian)
+        shifts = self._positions(col, tt, cos, sin, want_jacobian)
+        if not want_jacobian:
+            return total, eta, None, shifts
+        sens = self._zeros(col, tt.shape[1])
+        g_half = np.where(inside > 1e-8, 0.5 / gauss, 0.0)
+        d_gauss = {"inst_u": tan**2 * g_half, "inst_v": tan * g_half, "inst_w": g_half}
+        d_lorentz = {"inst_x": tan, "inst_y": 1 / cos, size_name: -scherrer / size}
+        for derivs, which in ((d_gauss, 0), (d_lorentz, 1)):
+            for p, dv in derivs.items():
+                self._add(sens, "w", p, dtot[which] * dv)
+                self._add(sens, "eta", p, deta[which] * dv)
+        self._add_shift_sensitivities(sens, shifts)
+        # derivatives by 2θ of everything that depends on the line position (used through the cell)
+        sec2 = 1 + tan**2
+        dg_dtt = (2 * u * tan + v) * sec2 * HALF_RAD * g_half
+        dl_dtt = HALF_RAD * (x_ * sec2 + y_ * tan / cos + scherrer * tan)
+        shifts["w"] = dtot[0] * dg_dtt + dtot[1] * dl_dtt
+        shifts["eta"] = deta[0] * dg_dtt + deta[1] * dl_dtt
+        return total, eta, sens, shifts
+
+    # ------------------------------------------------------------------------ the pattern
+    def evaluate(self, theta: np.ndarray, want_jacobian: bool, rows=slice(None)):
+        """Model (N, n) and, if asked, ∂model/∂θ (N, F, n) for the F varying parameters, at external
+        parameters ``theta`` (N, P). ``rows`` is accepted for the engine's interface (no per-pattern
+        state here)."""
+        n_spec = theta.shape[0]
+        n_points = self.x.shape[2]
+        col = {n: theta[:, i:i + 1] for n, i in self.index.items()}
+        lines, sens = self._line_parameters(theta, want_jacobian)
+        if lines["area"].shape[1]:
+            total, jac = kernels.pseudo_voigt_lines(self.x[0, 0], lines["c1"], lines["c2"], lines["w"], lines["eta"],
+                                                    lines["area"], self.ka2_ratio, sens, self.line_columns,
+                                                    want_jacobian)
+        else:
+            total = np.zeros((n_spec, n_points))
+            jac = np.zeros((n_spec, len(self.jac_row), n_points)) if want_jacobian else None
+        for hump in self.spec.humps:
+            for dc, fw, fa in hump.shape:
+                y, yc, yw, ya = partials.gaussian(self.x[0], col[f"{hump.name}_center"] + dc,
+                                                  col[f"{hump.name}_fwhm"] * fw, col[f"{hump.name}_area"] * fa)
+                total += y
+                if want_jacobian:
+                    for key, value in (("center", yc), ("fwhm", yw * fw), ("area", ya * fa)):
+                        if f"{hump.name}_{key}" in self.jac_row:
+                            jac[:, self.jac_row[f"{hump.name}_{key}"]] += value
+        if len(self.chebyshev):
+            coefficients = theta[:, [self.index[f"bg_c{k}"] for k in range(len(self.chebyshev))]]
+            total += coefficients @ self.chebyshev
+            if want_jacobian:
+                for k, basis in enumerate(self.chebyshev):
+                    if f"bg_c{k}" in self.jac_row:
+                        jac[:, self.jac_row[f"bg_c{k}"]] += basis
+        if not np.all(np.isfinite(total)):
+            raise FitError("the XRD model is not finite at these parameters")
+        return total, jac
+
+
+def _tch(gauss, lorentz, want_jacobian):
+    """TCH total FWHM and η, with (∂/∂G, ∂/∂L) of each when asked."""
+    g, lo = gauss, lorentz
+    c = _TCH
+    poly = (c[0] * g**5 + c[1] * g**4 * lo + c[2] * g**3 * lo**2 + c[3] * g**2 * lo**3 + c[4] * g * lo**4
+            + c[5] * lo**5)
+    total = poly**0.2
+    q = lo / total
+    eta = _ETA[0] * q + _ETA[1] * q**2 + _ETA[2] * q**3
+    if not want_jacobian:
+        return total, eta, None, None
+    dpoly_g = 5 * c[0] * g**4 + 4 * c[1] * g**3 * lo + 3 * c[2] * g**2 * lo**2 + 2 * c[3] * g * lo**3 + c[4] * lo**4
+    dpoly_l = c[1] * g**4 + 2 * c[2] * g**3 * lo + 3 * c[3] * g**2 * lo**2 + 4 * c[4] * g * lo**3 + 5 * c[5] * lo**4
+    dtot = (0.2 * total / poly * dpoly_g, 0.2 * total / poly * dpoly_l)
+    deta_dq = _ETA[0] + 2 * _ETA[1] * q + 3 * _ETA[2] * q**2
+    deta = (deta_dq * (-lo / total**2) * dtot[0], deta_dq * (1 / total - lo / total**2 * dtot[1]))
+    return total, eta, dtot, deta
+
+
+class XRDProblem:
+    """What :func:`~spectra.fitting.batch.fit_many` needs to know about XRD recipes: the axis, the
+    parameters, start models (phase templates shared per grid), the batched model, one lmfit fit,
+    and the derived weight fractions and crystallite sizes."""
+
+    axis = "two_theta"
+    fraction_dim = "phase"
+    fraction_attrs: ClassVar[dict] = {"units": "1", "long_name": "Hill-Howard weight fraction of the crystalline phases"}
+
+    def __init__(self, spec: XRDSpec):
+        self.spec = spec
+        low, high = spec.window or (10.0, 80.0)
+        grid = np.linspace(low, high, 64)
+        model = XRDModel(spec, grid, np.ones_like(grid))
+        self.names = [p.name for p in model.params]
+        self.units = [p.unit for p in model.params]
+        self.vary = np.array([p.vary for p in model.params])
+        self.text = spec.text
+        self.sha256 = hashlib.sha256(spec.text.encode()).hexdigest()
+        self.region = "XRD " + "+".join(ph.name for ph in spec.phases) if spec.phases else "XRD peaks"
+        self.fraction_labels = [ph.name for ph in spec.phases]
+        self._cells = {}
+        for ph in spec.phases:
+            t = model.templates[ph.name]
+            lengths = _Lengths(model, ph.name, np.arange(0))
+            self._cells[ph.name] = (t.structure.z * t.structure.formula_mass * lengths.volume0,
+                                    [(p, nominal, e) for p, nominal, _, e in lengths.terms if p in self.names])
+
+    def unsupported(self) -> str | None:
+        return None
+
+    @staticmethod
+    def counts_factor(attrs) -> float:
+        return 1.0  # as spectra.xrd.fit.fit_xrd: σ = √max(counts, 1)
+
+    def attach_models(self, group) -> None:
+        """Start models of patterns on one grid (their phase templates are computed once and cached)."""
+        for item in group:
+            item.model = XRDModel(self.spec, item.x, item.y)
+
+    def batched_model(self, items) -> BatchedXRD:
+        return BatchedXRD(items[0].model, self.names, self.vary)
+
+    def fit_one(self, item, start: dict | None):
+        return fit_model(item.model, item.y, item.sigma, method="least_squares" if self.spec.peaks else "leastsq",
+                         start=start)
+
+    def derived(self, value, covariance):
+        """Weight fractions (delta method through the full covariance, as
+        :meth:`XRDFitResult.weight_fractions <spectra.xrd.fit.XRDFitResult.weight_fractions>`) and
+        crystallite sizes of the phases, and the weight fractions (N, phases)."""
+        index = {n: i for i, n in enumerate(self.names)}
+        free = {n: k for k, n in enumerate(n for n, v in zip(self.names, self.vary) if v)}
+        n_spec, n_phase = value.shape[0], len(self.spec.phases)
+        mass = np.empty((n_spec, n_phase))  # S·Z·M·V, proportional to the phase's mass
+        grad = np.zeros((n_spec, n_phase, len(free)))
+        for k, ph in enumerate(self.spec.phases):
+            zmv, terms = self._cells[ph.name]
+            per_scale = zmv * np.prod([(value[:, index[p]] / nominal) ** e for p, nominal, e in terms], axis=0)
+            mass[:, k] = value[:, index[f"{ph.name}_scale"]] * per_scale
+            if f"{ph.name}_scale" in free:
+                grad[:, k, free[f"{ph.name}_scale"]] = per_scale
+            for p, _, e in terms:
+                if p in free:
+                    grad[:, k, free[p]] = mass[:, k] * e / value[:, index[p]]
+        mass_cov = np.einsum("ncp,npq,ndq->ncd", grad, covariance, grad)
+        fraction, fraction_cov = shares(mass, mass_cov)
+        sizes = [index[f"{ph.name}_size"] for ph in self.spec.phases]
+        size_sd = np.full((n_spec, n_phase), np.nan)
+        for k, ph in enumerate(self.spec.phases):
+            if f"{ph.name}_size" in free:
+                size_sd[:, k] = np.sqrt(np.maximum(covariance[:, free[f"{ph.name}_size"], free[f"{ph.name}_size"]], 0))
+        dims = ("spectrum", "phase")
+        variables = {
+            "weight_fraction": (dims, fraction, self.fraction_attrs),
+            "weight_fraction_stderr": (dims, diagonal_sd(fraction_cov),
+                                       {"units": "1", "long_name": "standard error of the weight fraction"}),
+            "size": (dims, value[:, sizes], {"units": "nm", "long_name": "crystallite size (Scherrer, K = 0.9)"}),
+            "size_stderr": (dims, size_sd, {"units": "nm", "long_name": "standard error of the crystallite size"}),
+        }
+        return variables, fraction

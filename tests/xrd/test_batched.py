@@ -1,0 +1,157 @@
+"""The batched XRD engine: its model and analytic Jacobian against ``XRDModel`` and central
+differences (numpy and numba kernels), agreement with the lmfit engine, derived weight fractions
+against the single-fit result, faults, Monte Carlo and recovery on synthetic patterns."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from spectra import simulate
+from spectra.fitting import kernels
+from spectra.fitting.batch import fit_many
+from spectra.xrd.batched import BatchedXRD
+from spectra.xrd.fit import fit_xrd
+from spectra.xrd.model import XRDModel
+from spectra.xrd.recipe import parse_xrd_recipe
+from spectra.xrd.recovery import SCENARIOS, recipe_for, recovery
+
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+
+#: the study's carbon-containing anode with 8 nm Li2S, and its joint model
+PHASES = {**SCENARIOS["lithiated with carbon"]["phases"], "Li2S": {"scale": 60.0, "size": 8.0}}
+RECIPE = recipe_for(SCENARIOS["lithiated with carbon"])
+#: every kind of term: cubic, hexagonal (a and c) and other (cell scale) cells, a free peak, a hump,
+#: varying instrument widths and zero shift
+EVERYTHING = {"technique": "xrd", "phases": ["Li6PS5Cl", "Li2S", "Si", "graphite", "Li2MnO3"],
+              "amorphous": ["carbon_black"], "background": {"kind": "chebyshev", "order": 2},
+              "zero": {"value": 0.01, "min": -0.5, "max": 0.5},
+              "instrument": {k: {"value": v, "vary": True}
+                             for k, v in {"u": 0.004, "v": -0.002, "w": 0.002, "x": 0.01, "y": 0.02}.items()},
+              "peaks": [{"name": "p1", "center": 33.0, "fwhm": 0.4}]}
+
+
+def pattern(seed=1, noise=True):
+    da, _ = simulate.xrd(PHASES, two_theta=(15.0, 56.0), step=0.03, amorphous={"carbon_black": 3000.0},
+                         displacement=60.0, seed=seed, background=(150.0, -20.0, 5.0), noise=noise)
+    return da
+
+
+@pytest.fixture(params=["numpy", "numba"])
+def kernel(request, monkeypatch):
+    if request.param == "numba" and kernels._compiled() is None:
+        pytest.skip("numba is not installed (pip install spectra-xpsxrd[fast]); the numpy kernel is tested")
+    monkeypatch.setenv("SPECTRA_NUMBA", "1" if request.param == "numba" else "0")
+    return request.param
+
+
+def everything_model():
+    da = pattern()
+    model = XRDModel(parse_xrd_recipe(EVERYTHING), da.two_theta.values, da.values)
+    names = [p.name for p in model.params]
+    base = np.array([p.value for p in model.params])
+    lo, hi = np.array([p.min for p in model.params]), np.array([p.max for p in model.params])
+    theta = np.clip(base * (1 + 0.01 * np.random.default_rng(0).standard_normal((3, base.size))), lo, hi)
+    theta[:, names.index("zero")] = [0.01, -0.02, 0.03]
+    theta[:, names.index("displacement")] = [60.0, -30.0, 10.0]
+    return model, names, theta
+
+
+def test_values_equal_the_xrd_model(kernel):
+    model, names, theta = everything_model()
+    total, _ = BatchedXRD(model, names, np.ones(len(names), bool)).evaluate(theta, False)
+    for row, values in zip(total, theta):
+        reference = model.evaluate(dict(zip(names, values)))[0]
+        assert np.max(np.abs(row - reference)) <= 1e-9 * np.max(np.abs(reference))
+
+
+def test_jacobian_equals_central_differences(kernel):
+    model, names, theta = everything_model()
+    batched = BatchedXRD(model, names, np.ones(len(names), bool))
+    _, jac = batched.evaluate(theta, True)
+    for k, name in enumerate(names):
+        step = 1e-6 * max(abs(theta[0, k]), 1e-3)
+        up, down = theta.copy(), theta.copy()
+        up[:, k] += step
+        down[:, k] -= step
+        numeric = (batched.evaluate(up, False)[0] - batched.evaluate(down, False)[0]) / (2 * step)
+        scale = np.max(np.abs(numeric))
+        # background coefficients are linear: central differences of large totals lose ~1e-4 to rounding
+        tolerance = 1e-3 if name.startswith("bg_") else 1e-5
+        assert np.max(np.abs(jac[:, k] - numeric)) <= tolerance * scale, name
+
+
+def test_numba_and_numpy_kernels_agree(monkeypatch):
+    if kernels._compiled() is None:
+        pytest.skip("numba is not installed (pip install spectra-xpsxrd[fast])")
+    model, names, theta = everything_model()
+    results = {}
+    for flag in ("0", "1"):
+        monkeypatch.setenv("SPECTRA_NUMBA", flag)
+        results[flag] = BatchedXRD(model, names, np.ones(len(names), bool)).evaluate(theta, True)
+    assert np.allclose(results["0"][0], results["1"][0], rtol=1e-12, atol=0)
+    assert np.allclose(results["0"][1], results["1"][1], rtol=1e-9, atol=1e-12 * np.abs(results["0"][1]).max())
+
+
+def stack(n, seed=0):
+    expected = pattern(noise=False)
+    counts = np.random.default_rng(seed).poisson(expected.values, size=(n, expected.size)).astype(float)
+    return xr.DataArray(counts, dims=("spectrum", "two_theta"), coords={"two_theta": expected.two_theta.values},
+                        attrs=expected.attrs)
+
+
+def test_batched_agrees_with_lmfit_engine():
+    data = stack(6)
+    batched = fit_many(data, RECIPE, engine="batched")
+    reference = fit_many(data, RECIPE, engine="lmfit")
+    assert batched.attrs["engine"] == "batched" and reference.attrs["engine"] == "lmfit"
+    assert (batched.success.values == reference.success.values).all() and batched.success.all()
+    pull = (batched.value - reference.value) / reference.stderr
+    assert float(np.nanmax(np.abs(pull))) < 0.01
+    assert float(np.nanmax(np.abs(batched.stderr / reference.stderr - 1))) < 1e-3
+
+
+def test_derived_quantities_equal_the_single_fit():
+    """Weight fractions and sizes of fit_many equal XRDFitResult's (uncertainties package, full
+    covariance) for the same pattern."""
+    da = pattern(seed=4)
+    single = fit_xrd(da, RECIPE)
+    many = fit_many([da], RECIPE, engine="batched").isel(spectrum=0)
+    fractions = single.weight_fractions()
+    for phase in PHASES:
+        row = many.sel(phase=phase)
+        assert float(row.weight_fraction) == pytest.approx(fractions[phase].n, rel=1e-4)
+        assert float(row.weight_fraction_stderr) == pytest.approx(fractions[phase].s, rel=1e-2)
+    assert float(many.size.sel(phase="Li2S")) == pytest.approx(single.size("Li2S").n, rel=1e-4)
+    assert float(many.size_stderr.sel(phase="Li2S")) == pytest.approx(single.size("Li2S").s, rel=1e-2)
+    assert many.size.attrs["units"] == "nm" and np.isnan(float(many.size_stderr.sel(phase="Si")))
+
+
+def test_bad_patterns_fail_alone():
+    good = pattern(seed=2)
+    holes = good.copy(data=np.where(np.arange(good.size) == 100, np.nan, good.values))
+    wrong_axis = good.rename(two_theta="binding_energy")
+    result = fit_many([good, holes, wrong_axis, good], RECIPE)
+    assert result.success.values.tolist() == [True, False, False, True]
+    assert "non-finite" in str(result.message.values[1]) and "two_theta" in str(result.message.values[2])
+    assert np.allclose(result.value.values[0], result.value.values[3])
+
+
+def test_monte_carlo_intervals_match_the_covariance():
+    """With a fitted (not static) background, Monte Carlo replicas and the covariance describe the
+    same noise: the 16-84 % half-width of the Li2S weight fraction equals its σ within 20 %."""
+    result = fit_many([pattern(seed=3)], RECIPE, mc_replicas=300, seed=1).isel(spectrum=0)
+    q = result.mc_fraction.sel(phase="Li2S")
+    half_width = float(q.sel(quantile=0.84) - q.sel(quantile=0.16)) / 2
+    assert half_width == pytest.approx(float(result.weight_fraction_stderr.sel(phase="Li2S")), rel=0.2)
+
+
+def test_batched_recovery_of_li2s():
+    """60 seeded patterns of the carbon-containing anode (Li2S 8 nm): every size within 10 %, and
+    scale pulls calibrated. Thresholds at 3 standard errors for N = 60: coverage ≥ 0.954 -
+    3·sqrt(0.954·0.046/60) = 0.87, |mean pull| ≤ 3/sqrt(60) = 0.39, pull sd within 0.7-1.3."""
+    r = recovery("lithiated with carbon", 60.0, 8.0, trials=60, seed=700, engine="batched")
+    assert r.size_within_10pct == 1.0 and r.significant == 1.0
+    assert r.coverage_2sigma >= 0.87
+    assert abs(r.mean_pull) <= 0.39
+    assert 0.7 <= r.pull_std <= 1.3
