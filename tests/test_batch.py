@@ -11,9 +11,10 @@ import xarray as xr
 import spectra
 from spectra import simulate
 from spectra.errors import FitError, SpectraError
-from spectra.fitting import partials
+from spectra.fitting import kernels, partials
 from spectra.fitting.batch import fit_many, write_results
-from spectra.fitting.batched_xps import supported
+from spectra.fitting.batched_xps import BatchedXPS, XPSProblem, supported
+from spectra.fitting.model import start_table
 from spectra.recipe import parse_recipe
 
 S2P = {"region": "S 2p", "components": ["PS4", "Li2S"], "background": "active-shirley"}
@@ -40,6 +41,38 @@ def test_partials_match_finite_differences(shape, extra):
         down = f(x, c - shift[0], w - shift[1], a - shift[2], *extra)[0]
         numeric = (up - down) / (2 * max(shift))
         assert np.max(np.abs(analytic - numeric)) < 1e-6 * np.max(np.abs(numeric)) + 1e-9
+
+
+@pytest.mark.parametrize("lineshape", ["GL(30)", "SGL(20)", "gaussian", "lorentzian", "pseudo_voigt"])
+@pytest.mark.parametrize("background", ["none", "active-shirley", "linear"])
+def test_numba_kernel_equals_numpy(lineshape, background, monkeypatch):
+    """The fused numba kernel and the numpy path give the same model and Jacobian (to rounding)."""
+    if kernels._compiled() is None:
+        pytest.skip("numba is not installed (pip install spectra-xpsxrd[fast]); the numpy path is tested elsewhere")
+    spec = parse_recipe({"region": "S 2p", "components": ["PS4", "Li2S"], "background": background,
+                         "lineshape": lineshape})
+    problem = XPSProblem(spec)
+    x = np.linspace(155.0, 175.0, 300)
+    start = np.stack([r.value for r in start_table(spec, x, (100 + 1e3 * np.exp(-(x - 161) ** 2))[None])], axis=1)
+    theta = np.repeat(start, 4, axis=0) * (1 + 0.01 * np.random.default_rng(0).standard_normal((4, start.shape[1])))
+    results = {}
+    for flag in ("0", "1"):
+        monkeypatch.setenv("SPECTRA_NUMBA", flag)
+        results[flag] = BatchedXPS(spec, problem.names, problem.vary, x, np.zeros((4, x.size))).evaluate(theta, True)
+    for numpy_part, numba_part in zip(results["0"], results["1"]):
+        assert np.max(np.abs(numpy_part - numba_part)) <= 1e-12 * np.max(np.abs(numpy_part))
+
+
+def test_start_table_of_a_stack_equals_one_spectrum_at_a_time():
+    das = [da for da, _ in _s2p_spectra(5)]
+    spec = parse_recipe({**S2P, "background": "linear"})
+    x, y = das[0].binding_energy.values, np.stack([da.values for da in das])
+    together = start_table(spec, x, y)
+    for k in range(len(das)):
+        alone = start_table(spec, x, y[k:k + 1])
+        for a, b in zip(together, alone):
+            assert a.name == b.name and a.value[k] == b.value[0]
+            assert np.ravel(np.broadcast_to(a.min, (len(das),)))[k] == np.ravel(b.min)[0]
 
 
 def test_batched_agrees_with_lmfit_on_s2p():

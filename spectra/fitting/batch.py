@@ -37,13 +37,21 @@ DEFAULT_CHUNK = {"binding_energy": 128, "two_theta": 16}
 
 @dataclass
 class _Prepared:
-    """One item ready for fitting: data on its window, ascending, and its start model."""
+    """One item ready for fitting: data on its window, ascending, and what its problem's
+    ``attach_models`` adds: start values and bounds (P,) for the batched engine, a static background
+    curve (or the Tougaard curve per unit B) where the model has one, and the model of one fit (the
+    lmfit engine; XPS models are made on demand)."""
 
     index: int
     x: np.ndarray
     y: np.ndarray
     sigma: np.ndarray
     factor: float
+    start: np.ndarray | None = None
+    lo: np.ndarray | None = None
+    hi: np.ndarray | None = None
+    background: np.ndarray | None = None
+    background_info: object = None
     model: object = None
 
 
@@ -360,13 +368,10 @@ class _Results:
 
 def _start_arrays(items: list[_Prepared]):
     """Stacked data, start values and bounds of a chunk on one grid."""
-    params = [it.model.params for it in items]
     y = np.stack([it.y for it in items])
     sigma = np.stack([it.sigma for it in items])
-    theta0 = np.array([[p.value for p in ps] for ps in params])
-    lo = np.array([[p.min for p in ps] for ps in params])
-    hi = np.array([[p.max for p in ps] for ps in params])
-    return y, sigma, np.clip(theta0, lo, hi), lo, hi
+    lo, hi = np.stack([it.lo for it in items]), np.stack([it.hi for it in items])
+    return y, sigma, np.clip(np.stack([it.start for it in items]), lo, hi), lo, hi
 
 
 def _fit_chunk(problem, items: list[_Prepared], out: _Results, start: np.ndarray | None = None) -> None:

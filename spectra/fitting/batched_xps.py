@@ -16,8 +16,8 @@ import numpy as np
 from .. import backgrounds
 from ..errors import FitError
 from ..recipe import ModelSpec
-from . import partials
-from .model import XPSModel
+from . import kernels, partials
+from .model import XPSModel, start_table, tougaard_unit
 from .propagate import diagonal_sd, shares
 from .single import counts_factor, fit_arrays
 
@@ -61,6 +61,17 @@ class BatchedXPS:
             raise FitError("the batched engine needs a strictly ascending energy grid")
         self.half_dx = 0.5 * np.diff(self.x[0])
         self.background = background
+        # per line (two per doublet): kernel constants and the Jacobian rows of centre, FWHM, area
+        constants, rows = [], []
+        for comp in spec.components:
+            _, shape_names = partials.SUPPORTED[comp.lineshape]
+            line = partials.kernel_constants(comp.lineshape, [float(comp.shape[s].value) for s in shape_names])
+            names = (f"{comp.name}_center", f"{comp.fwhm_same_as or comp.name}_fwhm", f"{comp.name}_area")
+            for _ in range(2 if comp.is_doublet else 1):
+                constants.append(line)
+                rows.append([self.jac_row.get(n, -1) for n in names])
+        self.line_constants = np.array(constants, dtype=float).reshape(-1, 4)
+        self.line_rows = np.array(rows, dtype=np.int64).reshape(-1, 3)
 
     def _cumint(self, y):
         """Trapezoid integral from the low-BE end, along the last axis."""
@@ -72,8 +83,59 @@ class BatchedXPS:
         """Model (N, n) and, if asked, ∂model/∂θ (N, F, n) for the F varying parameters, at external
         parameters ``theta`` (N, P) of the spectra ``rows`` (default all)."""
         background = None if self.background is None else self.background[rows]
-        n_spec = theta.shape[0]
         col = {n: theta[:, i:i + 1] for n, i in self.index.items()}
+        if kernels.numba_enabled():
+            peaks, jac = self._peaks_compiled(col, want_jacobian)
+        else:
+            peaks, jac = self._peaks_numpy(col, want_jacobian)
+
+        def add(name, value):
+            if want_jacobian and name in self.jac_row:
+                jac[:, self.jac_row[name]] += value
+
+        kind = self.spec.background.kind
+        if kind == "active-shirley":  # c + k ∫ peaks, which depends on every peak parameter
+            integral = self._cumint(peaks)
+            total = peaks + col["bg_constant"] + col["bg_k"] * integral
+            if want_jacobian:
+                peak_rows = slice(0, sum(not n.startswith("bg_") for n in self.jac_row))  # peaks come first
+                jac[:, peak_rows] += col["bg_k"][:, :, None] * self._cumint(jac[:, peak_rows])
+            add("bg_constant", 1.0)
+            add("bg_k", integral)
+        elif kind == "tougaard-fitted":
+            total = peaks + col["bg_constant"] + col["bg_b"] * background
+            add("bg_constant", 1.0)
+            add("bg_b", background)
+        elif kind == "linear":
+            dx0 = self.x - self.x[0, 0]
+            total = peaks + col["bg_constant"] + col["bg_slope"] * dx0
+            add("bg_constant", 1.0)
+            add("bg_slope", dx0)
+        else:  # static: none, shirley, tougaard
+            total = peaks + background
+        return total, jac
+
+    def _peaks_compiled(self, col, want_jacobian):
+        """The peaks and their Jacobian rows through the fused numba kernel."""
+        center, fwhm, area, factor = [], [], [], []
+        for comp in self.spec.components:
+            c, w, a = col[f"{comp.name}_center"], col[f"{comp.fwhm_same_as or comp.name}_fwhm"], \
+                col[f"{comp.name}_area"]
+            center.append(c), fwhm.append(w), area.append(a), factor.append(np.ones_like(a))
+            if comp.is_doublet:
+                ratio = col[f"{comp.name}_ratio"]
+                center.append(c + col[f"{comp.name}_splitting"]), fwhm.append(w), area.append(a * ratio)
+                factor.append(ratio)
+        peaks, jac = kernels.xps_lines(self.x[0], *(np.concatenate(v, axis=1) for v in (center, fwhm, area, factor)),
+                                       self.line_constants, self.line_rows, want_jacobian)
+        if want_jacobian and jac.shape[1] < len(self.jac_row):  # background rows come after the peaks'
+            jac = np.concatenate([jac, np.zeros((jac.shape[0], len(self.jac_row) - jac.shape[1], jac.shape[2]))],
+                                 axis=1)
+        return peaks, jac
+
+    def _peaks_numpy(self, col, want_jacobian):
+        """The peaks and their Jacobian rows, line by line with :mod:`partials`."""
+        n_spec = next(iter(col.values())).shape[0]
         peaks = np.zeros((n_spec, self.x.shape[1]))
         jac = np.zeros((n_spec, len(self.jac_row), self.x.shape[1])) if want_jacobian else None
 
@@ -96,27 +158,7 @@ class BatchedXPS:
                 add(f"{comp.name}_center", dc)
                 add(f"{owner}_fwhm", dw)
                 add(f"{comp.name}_area", da * area_factor)
-        kind = self.spec.background.kind
-        if kind == "active-shirley":  # c + k ∫ peaks, which depends on every peak parameter
-            integral = self._cumint(peaks)
-            total = peaks + col["bg_constant"] + col["bg_k"] * integral
-            if want_jacobian:
-                peak_rows = slice(0, sum(not n.startswith("bg_") for n in self.jac_row))  # peaks come first
-                jac[:, peak_rows] += col["bg_k"][:, :, None] * self._cumint(jac[:, peak_rows])
-            add("bg_constant", 1.0)
-            add("bg_k", integral)
-        elif kind == "tougaard-fitted":
-            total = peaks + col["bg_constant"] + col["bg_b"] * background
-            add("bg_constant", 1.0)
-            add("bg_b", background)
-        elif kind == "linear":
-            dx0 = self.x - self.x[0, 0]
-            total = peaks + col["bg_constant"] + col["bg_slope"] * dx0
-            add("bg_constant", 1.0)
-            add("bg_slope", dx0)
-        else:  # static: none, shirley, tougaard
-            total = peaks + background
-        return total, jac
+        return peaks, jac
 
 
 class XPSProblem:
@@ -144,26 +186,39 @@ class XPSProblem:
         return counts_factor(attrs)
 
     def attach_models(self, group) -> None:
-        """Start models of items on one grid (Shirley backgrounds of the group computed together)."""
-        shirleys = [None] * len(group)
-        if self.spec.background.kind == "shirley":  # in blocks: small arrays stay in cache
-            shirleys = [b for begin in range(0, len(group), 256) for b in backgrounds.shirley_many(
-                group[0].x, np.stack([it.y for it in group[begin:begin + 256]]), **self.spec.background.options)]
-        for item, shirley in zip(group, shirleys):
-            item.model = XPSModel(self.spec, item.x, item.y, shirley)
+        """Static backgrounds and start values of items on one grid, computed for the group at once
+        (Shirley backgrounds iterated together, start values from :func:`start_table`)."""
+        spec, kind, options = self.spec, self.spec.background.kind, self.spec.background.options
+        x, y = group[0].x, np.stack([it.y for it in group])
+        infos = [None] * len(group)
+        if kind == "shirley":  # in blocks: small arrays stay in cache
+            infos = [b for begin in range(0, len(group), 256)
+                     for b in backgrounds.shirley_many(x, y[begin:begin + 256], **options)]
+        elif kind in ("tougaard", "tougaard-fitted"):
+            infos = [backgrounds.tougaard(x, it.y, **options) for it in group]
+        static, b, curves = None, None, None
+        if kind in ("shirley", "tougaard"):
+            static = curves = np.stack([info.values for info in infos])
+        elif kind == "none":
+            static = curves = np.zeros_like(y)
+        elif kind == "tougaard-fitted":
+            b = np.array([float(info.settings["b"]) for info in infos])
+            curves = np.stack([tougaard_unit(info) for info in infos])
+        rows = start_table(spec, x, y, static, b)
+        start = np.stack([r.value for r in rows], axis=1)
+        lo = np.stack([np.broadcast_to(r.min, len(group)) for r in rows], axis=1).astype(float)
+        hi = np.stack([np.broadcast_to(r.max, len(group)) for r in rows], axis=1).astype(float)
+        for k, item in enumerate(group):
+            item.start, item.lo, item.hi, item.background_info = start[k], lo[k], hi[k], infos[k]
+            item.background = None if curves is None else curves[k]
 
     def batched_model(self, items) -> BatchedXPS:
-        models = [it.model for it in items]
-        if self.spec.background.kind == "tougaard-fitted":
-            background = np.stack([m._tougaard_unit for m in models])
-        elif models[0].static_background is not None:
-            background = np.stack([m.static_background for m in models])
-        else:
-            background = None
+        background = None if items[0].background is None else np.stack([it.background for it in items])
         return BatchedXPS(self.spec, self.names, self.vary, items[0].x, background)
 
     def fit_one(self, item, start: dict | None):
-        return fit_arrays(item.model, item.y, item.sigma, start=start)
+        shirley = item.background_info if self.spec.background.kind == "shirley" else None
+        return fit_arrays(XPSModel(self.spec, item.x, item.y, shirley), item.y, item.sigma, start=start)
 
     def derived(self, value, covariance):
         """Variables derived from the parameters — component areas and fractions with standard errors

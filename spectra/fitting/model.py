@@ -8,12 +8,107 @@ line), ``_area`` (counts·eV of the *major* line, i.e. 2p3/2; the minor line has
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
 from .. import backgrounds, lineshapes
 from ..recipe import ComponentSpec, ModelSpec, ParamSpec
 from .params import ParamInfo
+
+
+def tougaard_unit(info: backgrounds.Background) -> np.ndarray:
+    """The Tougaard background of a spectrum per unit B, above its low-level offset (the curve a
+    fitted B multiplies)."""
+    return (info.values - info.settings["low_level"]) / (info.settings["b"] or 1.0)
+
+
+class StartRow(NamedTuple):
+    """One parameter of N spectra: start values (N,), bounds (scalars or (N,)), vary, unit."""
+
+    name: str
+    value: np.ndarray
+    min: float | np.ndarray
+    max: float | np.ndarray
+    vary: bool
+    unit: str
+
+
+def start_table(spec: ModelSpec, x: np.ndarray, y: np.ndarray, static_background: np.ndarray | None = None,
+                tougaard_b: np.ndarray | None = None) -> list[StartRow]:
+    """The parameters of a recipe with start values for N spectra at once.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+    x : ndarray (n,)
+        Binding energies, any order.
+    y : ndarray (N, n)
+        Intensities of the N spectra.
+    static_background : ndarray (N, n), optional
+        Their static (Shirley, Tougaard) backgrounds; without one the lower end level is used when
+        areas are estimated from peak heights.
+    tougaard_b : ndarray (N,), optional
+        The Tougaard B of each spectrum (``tougaard-fitted``).
+
+    Returns
+    -------
+    list of StartRow
+        In the model's parameter order. Areas without a recipe value start from the height above
+        the background within ±FWHM/2 of the centre × FWHM × 1.064, clipped into their bounds.
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n_spec = y.shape[0]
+    ascending = y[:, np.argsort(x)]
+    n_end = max(1, min(5, x.size // 2))
+    low, high = ascending[:, :n_end].mean(axis=1), ascending[:, -n_end:].mean(axis=1)
+    start_bg = static_background if static_background is not None else np.minimum(low, high)[:, None]
+
+    def row(name, spec_: ParamSpec, unit, value=None):
+        v = np.full(n_spec, float(spec_.value)) if value is None else value
+        return StartRow(name, v, spec_.min, spec_.max, spec_.vary, unit)
+
+    rows = []
+    for comp in spec.components:
+        rows.append(row(f"{comp.name}_center", comp.center, "eV"))
+        if comp.fwhm_same_as is None:
+            rows.append(row(f"{comp.name}_fwhm", comp.fwhm, "eV"))
+        area0 = None
+        if comp.area.value is None:
+            near = np.abs(x - comp.center.value) <= max(comp.fwhm.value, 1e-9) / 2
+            height = np.max((y - start_bg)[:, near], axis=1) if near.any() else np.zeros(n_spec)
+            floor = 1e-6 * np.maximum(np.max(np.abs(y), axis=1), 1.0)
+            area0 = np.maximum(height, floor) * comp.fwhm.value * 1.064
+            area0 = np.minimum(np.maximum(area0, comp.area.min) if math.isfinite(comp.area.min) else area0,
+                               comp.area.max)
+        rows.append(row(f"{comp.name}_area", comp.area, "counts*eV", area0))
+        if comp.is_doublet:
+            rows += [row(f"{comp.name}_splitting", comp.splitting, "eV"), row(f"{comp.name}_ratio", comp.ratio, "1")]
+            if not spec.tie_fwhm:
+                rows.append(row(f"{comp.name}_fwhm_minor", comp.fwhm, "eV"))
+        for name, shape in comp.shape.items():
+            rows.append(row(f"{comp.name}_{name}", shape, "1" if name != "gamma_fwhm" else "eV"))
+    kind = spec.background.kind
+    span = np.ptp(y, axis=1)
+    span = np.where(span > 0, span, 1.0)
+    constant = StartRow("bg_constant", low, -math.inf, math.inf, True, "counts")
+    if kind == "active-shirley":
+        total_peak = np.sum([r.value for r in rows if r.name.endswith("_area")], axis=0)
+        total_peak = np.where(total_peak != 0, total_peak, 1.0)
+        rows += [constant, StartRow("bg_k", np.maximum(high - low, 0.0) / total_peak, 0.0, math.inf, True, "1/eV")]
+    elif kind == "tougaard-fitted":
+        rows += [constant, StartRow("bg_b", np.asarray(tougaard_b, dtype=float), 0.0, math.inf, True, "eV^2")]
+    elif kind == "linear":
+        rows += [constant, StartRow("bg_slope", (high - low) / np.ptp(x), -10 * span, 10 * span, True, "counts/eV")]
+    elif kind == "step":
+        centers = [c.center.value for c in spec.components]
+        rows += [constant,
+                 StartRow("bg_step_height", np.maximum(high - low, 0.0), 0.0, math.inf, True, "counts"),
+                 StartRow("bg_step_center", np.full(n_spec, float(np.mean(centers))), float(np.min(x)),
+                          float(np.max(x)), True, "eV"),
+                 StartRow("bg_step_width", np.ones(n_spec), 0.05, float(np.ptp(x)), True, "eV")]
+    return rows
 
 
 class XPSModel:
@@ -49,64 +144,18 @@ class XPSModel:
         elif kind == "tougaard-fitted":
             info = backgrounds.tougaard(self.x, self.y, **options)
             self.background_info = info
-            self._tougaard_unit = (info.values - info.settings["low_level"]) / (info.settings["b"] or 1.0)
+            self._tougaard_unit = tougaard_unit(info)
         elif kind == "none":
             self.static_background = np.zeros_like(self.x)
         self.params = self._parameters()
 
     # ---------------------------------------------------------------------------------- parameters
-    def _component_params(self, comp: ComponentSpec, start_bg: np.ndarray) -> list[ParamInfo]:
-        def info(suffix, spec: ParamSpec, unit, value=None):
-            v = spec.value if value is None else value
-            return ParamInfo(f"{comp.name}_{suffix}", float(v), spec.min, spec.max, spec.vary, unit)
-
-        out = [info("center", comp.center, "eV")]
-        if comp.fwhm_same_as is None:
-            out.append(info("fwhm", comp.fwhm, "eV"))
-        area0 = comp.area.value
-        if area0 is None:
-            near = np.abs(self.x - comp.center.value) <= max(comp.fwhm.value, 1e-9) / 2
-            height = float(np.max((self.y - start_bg)[near])) if near.any() else 0.0
-            area0 = max(height, 1e-6 * max(float(np.max(np.abs(self.y))), 1.0)) * comp.fwhm.value * 1.064
-            area0 = min(max(area0, comp.area.min if math.isfinite(comp.area.min) else area0), comp.area.max)
-        out.append(info("area", comp.area, "counts*eV", area0))
-        if comp.is_doublet:
-            out += [info("splitting", comp.splitting, "eV"), info("ratio", comp.ratio, "1")]
-            if not self.spec.tie_fwhm:
-                out.append(info("fwhm_minor", comp.fwhm, "eV"))
-        for name, spec in comp.shape.items():
-            out.append(info(name, spec, "1" if name != "gamma_fwhm" else "eV"))
-        return out
-
     def _parameters(self) -> list[ParamInfo]:
-        x, y = self.x, self.y
-        low, high = backgrounds.end_levels(y[np.argsort(x)], 5)
-        start_bg = self.static_background if self.static_background is not None else np.full_like(x, min(low, high))
-        params = []
-        for comp in self.spec.components:
-            params += self._component_params(comp, start_bg)
-        kind = self.spec.background.kind
-        span = float(np.ptp(y)) or 1.0
-        if kind == "active-shirley":
-            total_peak = sum(p.value for p in params if p.name.endswith("_area")) or 1.0
-            params += [ParamInfo("bg_constant", low, -math.inf, math.inf, True, "counts"),
-                       ParamInfo("bg_k", max(high - low, 0.0) / total_peak, 0.0, math.inf, True, "1/eV")]
-        elif kind == "tougaard-fitted":
-            params += [ParamInfo("bg_constant", low, -math.inf, math.inf, True, "counts"),
-                       ParamInfo("bg_b", float(self.background_info.settings["b"]), 0.0, math.inf, True, "eV^2")]
-        elif kind == "linear":
-            xs = np.sort(x)
-            slope = (high - low) / (xs[-1] - xs[0])
-            params += [ParamInfo("bg_constant", low, -math.inf, math.inf, True, "counts"),
-                       ParamInfo("bg_slope", slope, -10 * span, 10 * span, True, "counts/eV")]
-        elif kind == "step":
-            centers = [c.center.value for c in self.spec.components]
-            params += [ParamInfo("bg_constant", low, -math.inf, math.inf, True, "counts"),
-                       ParamInfo("bg_step_height", max(high - low, 0.0), 0.0, math.inf, True, "counts"),
-                       ParamInfo("bg_step_center", float(np.mean(centers)), float(np.min(x)), float(np.max(x)), True,
-                                 "eV"),
-                       ParamInfo("bg_step_width", 1.0, 0.05, float(np.ptp(x)), True, "eV")]
-        return params
+        start_bg = None if self.static_background is None else self.static_background[None]
+        b = None if self.spec.background.kind != "tougaard-fitted" else \
+            np.array([float(self.background_info.settings["b"])])
+        return [ParamInfo(row.name, float(row.value[0]), float(np.ravel(row.min)[0]), float(np.ravel(row.max)[0]),
+                          row.vary, row.unit) for row in start_table(self.spec, self.x, self.y[None], start_bg, b)]
 
     @property
     def names(self) -> list[str]:

@@ -64,3 +64,31 @@ def gl_sum(x, c, w, a, m):
 #: line shapes the batched engine supports, with the shape parameters it passes on (fixed)
 SUPPORTED = {"gaussian": (gaussian, ()), "lorentzian": (lorentzian, ()), "pseudo_voigt": (pseudo_voigt, ("eta",)),
              "gl_product": (gl_product, ("m",)), "gl_sum": (gl_sum, ("m",))}
+
+
+#: the two families the compiled kernel evaluates (see :func:`kernel_constants`)
+SUM_FORM, PRODUCT_FORM = 0, 1
+
+
+def kernel_constants(lineshape: str, shape: list[float]) -> tuple[int, float, float, float]:
+    """A supported line shape as one of the two families of :mod:`spectra.fitting.kernels`.
+
+    With ``u = (x - c)/w``: the *sum form* ``a/w · (α·exp(-4 ln2 u²) + β/(1 + 4u²))`` covers the
+    Gaussian, the Lorentzian, the pseudo-Voigt and SGL(m); the *product form*
+    ``a·k/w · exp(-4 ln2 (1-f) v²)/(1 + 4 f v²)`` with ``v = u·width`` is GL(m). Returns
+    ``(form, α, β, 0)`` or ``(form, f, width, k)``.
+    """
+    lorentz_area = math.pi / 2.0
+    if lineshape == "gaussian":
+        return SUM_FORM, 1.0 / lineshapes.GAUSS_AREA, 0.0, 0.0
+    if lineshape == "lorentzian":
+        return SUM_FORM, 0.0, 1.0 / lorentz_area, 0.0
+    if lineshape == "pseudo_voigt":
+        eta = shape[0]
+        return SUM_FORM, (1.0 - eta) / lineshapes.GAUSS_AREA, eta / lorentz_area, 0.0
+    frac = shape[0] / 100.0
+    if lineshape == "gl_sum":
+        unit_area = (1.0 - frac) * lineshapes.GAUSS_AREA + frac * lorentz_area
+        return SUM_FORM, (1.0 - frac) / unit_area, frac / unit_area, 0.0
+    width, unit_area = lineshapes._gl_norm(frac)
+    return PRODUCT_FORM, frac, width, width / unit_area

@@ -336,6 +336,9 @@ class XRDProblem:
         """Start models of patterns on one grid (their phase templates are computed once and cached)."""
         for item in group:
             item.model = XRDModel(self.spec, item.x, item.y)
+            params = item.model.params
+            item.start, item.lo, item.hi = (np.array([getattr(p, key) for p in params], dtype=float)
+                                            for key in ("value", "min", "max"))
 
     def batched_model(self, items) -> BatchedXRD:
         return BatchedXRD(items[0].model, self.names, self.vary)
