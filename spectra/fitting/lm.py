@@ -83,17 +83,17 @@ def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int 
         return np.where(vary, th, theta0[rows]), dth
 
     theta, dtheta = external(u, slice(None))
-    total, jac = model.evaluate(theta, True)
-    r = (total - y) / sigma
-    chi2 = (r**2).sum(axis=1)
+    # the state kept per spectrum: χ², and JᵀJ and Jᵀr of the weighted residual in the *external*
+    # parameters (the (N, F, n) Jacobian itself is not kept)
+    chi2, jtj_ext, grad_ext = _moments(*model.evaluate(theta, True), y, sigma)
     for _ in range(max_iter):
         idx = np.where(active)[0]
         if idx.size == 0:
             break
         rows = slice(None) if idx.size == n_spec else idx  # a view while every spectrum is active
-        j = jac[rows] * (dtheta[rows][:, free, None] / sigma[rows][:, None, :])
-        jtj = np.einsum("ipn,iqn->ipq", j, j)
-        grad = np.einsum("ipn,in->ip", j, r[rows])
+        d = dtheta[rows][:, free]  # chain rule to the internal (unbounded) parameters
+        jtj = jtj_ext[rows] * d[:, :, None] * d[:, None, :]
+        grad = grad_ext[rows] * d
         # damping scale: the largest column norm seen so far (MINPACK's choice), so that a parameter
         # pinned at a bound (zero column through the transform) is still damped
         scale[idx] = np.maximum(scale[idx], np.einsum("ipp->ip", jtj))
@@ -102,17 +102,14 @@ def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int 
         u_try = u[idx].copy()
         u_try[:, free] += step
         th_try, dth_try = external(u_try, idx)
-        total_try, jac_try = model.evaluate(th_try, True, rows)
-        r_try = (total_try - y[rows]) / sigma[rows]
-        chi2_try = (r_try**2).sum(axis=1)
+        chi2_try, jtj_try, grad_try = _moments(*model.evaluate(th_try, True, rows), y[rows], sigma[rows])
         iterations[idx] += 1
         better = np.isfinite(chi2_try) & (chi2_try <= chi2[idx])
         rel = (chi2[idx] - chi2_try) / np.maximum(chi2[idx], 1e-300)
         small_step = np.max(np.abs(step) / (np.abs(u[idx][:, free]) + xtol), axis=1) < xtol
         take = idx[better]
         u[take], theta[take], dtheta[take] = u_try[better], th_try[better], dth_try[better]
-        total[take], jac[take], r[take], chi2[take] = total_try[better], jac_try[better], r_try[better], \
-            chi2_try[better]
+        chi2[take], jtj_ext[take], grad_ext[take] = chi2_try[better], jtj_try[better], grad_try[better]
         lam[take] = np.maximum(lam[take] / 10, 1e-12)
         lam[idx[~better]] *= 10
         # MINPACK's test: both the actual and the predicted (linearised) relative decrease below ftol
@@ -125,8 +122,7 @@ def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int 
         message[idx[done_xtol]] = "converged: step below xtol"
         message[idx[stalled]] = "converged: no further decrease of chi-square"
         active[idx[done_ftol | done_xtol | stalled]] = False
-    j = jac / sigma[:, None, :]
-    jtj = np.einsum("ipn,iqn->ipq", j, j)
+    jtj = jtj_ext
     # invert the scale-free (unit-diagonal) matrix: parameters of very different size (areas ~1e5,
     # centres ~1e-2 eV) must not look singular
     norm = np.sqrt(np.maximum(np.einsum("ipp->ip", jtj), 1e-300))
@@ -139,6 +135,13 @@ def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int 
     message[singular] = [m + "; covariance singular" for m in message[singular]]
     converged = np.array([m.startswith("converged") for m in message]) & np.isfinite(chi2)
     return theta, cov, chi2, iterations, converged, message.astype(str)
+
+
+def _moments(total, jac, y, sigma):
+    """χ² (N,), JᵀJ (N, F, F) and Jᵀr (N, F) of the weighted residual ``r = (total - y)/σ``."""
+    r = (total - y) / sigma
+    weighted = jac / sigma[:, None, :]
+    return (r**2).sum(axis=1), weighted @ weighted.transpose(0, 2, 1), (weighted @ r[:, :, None])[..., 0]
 
 
 def _solve(a, b):
