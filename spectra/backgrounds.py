@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
+from .fitting import kernels
+
 
 @dataclass
 class Background:
@@ -132,9 +134,33 @@ def shirley_many(x, y, *, average: int = 5, offsets=(0.0, 0.0), tol: float = 1e-
     high = ya[:, -n_end:].mean(axis=1, keepdims=True) * (1.0 + offsets[1] / 100.0)
     background = np.repeat(low, xa.size, axis=1)
     scale = np.where(np.abs(high - low) > 0, np.abs(high - low), np.maximum(np.abs(high), 1.0))
-    iterations = np.zeros(len(ya), int)
+    iterations = np.zeros(len(ya), np.int64)
     converged = np.zeros(len(ya), bool)
     flat = np.zeros(len(ya), bool)
+    if kernels.numba_enabled():
+        kernels.shirley_iterations(xa, ya, low[:, 0], high[:, 0], scale[:, 0], tol, max_iter, background,
+                                   iterations, converged, flat)
+    else:
+        _shirley_iterations(xa, ya, low, high, scale, tol, max_iter, background, iterations, converged, flat)
+    line = low + (high - low) * (xa - xa[0]) / (xa[-1] - xa[0])
+    background[flat] = line[flat]
+    out = []
+    for k in range(len(ya)):
+        settings = {"average_points": int(average), "offsets_percent": list(offsets), "tol": tol,
+                    "max_iter": max_iter, "low_end": float(xa[0] if binding else -xa[0]),
+                    "high_end": float(xa[-1] if binding else -xa[-1]), "low_level": float(low[k, 0]),
+                    "high_level": float(high[k, 0]), "axis": "binding" if binding else "kinetic"}
+        message = ("no net peak area above the background: straight line between the end levels" if flat[k] else
+                   "" if converged[k] else f"not converged after {max_iter} iterations")
+        out.append(Background(_restore(background[k], order), "shirley", settings, int(iterations[k]),
+                              bool(converged[k]), message))
+    return out
+
+
+def _shirley_iterations(xa, ya, low, high, scale, tol, max_iter, background, iterations, converged, flat):
+    """The Shirley iteration of :func:`shirley_many` in numpy, updating ``background`` and the
+    per-spectrum counters in place (:func:`spectra.fitting.kernels.shirley_iterations` is the same
+    loop compiled)."""
     active = np.ones(len(ya), bool)
     for _ in range(max_iter):
         rows = np.where(active)[0]
@@ -151,19 +177,6 @@ def shirley_many(x, y, *, average: int = 5, offsets=(0.0, 0.0), tol: float = 1e-
         converged[rows[done]] = True
         flat[rows[no_area]] = True
         active[rows[done | no_area]] = False
-    line = low + (high - low) * (xa - xa[0]) / (xa[-1] - xa[0])
-    background[flat] = line[flat]
-    out = []
-    for k in range(len(ya)):
-        settings = {"average_points": int(average), "offsets_percent": list(offsets), "tol": tol,
-                    "max_iter": max_iter, "low_end": float(xa[0] if binding else -xa[0]),
-                    "high_end": float(xa[-1] if binding else -xa[-1]), "low_level": float(low[k, 0]),
-                    "high_level": float(high[k, 0]), "axis": "binding" if binding else "kinetic"}
-        message = ("no net peak area above the background: straight line between the end levels" if flat[k] else
-                   "" if converged[k] else f"not converged after {max_iter} iterations")
-        out.append(Background(_restore(background[k], order), "shirley", settings, int(iterations[k]),
-                              bool(converged[k]), message))
-    return out
 
 
 def cumulative_peak_integral(x, peaks, *, binding: bool = True) -> np.ndarray:

@@ -10,6 +10,7 @@ import pytest
 import spectra
 from spectra import backgrounds, lineshapes
 from spectra.errors import SpectraError
+from spectra.fitting import kernels
 
 from .conftest import shared_files
 
@@ -132,6 +133,26 @@ def test_shirley_many_matches_the_reference_for_every_spectrum():
             np.testing.assert_allclose(many.values, expected, rtol=1e-8)
     # each spectrum has its own convergence test and iteration count
     assert len({b.iterations for b in together}) > 1
+
+
+def test_compiled_and_numpy_shirley_iterations_are_identical(monkeypatch):
+    """The numba Shirley loop repeats the numpy arithmetic in the same order: identical backgrounds,
+    iteration counts and flags (including a spectrum with no net peak area)."""
+    if kernels._compiled() is None:
+        pytest.skip("numba is not installed (pip install spectra-xpsxrd[fast]); the numpy loop is tested above")
+    rng = np.random.default_rng(3)
+    x = np.linspace(170, 154, 321)
+    clean = 200 + 0.05 * backgrounds.cumulative_peak_integral(x, _peaks(x)) + _peaks(x)
+    stack = np.stack([rng.poisson(clean * s).astype(float) for s in (0.5, 1, 4, 20)] + [np.full(x.size, 50.0)])
+    results = {}
+    for flag in ("0", "1"):
+        monkeypatch.setenv("SPECTRA_NUMBA", flag)
+        results[flag] = backgrounds.shirley_many(x, stack, average=3, tol=1e-8)
+    for numpy_bg, numba_bg in zip(results["0"], results["1"]):
+        assert np.array_equal(numpy_bg.values, numba_bg.values)
+        assert (numpy_bg.iterations, numpy_bg.converged, numpy_bg.message) == \
+            (numba_bg.iterations, numba_bg.converged, numba_bg.message)
+    assert results["1"][-1].message.startswith("no net peak area")
 
 
 def test_shirley_reports_non_convergence():

@@ -7,21 +7,12 @@ is not ``0``; both give the same numbers to rounding (tested).
 """
 from __future__ import annotations
 
-import math
+import functools
 import os
 
 import numpy as np
 
 from . import partials
-
-try:
-    from numba import njit, prange
-except ImportError:  # the pure-numpy kernels are used
-    njit, prange = None, range
-
-_FWHM_TO_SIGMA = 1.0 / (2.0 * math.sqrt(2.0 * math.log(2.0)))
-_ROOT_2PI = math.sqrt(2.0 * math.pi)
-_FOUR_LN2 = 4.0 * math.log(2.0)
 
 
 def numba_enabled() -> bool:
@@ -57,7 +48,7 @@ def pseudo_voigt_lines(x, c1, c2, w, eta, area, ratio, sens, cols, want_jacobian
     if numba_enabled():
         total = np.zeros((n_spec, x.size))
         jac = np.zeros((n_spec, n_free, x.size)) if want_jacobian else np.zeros((1, 1, 1))
-        _compiled()(np.ascontiguousarray(x, dtype=float), c1, c2, w, eta, area, float(ratio),
+        _compiled().lines(np.ascontiguousarray(x, dtype=float), c1, c2, w, eta, area, float(ratio),
                     np.ascontiguousarray(sens), np.ascontiguousarray(cols, dtype=np.int64), want_jacobian, total, jac)
         return total, (jac if want_jacobian else None)
     return _pseudo_voigt_lines_numpy(x, c1, c2, w, eta, area, ratio, sens, want_jacobian)
@@ -87,9 +78,15 @@ def _pseudo_voigt_lines_numpy(x, c1, c2, w, eta, area, ratio, sens, want_jacobia
     return total, jac
 
 
+@functools.cache
 def _compiled():
-    """The numba kernel (compiled on first call and cached on disk), or None without numba."""
-    return _LINES_KERNEL
+    """The module of compiled loops (:mod:`spectra.fitting._loops`; each loop is compiled on first
+    call and cached on disk), or None without numba."""
+    try:
+        from . import _loops
+    except ImportError:
+        return None
+    return _loops
 
 
 def xps_lines(x, center, fwhm, area, area_factor, constants, rows, want_jacobian):
@@ -117,110 +114,15 @@ def xps_lines(x, center, fwhm, area, area_factor, constants, rows, want_jacobian
     n_free = int(rows.max()) + 1 if rows.size else 0
     total = np.zeros((n_spec, x.size))
     jac = np.zeros((n_spec, max(n_free, 1), x.size)) if want_jacobian else np.zeros((1, 1, 1))
-    _XPS_KERNEL(np.ascontiguousarray(x, dtype=float), center, fwhm, area, area_factor,
+    _compiled().xps(np.ascontiguousarray(x, dtype=float), center, fwhm, area, area_factor,
                 np.ascontiguousarray(constants, dtype=float), np.ascontiguousarray(rows, dtype=np.int64),
                 want_jacobian, total, jac)
     return total, (jac[:, :n_free] if want_jacobian else None)
 
 
-def _xps_loop(x, center, fwhm, area, area_factor, constants, rows, want, total, jac):
-    """The fused loop of :func:`xps_lines`, for numba."""
-    n_spec, n_lines = center.shape
-    for b in range(n_spec):
-        for k in range(n_lines):
-            c, w, a = center[b, k], fwhm[b, k], area[b, k]
-            form, p1, p2, p3 = constants[k, 0], constants[k, 1], constants[k, 2], constants[k, 3]
-            for i in range(x.size):
-                u = (x[i] - c) / w
-                if form == 0:  # a/w (α e + β lor)
-                    e = math.exp(-_FOUR_LN2 * u * u)
-                    lor = 1.0 / (1.0 + 4.0 * u * u)
-                    unit = p1 * e + p2 * lor
-                    slope = -2.0 * _FOUR_LN2 * u * p1 * e - 8.0 * u * p2 * lor * lor
-                    y = a / w * unit
-                    d_c, d_w, d_a = -a * slope / (w * w), -y / w - a * slope * u / (w * w), unit / w
-                else:  # a k/w exp(-4 ln2 (1-f) v²)/(1 + 4 f v²), v = width·u
-                    v = p2 * u
-                    den = 1.0 + 4.0 * p1 * v * v
-                    g = math.exp(-_FOUR_LN2 * (1.0 - p1) * v * v) / den
-                    dg = g * (-2.0 * _FOUR_LN2 * (1.0 - p1) * v - 8.0 * p1 * v / den)
-                    y = a * p3 / w * g
-                    d_c = -a * p3 / w * dg * p2 / w
-                    d_w, d_a = -y / w - a * p3 / w * dg * v / w, p3 / w * g
-                total[b, i] += y
-                if want:
-                    if rows[k, 0] >= 0:
-                        jac[b, rows[k, 0], i] += d_c
-                    if rows[k, 1] >= 0:
-                        jac[b, rows[k, 1], i] += d_w
-                    if rows[k, 2] >= 0:
-                        jac[b, rows[k, 2], i] += d_a * area_factor[b, k]
-
-
-def _lines_loop(x, c1, c2, w, eta, area, ratio, sens, cols, want, total, jac):
-    """The fused loop of :func:`pseudo_voigt_lines`, for numba: per grid point, all lines are summed
-    into local accumulators and each Jacobian element is written once. A Gaussian term below
-    exp(-700) is exactly zero in double precision and is not computed."""
-    n_spec, n_lines = c1.shape
-    n_free = jac.shape[1]
-    for b in prange(n_spec):
-        acc = np.zeros(n_free)
-        inv_s2 = np.empty(n_lines); g_norm = np.empty(n_lines); h2 = np.empty(n_lines); l_norm = np.empty(n_lines)
-        inv_w = np.empty(n_lines)
-        for k in range(n_lines):
-            sigma = w[b, k] * _FWHM_TO_SIGMA
-            inv_s2[k] = 1.0 / (sigma * sigma)
-            g_norm[k] = 1.0 / (sigma * _ROOT_2PI)
-            h2[k] = 0.25 * w[b, k] * w[b, k]
-            l_norm[k] = 0.5 * w[b, k] / math.pi
-            inv_w[k] = 1.0 / w[b, k]
-        for i in range(x.size):
-            tot = 0.0
-            if want:
-                for f in range(n_free):
-                    acc[f] = 0.0
-            for k in range(n_lines):
-                a, e = area[b, k], eta[b, k]
-                d = x[i] - c1[b, k]
-                d2 = d * d
-                z2 = d2 * inv_s2[k]
-                g = g_norm[k] * math.exp(-0.5 * z2) if z2 < 1400.0 else 0.0
-                inv_den = 1.0 / (d2 + h2[k])
-                lo = l_norm[k] * inv_den
-                unit = (1 - e) * g + e * lo
-                d_c1 = (1 - e) * g * d * inv_s2[k] + e * lo * 2.0 * d * inv_den
-                d_w = (1 - e) * g * (z2 - 1.0) * inv_w[k] + e * (d2 - h2[k]) * inv_den * inv_den / (2.0 * math.pi)
-                d_eta = lo - g
-                d_c2 = 0.0
-                if ratio > 0:
-                    d = x[i] - c2[b, k]
-                    d2 = d * d
-                    z2 = d2 * inv_s2[k]
-                    g = g_norm[k] * math.exp(-0.5 * z2) if z2 < 1400.0 else 0.0
-                    inv_den = 1.0 / (d2 + h2[k])
-                    lo = l_norm[k] * inv_den
-                    unit += ratio * ((1 - e) * g + e * lo)
-                    d_c2 = ratio * ((1 - e) * g * d * inv_s2[k] + e * lo * 2.0 * d * inv_den)
-                    d_w += ratio * ((1 - e) * g * (z2 - 1.0) * inv_w[k] + e * (d2 - h2[k]) * inv_den * inv_den / (2.0 * math.pi))
-                    d_eta += ratio * (lo - g)
-                tot += a * unit
-                if want:
-                    for m in range(cols.shape[1]):
-                        f = cols[k, m]
-                        if f < 0:
-                            break
-                        acc[f] += unit * sens[4, b, k, f] + a * (
-                            d_c1 * sens[0, b, k, f] + d_c2 * sens[1, b, k, f] + d_w * sens[2, b, k, f]
-                            + d_eta * sens[3, b, k, f])
-            total[b, i] = tot
-            if want:
-                for f in range(n_free):
-                    jac[b, f, i] = acc[f]
-
-
-# fastmath (no NaN/inf special cases, reassociation) gains 15-30 %; results still agree with numpy
-# to ~1e-12 relative (tested). XRD patterns run in parallel (prange): fit_many measured 1.45x faster
-# on 2 cores. The short XPS loop stays serial: in fit_many, where late iterations hold few spectra,
-# parallel=True made it 1.4x slower (thread start-up per call).
-_LINES_KERNEL = njit(cache=True, fastmath=True, parallel=True)(_lines_loop) if njit is not None else None
-_XPS_KERNEL = njit(cache=True, fastmath=True)(_xps_loop) if njit is not None else None
+def shirley_iterations(xa, ya, low, high, scale, tol, max_iter, background, iterations, converged, flat):
+    """The iteration of :func:`spectra.backgrounds.shirley_many`, compiled (numba only): the same
+    arithmetic in the same order, spectrum by spectrum, updating ``background`` (N, n),
+    ``iterations``, ``converged`` and ``flat`` (N,) in place. ``low``, ``high``, ``scale`` are (N,)."""
+    _compiled().shirley(np.ascontiguousarray(xa, dtype=float), np.ascontiguousarray(ya, dtype=float), low, high, scale,
+                    float(tol), int(max_iter), background, iterations, converged, flat)

@@ -1,0 +1,143 @@
+"""The compiled loops of :mod:`spectra.fitting.kernels` (imported only when numba is installed
+and the kernels are used, so ``import spectra`` never pays for numba)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+_FWHM_TO_SIGMA = 1.0 / (2.0 * math.sqrt(2.0 * math.log(2.0)))
+_ROOT_2PI = math.sqrt(2.0 * math.pi)
+_FOUR_LN2 = 4.0 * math.log(2.0)
+
+
+def xps_loop(x, center, fwhm, area, area_factor, constants, rows, want, total, jac):
+    """The fused loop of :func:`xps_lines`, for numba."""
+    n_spec, n_lines = center.shape
+    for b in range(n_spec):
+        for k in range(n_lines):
+            c, w, a = center[b, k], fwhm[b, k], area[b, k]
+            form, p1, p2, p3 = constants[k, 0], constants[k, 1], constants[k, 2], constants[k, 3]
+            for i in range(x.size):
+                u = (x[i] - c) / w
+                if form == 0:  # a/w (α e + β lor)
+                    e = math.exp(-_FOUR_LN2 * u * u)
+                    lor = 1.0 / (1.0 + 4.0 * u * u)
+                    unit = p1 * e + p2 * lor
+                    slope = -2.0 * _FOUR_LN2 * u * p1 * e - 8.0 * u * p2 * lor * lor
+                    y = a / w * unit
+                    d_c, d_w, d_a = -a * slope / (w * w), -y / w - a * slope * u / (w * w), unit / w
+                else:  # a k/w exp(-4 ln2 (1-f) v²)/(1 + 4 f v²), v = width·u
+                    v = p2 * u
+                    den = 1.0 + 4.0 * p1 * v * v
+                    g = math.exp(-_FOUR_LN2 * (1.0 - p1) * v * v) / den
+                    dg = g * (-2.0 * _FOUR_LN2 * (1.0 - p1) * v - 8.0 * p1 * v / den)
+                    y = a * p3 / w * g
+                    d_c = -a * p3 / w * dg * p2 / w
+                    d_w, d_a = -y / w - a * p3 / w * dg * v / w, p3 / w * g
+                total[b, i] += y
+                if want:
+                    if rows[k, 0] >= 0:
+                        jac[b, rows[k, 0], i] += d_c
+                    if rows[k, 1] >= 0:
+                        jac[b, rows[k, 1], i] += d_w
+                    if rows[k, 2] >= 0:
+                        jac[b, rows[k, 2], i] += d_a * area_factor[b, k]
+
+
+def lines_loop(x, c1, c2, w, eta, area, ratio, sens, cols, want, total, jac):
+    """The fused loop of :func:`pseudo_voigt_lines`, for numba: per grid point, all lines are summed
+    into local accumulators and each Jacobian element is written once. A Gaussian term below
+    exp(-700) is exactly zero in double precision and is not computed."""
+    n_spec, n_lines = c1.shape
+    n_free = jac.shape[1]
+    for b in prange(n_spec):
+        acc = np.zeros(n_free)
+        inv_s2 = np.empty(n_lines); g_norm = np.empty(n_lines); h2 = np.empty(n_lines); l_norm = np.empty(n_lines)
+        inv_w = np.empty(n_lines)
+        for k in range(n_lines):
+            sigma = w[b, k] * _FWHM_TO_SIGMA
+            inv_s2[k] = 1.0 / (sigma * sigma)
+            g_norm[k] = 1.0 / (sigma * _ROOT_2PI)
+            h2[k] = 0.25 * w[b, k] * w[b, k]
+            l_norm[k] = 0.5 * w[b, k] / math.pi
+            inv_w[k] = 1.0 / w[b, k]
+        for i in range(x.size):
+            tot = 0.0
+            if want:
+                for f in range(n_free):
+                    acc[f] = 0.0
+            for k in range(n_lines):
+                a, e = area[b, k], eta[b, k]
+                d = x[i] - c1[b, k]
+                d2 = d * d
+                z2 = d2 * inv_s2[k]
+                g = g_norm[k] * math.exp(-0.5 * z2) if z2 < 1400.0 else 0.0
+                inv_den = 1.0 / (d2 + h2[k])
+                lo = l_norm[k] * inv_den
+                unit = (1 - e) * g + e * lo
+                d_c1 = (1 - e) * g * d * inv_s2[k] + e * lo * 2.0 * d * inv_den
+                d_w = (1 - e) * g * (z2 - 1.0) * inv_w[k] + e * (d2 - h2[k]) * inv_den * inv_den / (2.0 * math.pi)
+                d_eta = lo - g
+                d_c2 = 0.0
+                if ratio > 0:
+                    d = x[i] - c2[b, k]
+                    d2 = d * d
+                    z2 = d2 * inv_s2[k]
+                    g = g_norm[k] * math.exp(-0.5 * z2) if z2 < 1400.0 else 0.0
+                    inv_den = 1.0 / (d2 + h2[k])
+                    lo = l_norm[k] * inv_den
+                    unit += ratio * ((1 - e) * g + e * lo)
+                    d_c2 = ratio * ((1 - e) * g * d * inv_s2[k] + e * lo * 2.0 * d * inv_den)
+                    d_w += ratio * ((1 - e) * g * (z2 - 1.0) * inv_w[k] + e * (d2 - h2[k]) * inv_den * inv_den / (2.0 * math.pi))
+                    d_eta += ratio * (lo - g)
+                tot += a * unit
+                if want:
+                    for m in range(cols.shape[1]):
+                        f = cols[k, m]
+                        if f < 0:
+                            break
+                        acc[f] += unit * sens[4, b, k, f] + a * (
+                            d_c1 * sens[0, b, k, f] + d_c2 * sens[1, b, k, f] + d_w * sens[2, b, k, f]
+                            + d_eta * sens[3, b, k, f])
+            total[b, i] = tot
+            if want:
+                for f in range(n_free):
+                    jac[b, f, i] = acc[f]
+
+
+def shirley_loop(xa, ya, low, high, scale, tol, max_iter, background, iterations, converged, flat):
+    n_spec, n = ya.shape
+    for b in prange(n_spec):
+        bg = background[b]
+        cumulative = np.zeros(n)
+        for _ in range(max_iter):
+            iterations[b] += 1
+            for i in range(1, n):
+                cumulative[i] = cumulative[i - 1] + 0.5 * ((ya[b, i] - bg[i]) + (ya[b, i - 1] - bg[i - 1])) * (
+                    xa[i] - xa[i - 1])
+            total = cumulative[n - 1]
+            no_area = not np.isfinite(total) or total <= 0
+            divisor = 1.0 if no_area else total
+            change = 0.0
+            for i in range(n):
+                new = low[b] + (high[b] - low[b]) * cumulative[i] / divisor
+                change = max(change, abs(new - bg[i]))
+                bg[i] = new
+            if no_area:
+                flat[b] = True
+                break
+            if change < tol * scale[b]:
+                converged[b] = True
+                break
+
+
+# fastmath (no NaN/inf special cases, reassociation) gains 15-30 %; results still agree with numpy
+# to ~1e-12 relative (tested). XRD patterns run in parallel (prange): fit_many measured 1.45x faster
+# on 2 cores. The short XPS loop stays serial: in fit_many, where late iterations hold few spectra,
+# parallel=True made it 1.4x slower (thread start-up per call).
+lines = njit(cache=True, fastmath=True, parallel=True)(lines_loop)
+xps = njit(cache=True, fastmath=True)(xps_loop)
+# the Shirley iteration keeps IEEE arithmetic (no fastmath): it must equal the numpy loop
+shirley = njit(cache=True, parallel=True)(shirley_loop)
