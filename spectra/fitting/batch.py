@@ -87,34 +87,63 @@ def _as_list(data, axis: str) -> list:
     return list(data)
 
 
-def _prepare(index: int, item, problem, *, min_points: int = 10) -> _Prepared:
-    """Read (if a path), check one item and take its window, ascending; raise with the reason it
-    cannot be fitted."""
-    axis, window = problem.axis, problem.spec.window
+def _prepare_all(indices, items: list, problem, out: _Results) -> list[_Prepared]:
+    """The items ready for fitting; each one that cannot be fitted gets its reason in ``out``.
+
+    Rows of one stacked DataArray (items sharing their axis array) are checked together."""
+    good, stacks = [], {}
+    for i in indices:
+        item = items[i]
+        if isinstance(item, _Raw):
+            stacks.setdefault(id(item.x), []).append(i)
+            continue
+        try:
+            good += _prepare_rows([i], _as_raw(item, problem.axis), None, problem, out)
+        except Exception as exc:  # noqa: BLE001 - one bad spectrum must not stop the batch
+            out.message[i] = f"not fitted: {exc}"
+    for rows in stacks.values():
+        first = items[rows[0]]
+        good += _prepare_rows(rows, first, np.stack([items[i].y for i in rows]), problem, out)
+    return sorted(good, key=lambda it: it.index)
+
+
+def _as_raw(item, axis: str) -> _Raw:
+    """A file (read here) or DataArray as arrays; raises with the reason it cannot be one."""
     if isinstance(item, (str, os.PathLike)):
         from ..io import load
 
         item = load(item)
-    if isinstance(item, xr.DataArray):
-        if item.ndim != 1 or item.dims[0] != axis:
-            raise FitError(f"needs a 1-D spectrum on {axis}, got dims {item.dims}")
-        item = _Raw(np.asarray(item[axis].values, dtype=float), np.asarray(item.values, dtype=float), item.attrs)
-    x, y = item.x, item.y
+    if not isinstance(item, xr.DataArray) or item.ndim != 1 or item.dims[0] != axis:
+        raise FitError(f"needs a 1-D spectrum on {axis}, got {getattr(item, 'dims', type(item).__name__)}")
+    return _Raw(np.asarray(item[axis].values, dtype=float), np.asarray(item.values, dtype=float), item.attrs)
+
+
+def _prepare_rows(indices, raw: _Raw, y, problem, out: _Results, *, min_points: int = 10) -> list[_Prepared]:
+    """Check spectra on one axis (``y`` (N, n), or ``raw.y`` alone), take the recipe window in
+    ascending order, and return those that can be fitted; the others get their reason in ``out``."""
+    window = problem.spec.window
+    x, y = raw.x, (raw.y[None] if y is None else y)
     if window is not None:
         inside = (x >= window[0]) & (x <= window[1])
-        x, y = x[inside], y[inside]
-    if not np.all(np.isfinite(y)):
-        raise FitError(f"{int((~np.isfinite(y)).sum())} non-finite intensities in the window")
-    if x.size < min_points:
-        raise FitError(f"only {x.size} points inside the window {window}")
-    if np.any(y < 0):
-        raise FitError("negative intensities; counting data cannot be negative")
-    if np.ptp(y) <= 0:
-        raise FitError("flat spectrum (all intensities equal)")
+        x, y = x[inside], y[:, inside]
     order = np.argsort(x)
-    x, y = x[order], y[order]
-    factor = problem.counts_factor(item.attrs)
-    return _Prepared(index, x, y, poisson_sigma(y, factor), factor or 1.0)
+    x, y = x[order], y[:, order]
+    non_finite = (~np.isfinite(y)).sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        negative, flat = (y < 0).any(axis=1), np.ptp(y, axis=1) <= 0 if x.size else np.ones(len(y), bool)
+    factor = problem.counts_factor(raw.attrs)
+    sigma = poisson_sigma(y, factor)
+    good = []
+    for k, i in enumerate(indices):
+        reason = (f"{non_finite[k]} non-finite intensities in the window" if non_finite[k] else
+                  f"only {x.size} points inside the window {window}" if x.size < min_points else
+                  "negative intensities; counting data cannot be negative" if negative[k] else
+                  "flat spectrum (all intensities equal)" if flat[k] else None)
+        if reason:
+            out.message[i] = f"not fitted: {reason}"
+        else:
+            good.append(_Prepared(i, x, y[k], sigma[k], factor or 1.0))
+    return good
 
 
 def _by_grid(problem, items: list[_Prepared]) -> list[list[_Prepared]]:
@@ -206,12 +235,7 @@ def fit_many(data, recipe, *, engine: str = "auto", chunk_size: int | None = Non
     out.source = [str(item) if isinstance(item, (str, os.PathLike)) else "" for item in items]
     todo = out.resume_from(resume) if resume is not None else range(len(items))
     try:
-        good = []
-        for i in todo:
-            try:
-                good.append(_prepare(i, items[i], problem))
-            except Exception as exc:  # noqa: BLE001 - one bad spectrum must not stop the batch
-                out.message[i] = f"not fitted: {exc}"
+        good = _prepare_all(todo, items, problem, out)
         groups = _by_grid(problem, good)
         if use_batched:
             _fit_batched(problem, groups, out, chunk_size, start == "neighbour")
