@@ -11,7 +11,7 @@ Problems:
 
 N spectra are Poisson replicas of one expectation (seeded).
 
-Baselines (measured on a subset, per-fit time extrapolated):
+Baselines (measured on a subset, median of three passes, per-fit time extrapolated):
 * the lmfit composite model a user writes (``bench_xps_single.lmfit_composite``,
   ``bench_xrd.lmfit_composite``), in a loop;
 * ``scipy.optimize.least_squares`` (TRF, finite-difference Jacobian) on the same residual, in a loop;
@@ -35,6 +35,7 @@ import warnings
 import numpy as np
 import scipy.optimize
 import xarray as xr
+from _timing import median_time
 from bench_xps_single import START
 from bench_xps_single import lmfit_composite as xps_composite
 from bench_xrd import PHASES
@@ -97,11 +98,12 @@ def xrd_least_squares_fit(x, y, sigma):
     return scipy.optimize.least_squares(residual, p0, bounds=([p.min for p in free], [p.max for p in free]))
 
 
-def per_fit(fn, items) -> float:
-    start = time.perf_counter()
-    for item in items:
-        fn(*item)
-    return (time.perf_counter() - start) / len(items)
+def per_fit(fn, items, repeats: int = 3) -> float:
+    """Seconds per call of ``fn(*item)`` over ``items``: the median of ``repeats`` passes."""
+    def one_pass():
+        for item in items:
+            fn(*item)
+    return median_time(one_pass, repeats) / len(items)
 
 
 def flops_per_second() -> float:
@@ -131,9 +133,7 @@ def baselines(label, subset, dim, recipe, composite, lsq, start_values=None) -> 
     composite_items = [(x, y, start_values) for y in subset.values] if start_values is not None else items
     t_lmfit = per_fit(composite, composite_items)
     t_lsq = per_fit(lsq, items)
-    start = time.perf_counter()
-    fit_many(subset, recipe, engine="lmfit")
-    t_engine = (time.perf_counter() - start) / len(items)
+    t_engine = median_time(lambda: fit_many(subset, recipe, engine="lmfit"), 3) / len(items)
     print(f"{label}; one-at-a-time baselines on {len(items)} spectra:")
     print(f"  lmfit composite loop   {1 / t_lmfit:9.1f} fits/s")
     print(f"  scipy least_squares    {1 / t_lsq:9.1f} fits/s")
