@@ -45,9 +45,10 @@ def kernel(request, monkeypatch):
     return request.param
 
 
-def everything_model():
+def everything_model(monochromatic=False):
     da = pattern()
-    model = XRDModel(parse_xrd_recipe(EVERYTHING), da.two_theta.values, da.values)
+    recipe = {**EVERYTHING, "wavelength": 1.540562} if monochromatic else EVERYTHING
+    model = XRDModel(parse_xrd_recipe(recipe), da.two_theta.values, da.values)
     names = [p.name for p in model.params]
     base = np.array([p.value for p in model.params])
     lo, hi = np.array([p.min for p in model.params]), np.array([p.max for p in model.params])
@@ -57,16 +58,18 @@ def everything_model():
     return model, names, theta
 
 
-def test_values_equal_the_xrd_model(kernel):
-    model, names, theta = everything_model()
+@pytest.mark.parametrize("monochromatic", [False, True], ids=["Cu Ka1+Ka2", "monochromatic"])
+def test_values_equal_the_xrd_model(kernel, monochromatic):
+    model, names, theta = everything_model(monochromatic)
     total, _ = BatchedXRD(model, names, np.ones(len(names), bool)).evaluate(theta, False)
     for row, values in zip(total, theta):
         reference = model.evaluate(dict(zip(names, values)))[0]
         assert np.max(np.abs(row - reference)) <= 1e-9 * np.max(np.abs(reference))
 
 
-def test_jacobian_equals_central_differences(kernel):
-    model, names, theta = everything_model()
+@pytest.mark.parametrize("monochromatic", [False, True], ids=["Cu Ka1+Ka2", "monochromatic"])
+def test_jacobian_equals_central_differences(kernel, monochromatic):
+    model, names, theta = everything_model(monochromatic)
     batched = BatchedXRD(model, names, np.ones(len(names), bool))
     _, jac = batched.evaluate(theta, True)
     for k, name in enumerate(names):
