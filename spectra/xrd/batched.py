@@ -29,17 +29,16 @@ from numpy.polynomial import chebyshev
 from ..errors import FitError
 from ..fitting import kernels, partials
 from ..fitting.propagate import diagonal_sd, shares
+from . import profiles
 from .fit import fit_model
 from .model import XRDModel
 from .recipe import XRDSpec
+from .reflections import lorentz_polarisation
 from .structure import reciprocal_metric
 
 DEG = 180.0 / math.pi
 #: d(θ in radians)/d(2θ in degrees)
 HALF_RAD = math.pi / 360.0
-#: TCH polynomial coefficients (see spectra.xrd.profiles.tch_parameters)
-_TCH = (1.0, 2.69269, 2.42843, 4.47163, 0.07842, 1.0)
-_ETA = (1.36603, -0.47719, 0.11116)
 #: line parameters whose sensitivities are tracked
 _INPUTS = ("c1", "c2", "w", "eta", "area")
 
@@ -155,7 +154,7 @@ class BatchedXRD:
         volume = lengths.volume0 * math.prod(
             (col.get(p, nominal) / nominal) ** e for p, nominal, _, e in lengths.terms)
         cos2t = np.cos(2 * theta_rad)
-        lp = (1 + cos2t**2) / (2 * sin**2 * cos)
+        lp = lorentz_polarisation(tt)
         per_scale = np.where(keep, mf2[None, :] * lp / volume**2, 0.0)
         area = col[f"{name}_scale"] * per_scale
         w, eta, sens, tt_sens = self._widths_and_positions(col, tt, tan, cos, sin, col[f"{name}_size"],
@@ -218,7 +217,7 @@ class BatchedXRD:
         u, v, w_, x_, y_ = (col[f"inst_{k}"] for k in "uvwxy")
         inside = u * tan**2 + v * tan + w_
         gauss = np.sqrt(np.maximum(inside, 1e-8))
-        scherrer = DEG * 0.9 * self.lam / (size * 10.0 * cos)
+        scherrer = profiles.scherrer_fwhm(tt, size, self.lam)
         lorentz = x_ * tan + y_ / cos + scherrer
         total, eta, dtot, deta = _tch(gauss, lorentz, want_jacobian)
         shifts = self._positions(col, tt, cos, sin, want_jacobian)
@@ -279,20 +278,18 @@ class BatchedXRD:
 
 
 def _tch(gauss, lorentz, want_jacobian):
-    """TCH total FWHM and η, with (∂/∂G, ∂/∂L) of each when asked."""
-    g, lo = gauss, lorentz
-    c = _TCH
-    poly = (c[0] * g**5 + c[1] * g**4 * lo + c[2] * g**3 * lo**2 + c[3] * g**2 * lo**3 + c[4] * g * lo**4
-            + c[5] * lo**5)
-    total = poly**0.2
-    q = lo / total
-    eta = _ETA[0] * q + _ETA[1] * q**2 + _ETA[2] * q**3
+    """TCH total FWHM and η (:func:`spectra.xrd.profiles.tch_parameters`), with (∂/∂G, ∂/∂L) of
+    each when asked."""
+    total, eta = profiles.tch_parameters(gauss, lorentz)
     if not want_jacobian:
         return total, eta, None, None
-    dpoly_g = 5 * c[0] * g**4 + 4 * c[1] * g**3 * lo + 3 * c[2] * g**2 * lo**2 + 2 * c[3] * g * lo**3 + c[4] * lo**4
-    dpoly_l = c[1] * g**4 + 2 * c[2] * g**3 * lo + 3 * c[3] * g**2 * lo**2 + 4 * c[4] * g * lo**3 + 5 * c[5] * lo**4
-    dtot = (0.2 * total / poly * dpoly_g, 0.2 * total / poly * dpoly_l)
-    deta_dq = _ETA[0] + 2 * _ETA[1] * q + 3 * _ETA[2] * q**2
+    g, lo, c = gauss, lorentz, profiles.TCH_FWHM
+    dpoly_g = sum((5 - k) * c[k] * g ** (4 - k) * lo**k for k in range(5))
+    dpoly_l = sum(k * c[k] * g ** (5 - k) * lo ** (k - 1) for k in range(1, 6))
+    scale = 0.2 * total / total**5  # d(P^0.2)/dP with P = total⁵
+    dtot = (scale * dpoly_g, scale * dpoly_l)
+    q = lo / total
+    deta_dq = sum((k + 1) * e * q**k for k, e in enumerate(profiles.TCH_ETA))
     deta = (deta_dq * (-lo / total**2) * dtot[0], deta_dq * (1 / total - lo / total**2 * dtot[1]))
     return total, eta, dtot, deta
 

@@ -29,13 +29,17 @@ def pseudo_voigt(x, center, fwhm, area, eta):
     return area * ((1 - eta) * gauss + eta * lorentz)
 
 
+#: TCH coefficients: FWHM⁵ = Σ_k TCH_FWHM[k] G^(5-k) L^k, and η = Σ_k TCH_ETA[k] (L/FWHM)^(k+1)
+TCH_FWHM = (1.0, 2.69269, 2.42843, 4.47163, 0.07842, 1.0)
+TCH_ETA = (1.36603, -0.47719, 0.11116)
+
+
 def tch_parameters(gaussian_fwhm, lorentzian_fwhm):
     """(total FWHM, η) of the TCH pseudo-Voigt for given Gaussian and Lorentzian FWHM."""
     g, lo = np.asarray(gaussian_fwhm, dtype=float), np.asarray(lorentzian_fwhm, dtype=float)
-    total = (g**5 + 2.69269 * g**4 * lo + 2.42843 * g**3 * lo**2 + 4.47163 * g**2 * lo**3
-             + 0.07842 * g * lo**4 + lo**5) ** 0.2
+    total = sum(c * g ** (5 - k) * lo**k for k, c in enumerate(TCH_FWHM)) ** 0.2
     q = lo / total
-    eta = 1.36603 * q - 0.47719 * q**2 + 0.11116 * q**3
+    eta = sum(c * q ** (k + 1) for k, c in enumerate(TCH_ETA))
     return total, eta
 
 
