@@ -246,6 +246,10 @@ def linear(x, y, *, average: int = 5, binding: bool = True) -> Background:
                                                           "high_level": high})
 
 
+#: 10–90 % width of ``(1 + erf(z))/2`` in units of z
+STEP_WIDTH_IN_Z = 1.8124
+
+
 def step(x, center, height, width):
     """Smooth step rising by ``height`` towards higher x, centred at ``center``, 10–90 % width ``width``."""
-    return 0.5 * height * (1.0 + special.erf((np.asarray(x) - center) / (width / 1.8124)))
+    return 0.5 * height * (1.0 + special.erf((np.asarray(x) - center) / (width / STEP_WIDTH_IN_Z)))

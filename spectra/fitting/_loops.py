@@ -12,7 +12,7 @@ _ROOT_2PI = math.sqrt(2.0 * math.pi)
 _FOUR_LN2 = 4.0 * math.log(2.0)
 
 
-def xps_loop(x, center, fwhm, area, area_factor, constants, rows, want, total, jac):
+def xps_loop(x, center, fwhm, area, area_factor, ratio_factor, constants, rows, want, total, jac):
     """The fused loop of :func:`xps_lines`, for numba."""
     n_spec, n_lines = center.shape
     for b in range(n_spec):
@@ -41,9 +41,13 @@ def xps_loop(x, center, fwhm, area, area_factor, constants, rows, want, total, j
                     if rows[k, 0] >= 0:
                         jac[b, rows[k, 0], i] += d_c
                     if rows[k, 1] >= 0:
-                        jac[b, rows[k, 1], i] += d_w
+                        jac[b, rows[k, 1], i] += d_c
                     if rows[k, 2] >= 0:
-                        jac[b, rows[k, 2], i] += d_a * area_factor[b, k]
+                        jac[b, rows[k, 2], i] += d_w
+                    if rows[k, 3] >= 0:
+                        jac[b, rows[k, 3], i] += d_a * area_factor[b, k]
+                    if rows[k, 4] >= 0:
+                        jac[b, rows[k, 4], i] += d_a * ratio_factor[b, k]
 
 
 def lines_loop(x, c1, c2, w, eta, area, ratio, sens, cols, want, total, jac):

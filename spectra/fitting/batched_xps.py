@@ -3,15 +3,18 @@
 XPS spectra (:class:`XPSProblem`).
 
 Supported: Gaussian, Lorentzian, pseudo-Voigt, GL(m) and SGL(m) with fixed shape parameters;
-backgrounds none, static Shirley and Tougaard (recomputed per spectrum), Tougaard with fitted B,
-active Shirley and linear; doublets with fixed splitting and ratio; FWHM shared between components.
-Other recipes are fitted by the lmfit engine, which ``engine="auto"`` chooses for them.
+every background (none, static Shirley and Tougaard recomputed per spectrum, Tougaard with fitted
+B, active Shirley, linear, step); doublets with fixed or free splitting and ratio, tied or untied
+minor-line FWHM; FWHM shared between components. The line shapes normalised numerically (Voigt,
+Doniach-Šunjić, LA) and free shape parameters are fitted by the lmfit engine, which
+``engine="auto"`` chooses for them.
 """
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
+from scipy import special
 
 from .. import backgrounds
 from ..errors import FitError
@@ -21,20 +24,16 @@ from .model import XPSModel, start_table, tougaard_unit
 from .propagate import diagonal_sd, shares
 from .single import counts_factor, fit_arrays
 
+_STEP_Z = backgrounds.STEP_WIDTH_IN_Z
+
 
 def supported(spec: ModelSpec) -> str | None:
     """None when the batched engine can fit ``spec``, else the reason it cannot."""
-    if spec.background.kind not in ("none", "shirley", "tougaard", "tougaard-fitted", "active-shirley", "linear"):
-        return f"background {spec.background.kind!r}"
     for comp in spec.components:
         if comp.lineshape not in partials.SUPPORTED:
             return f"line shape {comp.lineshape!r}"
         if any(p.vary for p in comp.shape.values()):
             return "a varying shape parameter"
-        if comp.is_doublet and (comp.splitting.vary or comp.ratio.vary):
-            return "a varying doublet splitting or ratio"
-    if not spec.tie_fwhm:
-        return "tie_fwhm = false"
     return None
 
 
@@ -61,17 +60,23 @@ class BatchedXPS:
             raise FitError("the batched engine needs a strictly ascending energy grid")
         self.half_dx = 0.5 * np.diff(self.x[0])
         self.background = background
-        # per line (two per doublet): kernel constants and the Jacobian rows of centre, FWHM, area
-        constants, rows = [], []
+        # per line (two per doublet): its parameters, kernel constants and Jacobian rows
+        self.lines = []
         for comp in spec.components:
-            _, shape_names = partials.SUPPORTED[comp.lineshape]
-            line = partials.kernel_constants(comp.lineshape, [float(comp.shape[s].value) for s in shape_names])
-            names = (f"{comp.name}_center", f"{comp.fwhm_same_as or comp.name}_fwhm", f"{comp.name}_area")
-            for _ in range(2 if comp.is_doublet else 1):
-                constants.append(line)
-                rows.append([self.jac_row.get(n, -1) for n in names])
+            f, shape_names = partials.SUPPORTED[comp.lineshape]
+            shape = [float(comp.shape[s].value) for s in shape_names]
+            fwhm = f"{comp.fwhm_same_as or comp.name}_fwhm"
+            self.lines.append(_Line(f, shape, f"{comp.name}_center", None, fwhm, f"{comp.name}_area", None))
+            if comp.is_doublet:
+                self.lines.append(_Line(f, shape, f"{comp.name}_center", f"{comp.name}_splitting",
+                                        fwhm if spec.tie_fwhm else f"{comp.name}_fwhm_minor", f"{comp.name}_area",
+                                        f"{comp.name}_ratio"))
+        constants = [partials.kernel_constants(comp.lineshape, [float(comp.shape[s].value) for s in
+                                                                partials.SUPPORTED[comp.lineshape][1]])
+                     for comp in spec.components for _ in range(2 if comp.is_doublet else 1)]
         self.line_constants = np.array(constants, dtype=float).reshape(-1, 4)
-        self.line_rows = np.array(rows, dtype=np.int64).reshape(-1, 3)
+        self.line_rows = np.array([[self.jac_row.get(n, -1) if n else -1 for n in line.roles()]
+                                   for line in self.lines], dtype=np.int64).reshape(-1, 5)
 
     def _cumint(self, y):
         """Trapezoid integral from the low-BE end, along the last axis."""
@@ -111,23 +116,35 @@ class BatchedXPS:
             total = peaks + col["bg_constant"] + col["bg_slope"] * dx0
             add("bg_constant", 1.0)
             add("bg_slope", dx0)
+        elif kind == "step":  # c + h/2 (1 + erf(z)), z = (x - x0)·1.8124/width (10-90 % width)
+            z = (self.x - col["bg_step_center"]) * (_STEP_Z / col["bg_step_width"])
+            rise = 0.5 * (1.0 + special.erf(z))
+            slope = col["bg_step_height"] / np.sqrt(np.pi) * np.exp(-z * z)  # ∂step/∂z
+            total = peaks + col["bg_constant"] + col["bg_step_height"] * rise
+            add("bg_constant", 1.0)
+            add("bg_step_height", rise)
+            add("bg_step_center", -slope * _STEP_Z / col["bg_step_width"])
+            add("bg_step_width", -slope * z / col["bg_step_width"])
         else:  # static: none, shirley, tougaard
             total = peaks + background
         return total, jac
 
+    def _line_values(self, col):
+        """Per line (N, 1) each: centre, FWHM, area, ∂area/∂(area parameter), ∂area/∂ratio."""
+        out = []
+        for line in self.lines:
+            c, w, a = col[line.center], col[line.fwhm], col[line.area]
+            if line.ratio is None:
+                out.append((c, w, a, np.ones_like(a), np.zeros_like(a)))
+            else:
+                ratio = col[line.ratio]
+                out.append((c + col[line.splitting], w, a * ratio, ratio, a))
+        return out
+
     def _peaks_compiled(self, col, want_jacobian):
         """The peaks and their Jacobian rows through the fused numba kernel."""
-        center, fwhm, area, factor = [], [], [], []
-        for comp in self.spec.components:
-            c, w, a = col[f"{comp.name}_center"], col[f"{comp.fwhm_same_as or comp.name}_fwhm"], \
-                col[f"{comp.name}_area"]
-            center.append(c), fwhm.append(w), area.append(a), factor.append(np.ones_like(a))
-            if comp.is_doublet:
-                ratio = col[f"{comp.name}_ratio"]
-                center.append(c + col[f"{comp.name}_splitting"]), fwhm.append(w), area.append(a * ratio)
-                factor.append(ratio)
-        peaks, jac = kernels.xps_lines(self.x[0], *(np.concatenate(v, axis=1) for v in (center, fwhm, area, factor)),
-                                       self.line_constants, self.line_rows, want_jacobian)
+        values = [np.concatenate(v, axis=1) for v in zip(*self._line_values(col))]
+        peaks, jac = kernels.xps_lines(self.x[0], *values, self.line_constants, self.line_rows, want_jacobian)
         if want_jacobian and jac.shape[1] < len(self.jac_row):  # background rows come after the peaks'
             jac = np.concatenate([jac, np.zeros((jac.shape[0], len(self.jac_row) - jac.shape[1], jac.shape[2]))],
                                  axis=1)
@@ -138,28 +155,31 @@ class BatchedXPS:
         n_spec = next(iter(col.values())).shape[0]
         peaks = np.zeros((n_spec, self.x.shape[1]))
         jac = np.zeros((n_spec, len(self.jac_row), self.x.shape[1])) if want_jacobian else None
-
-        def add(name, value):
-            if want_jacobian and name in self.jac_row:
-                jac[:, self.jac_row[name]] += value
-
-        for comp in self.spec.components:
-            f, shape_names = partials.SUPPORTED[comp.lineshape]
-            shape = [float(comp.shape[s].value) for s in shape_names]
-            owner = comp.fwhm_same_as or comp.name
-            c, w, a = col[f"{comp.name}_center"], col[f"{owner}_fwhm"], col[f"{comp.name}_area"]
-            lines = [(c, a, 1.0)]
-            if comp.is_doublet:
-                ratio = col[f"{comp.name}_ratio"]
-                lines.append((c + col[f"{comp.name}_splitting"], a * ratio, ratio))
-            for center, area, area_factor in lines:
-                y, dc, dw, da = f(self.x, center, w, area, *shape)
-                peaks += y
-                add(f"{comp.name}_center", dc)
-                add(f"{owner}_fwhm", dw)
-                add(f"{comp.name}_area", da * area_factor)
+        for line, (center, w, area, area_factor, ratio_factor), rows in zip(self.lines, self._line_values(col),
+                                                                            self.line_rows):
+            y, dc, dw, unit = line.shape_function(self.x, center, w, area, *line.shape)
+            peaks += y
+            if want_jacobian:
+                for row, partial in zip(rows, (dc, dc, dw, unit * area_factor, unit * ratio_factor)):
+                    if row >= 0:
+                        jac[:, row] += partial
         return peaks, jac
 
+
+class _Line(NamedTuple):
+    """One line of the model (a doublet has two) and the parameter names it depends on."""
+
+    shape_function: object
+    shape: list
+    center: str
+    splitting: str | None
+    fwhm: str
+    area: str
+    ratio: str | None
+
+    def roles(self):
+        """Parameter names in the kernel's row order: centre, splitting, FWHM, area, ratio."""
+        return self.center, self.splitting, self.fwhm, self.area, self.ratio
 
 class XPSProblem:
     """What :func:`~spectra.fitting.batch.fit_many` needs to know about XPS recipes: the axis, the

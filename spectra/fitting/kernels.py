@@ -89,20 +89,21 @@ def _compiled():
     return _loops
 
 
-def xps_lines(x, center, fwhm, area, area_factor, constants, rows, want_jacobian):
+def xps_lines(x, center, fwhm, area, area_factor, ratio_factor, constants, rows, want_jacobian):
     """Sum of XPS lines and their Jacobian rows, fused (numba only; the numpy path is
     :meth:`spectra.fitting.batched_xps.BatchedXPS.evaluate`'s loop over :mod:`partials`).
 
     Parameters
     ----------
     x : ndarray (n,)
-    center, fwhm, area, area_factor : ndarray (N, L)
+    center, fwhm, area, area_factor, ratio_factor : ndarray (N, L)
         Per spectrum and line (a doublet has two lines): centre, FWHM, area, and ∂area/∂(the
-        component's area parameter).
+        component's area parameter) and ∂area/∂(its doublet ratio).
     constants : ndarray (L, 4)
         :func:`spectra.fitting.partials.kernel_constants` of each line.
-    rows : ndarray of int (L, 3)
-        Jacobian rows of each line's centre, FWHM and area parameters (−1: not varying).
+    rows : ndarray of int (L, 5)
+        Jacobian rows of each line's centre, splitting, FWHM, area and ratio parameters (−1: not
+        varying or not a parameter of this line).
     want_jacobian : bool
 
     Returns
@@ -114,7 +115,7 @@ def xps_lines(x, center, fwhm, area, area_factor, constants, rows, want_jacobian
     n_free = int(rows.max()) + 1 if rows.size else 0
     total = np.zeros((n_spec, x.size))
     jac = np.zeros((n_spec, max(n_free, 1), x.size)) if want_jacobian else np.zeros((1, 1, 1))
-    _compiled().xps(np.ascontiguousarray(x, dtype=float), center, fwhm, area, area_factor,
+    _compiled().xps(np.ascontiguousarray(x, dtype=float), center, fwhm, area, area_factor, ratio_factor,
                 np.ascontiguousarray(constants, dtype=float), np.ascontiguousarray(rows, dtype=np.int64),
                 want_jacobian, total, jac)
     return total, (jac[:, :n_free] if want_jacobian else None)

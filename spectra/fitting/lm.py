@@ -16,6 +16,15 @@ from __future__ import annotations
 
 import numpy as np
 
+#: initial damping factor λ (relative to the diagonal of JᵀJ)
+LAMBDA0 = 1e-3
+#: largest step (radians) of a parameter bounded on both sides, in its sine-transformed coordinate;
+#: a longer step is shortened as a whole. Without it a first Gauss-Newton step could carry a
+#: parameter onto its bound, where the transform is flat and the parameter stays: on S 2p doublets
+#: with untied minor-line widths, 4 of 40 fits ended in worse local minima than lmfit's, and none
+#: with the cap (which also cut their iterations from 26 to 8; well-posed fits are unchanged).
+MAX_ANGLE = 0.25
+
 
 def _to_internal(theta, lo, hi):
     both, low_only, high_only = np.isfinite(lo) & np.isfinite(hi), np.isfinite(lo) & ~np.isfinite(hi), \
@@ -70,9 +79,10 @@ def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int 
     """
     n_spec = theta0.shape[0]
     free = np.where(vary)[0]
+    two_sided = np.isfinite(lo[:, free]) & np.isfinite(hi[:, free])
     eye = np.eye(len(free))[None]
     u = _to_internal(theta0, lo, hi)
-    lam = np.full(n_spec, 1e-3)
+    lam = np.full(n_spec, LAMBDA0)
     scale = np.zeros((n_spec, len(free)))
     active = np.ones(n_spec, bool)
     iterations = np.zeros(n_spec, int)
@@ -99,6 +109,8 @@ def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int 
         scale[idx] = np.maximum(scale[idx], np.einsum("ipp->ip", jtj))
         diag = np.maximum(scale[idx], 1e-30)
         step = -_solve(jtj + (lam[idx, None] * diag)[:, :, None] * eye, grad)
+        longest = np.max(np.abs(step) * two_sided[idx], axis=1, initial=0.0)
+        step *= np.minimum(1.0, MAX_ANGLE / np.maximum(longest, 1e-300))[:, None]
         u_try = u[idx].copy()
         u_try[:, free] += step
         th_try, dth_try = external(u_try, idx)
