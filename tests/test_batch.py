@@ -218,6 +218,15 @@ def test_stacked_dataarray_and_files_and_grids(tmp_path):
     assert np.allclose(mixed.value[[0, 2]], from_stack.value[[1, 2]], rtol=1e-9)
 
 
+@pytest.mark.parametrize("engine", ["batched", "lmfit"])
+def test_unconverged_shirley_is_reported_in_the_message(engine):
+    das = [da for da, _ in _s2p_spectra(2, seed0=70)]
+    result = fit_many(das, {**S2P, "background": {"kind": "shirley", "max_iter": 2}}, engine=engine)
+    assert result.success.all()  # the fit itself converged, on the background as it stood
+    assert all(m.endswith("Shirley background: not converged after 2 iterations") for m in result.message.values)
+    assert not any("Shirley" in m for m in fit_many(das, {**S2P, "background": "shirley"}).message.values)
+
+
 def test_unsupported_recipes_go_to_lmfit_or_raise():
     voigt = {**S2P, "lineshape": "voigt"}  # normalised numerically: no analytic Jacobian here
     assert supported(parse_recipe(voigt)) == "line shape 'voigt'"

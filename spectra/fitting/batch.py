@@ -257,6 +257,7 @@ def fit_many(data, recipe, *, engine: str = "auto", chunk_size: int | None = Non
             for item in sorted((item for group in groups for item in group), key=lambda it: it.index):
                 r = problem.fit_one(item, previous)
                 out.store(item.index, r.values, r.stderr, r.covariance, r.redchi, r.nfev, r.success, r.message)
+                out.add_notes(problem, [item])
                 if start == "neighbour" and r.success:
                     previous = r.values
     except KeyboardInterrupt:  # keep what is done; fit_many(..., resume=result) finishes the rest
@@ -363,6 +364,14 @@ class _Results:
         self.redchi[i], self.nfev[i], self.success[i], self.message[i] = redchi, nfev, success, message
         self.report()
 
+    def add_notes(self, problem, items) -> None:
+        """Append what the problem has to say about an item's fit (e.g. a Shirley background that did
+        not converge) to its message."""
+        for item in items:
+            note = problem.note(item)
+            if note:
+                self.message[item.index] = f"{self.message[item.index]}; {note}"
+
     def dataset(self, engine: str) -> xr.Dataset:
         problem = self.problem
         derived, _ = problem.derived(self.value, self.covariance)
@@ -423,6 +432,7 @@ def _fit_chunk(problem, items: list[_Prepared], out: _Results, start: np.ndarray
     errs[:, out.vary] = np.sqrt(np.maximum(np.einsum("npp->np", cov), 0.0))
     out.stderr[rows] = errs
     out.success[rows], out.redchi[rows], out.nfev[rows], out.message[rows] = converged, red, iterations, msg
+    out.add_notes(problem, items)
     out.report()
 
 

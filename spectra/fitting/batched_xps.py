@@ -236,6 +236,15 @@ class XPSProblem:
         background = None if items[0].background is None else np.stack([it.background for it in items])
         return BatchedXPS(self.spec, self.names, self.vary, items[0].x, background)
 
+    @staticmethod
+    def note(item) -> str:
+        """What the fit's message should add: a static Shirley background that did not converge, or
+        fell back to a straight line (the fit used that background as it stood)."""
+        info = item.background_info
+        if info is None or info.converged or info.kind != "shirley":
+            return ""
+        return f"Shirley background: {info.message}"
+
     def fit_one(self, item, start: dict | None):
         shirley = item.background_info if self.spec.background.kind == "shirley" else None
         return fit_arrays(XPSModel(self.spec, item.x, item.y, shirley), item.y, item.sigma, start=start)

@@ -340,6 +340,10 @@ class XRDProblem:
     def batched_model(self, items) -> BatchedXRD:
         return BatchedXRD(items[0].model, self.names, self.vary)
 
+    @staticmethod
+    def note(item) -> str:
+        return ""  # XRD backgrounds are fitted, not computed beforehand
+
     def fit_one(self, item, start: dict | None):
         return fit_model(item.model, item.y, item.sigma, method="least_squares" if self.spec.peaks else "leastsq",
                          start=start)
