@@ -8,7 +8,7 @@ import pytest
 
 TUTORIALS = sorted((Path(__file__).parent.parent / "tutorials").glob("*.py"))
 OUTPUTS = {"01_s2p_depth_profile.py": ["s2p_depth_profile.png", "s2p_depth_profile_fits.nc"],
-           "02_xrd_li2s_with_carbon.py": ["xrd_li2s_joint_fit.png"]}
+           "02_xrd_li2s_with_carbon.py": ["xrd_li2s_joint_fit.png", "xrd_li2s_series.png"]}
 
 
 def test_every_tutorial_is_listed():
