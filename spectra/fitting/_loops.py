@@ -50,6 +50,21 @@ def xps_loop(x, center, fwhm, area, area_factor, ratio_factor, constants, rows, 
                         jac[b, rows[k, 4], i] += d_a * ratio_factor[b, k]
 
 
+@njit(inline="always", fastmath=True)
+def _pseudo_voigt_point(d, e, inv_s2, g_norm, h2, l_norm, inv_w):
+    """Unit-area pseudo-Voigt at offset ``d`` from its centre and its derivatives by centre, FWHM
+    and η (the per-line constants precomputed from the FWHM)."""
+    d2 = d * d
+    z2 = d2 * inv_s2
+    g = g_norm * math.exp(-0.5 * z2) if z2 < 1400.0 else 0.0
+    inv_den = 1.0 / (d2 + h2)
+    lo = l_norm * inv_den
+    unit = (1 - e) * g + e * lo
+    d_c = (1 - e) * g * d * inv_s2 + e * lo * 2.0 * d * inv_den
+    d_w = (1 - e) * g * (z2 - 1.0) * inv_w + e * (d2 - h2) * inv_den * inv_den / (2.0 * math.pi)
+    return unit, d_c, d_w, lo - g
+
+
 def lines_loop(x, c1, c2, w, eta, area, ratio, sens, cols, want, total, jac):
     """The fused loop of :func:`pseudo_voigt_lines`, for numba: per grid point, all lines are summed
     into local accumulators and each Jacobian element is written once. A Gaussian term below
@@ -74,28 +89,16 @@ def lines_loop(x, c1, c2, w, eta, area, ratio, sens, cols, want, total, jac):
                     acc[f] = 0.0
             for k in range(n_lines):
                 a, e = area[b, k], eta[b, k]
-                d = x[i] - c1[b, k]
-                d2 = d * d
-                z2 = d2 * inv_s2[k]
-                g = g_norm[k] * math.exp(-0.5 * z2) if z2 < 1400.0 else 0.0
-                inv_den = 1.0 / (d2 + h2[k])
-                lo = l_norm[k] * inv_den
-                unit = (1 - e) * g + e * lo
-                d_c1 = (1 - e) * g * d * inv_s2[k] + e * lo * 2.0 * d * inv_den
-                d_w = (1 - e) * g * (z2 - 1.0) * inv_w[k] + e * (d2 - h2[k]) * inv_den * inv_den / (2.0 * math.pi)
-                d_eta = lo - g
+                unit, d_c1, d_w, d_eta = _pseudo_voigt_point(x[i] - c1[b, k], e, inv_s2[k], g_norm[k], h2[k],
+                                                             l_norm[k], inv_w[k])
                 d_c2 = 0.0
                 if ratio > 0:
-                    d = x[i] - c2[b, k]
-                    d2 = d * d
-                    z2 = d2 * inv_s2[k]
-                    g = g_norm[k] * math.exp(-0.5 * z2) if z2 < 1400.0 else 0.0
-                    inv_den = 1.0 / (d2 + h2[k])
-                    lo = l_norm[k] * inv_den
-                    unit += ratio * ((1 - e) * g + e * lo)
-                    d_c2 = ratio * ((1 - e) * g * d * inv_s2[k] + e * lo * 2.0 * d * inv_den)
-                    d_w += ratio * ((1 - e) * g * (z2 - 1.0) * inv_w[k] + e * (d2 - h2[k]) * inv_den * inv_den / (2.0 * math.pi))
-                    d_eta += ratio * (lo - g)
+                    unit2, d_c2, d_w2, d_eta2 = _pseudo_voigt_point(x[i] - c2[b, k], e, inv_s2[k], g_norm[k], h2[k],
+                                                                    l_norm[k], inv_w[k])
+                    unit += ratio * unit2
+                    d_c2 *= ratio
+                    d_w += ratio * d_w2
+                    d_eta += ratio * d_eta2
                 tot += a * unit
                 if want:
                     for m in range(cols.shape[1]):
