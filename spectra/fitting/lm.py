@@ -95,7 +95,8 @@ def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int 
     theta, dtheta = external(u, slice(None))
     # the state kept per spectrum: χ², and JᵀJ and Jᵀr of the weighted residual in the *external*
     # parameters (the (N, F, n) Jacobian itself is not kept)
-    chi2, jtj_ext, grad_ext = _moments(*model.evaluate(theta, True), y, sigma)
+    weight = 1.0 / sigma
+    chi2, jtj_ext, grad_ext = _moments(*model.evaluate(theta, True), y, weight)
     for _ in range(max_iter):
         idx = np.where(active)[0]
         if idx.size == 0:
@@ -114,7 +115,7 @@ def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int 
         u_try = u[idx].copy()
         u_try[:, free] += step
         th_try, dth_try = external(u_try, idx)
-        chi2_try, jtj_try, grad_try = _moments(*model.evaluate(th_try, True, rows), y[rows], sigma[rows])
+        chi2_try, jtj_try, grad_try = _moments(*model.evaluate(th_try, True, rows), y[rows], weight[rows])
         iterations[idx] += 1
         better = np.isfinite(chi2_try) & (chi2_try <= chi2[idx])
         rel = (chi2[idx] - chi2_try) / np.maximum(chi2[idx], 1e-300)
@@ -149,11 +150,12 @@ def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int 
     return theta, cov, chi2, iterations, converged, message.astype(str)
 
 
-def _moments(total, jac, y, sigma):
-    """χ² (N,), JᵀJ (N, F, F) and Jᵀr (N, F) of the weighted residual ``r = (total - y)/σ``."""
-    r = (total - y) / sigma
-    weighted = jac / sigma[:, None, :]
-    return (r**2).sum(axis=1), weighted @ weighted.transpose(0, 2, 1), (weighted @ r[:, :, None])[..., 0]
+def _moments(total, jac, y, weight):
+    """χ² (N,), JᵀJ (N, F, F) and Jᵀr (N, F) of the weighted residual ``r = (total - y)·weight``.
+    ``jac`` (N, F, n), fresh from the model, is weighted in place."""
+    r = (total - y) * weight
+    jac *= weight[:, None, :]
+    return (r**2).sum(axis=1), jac @ jac.transpose(0, 2, 1), (jac @ r[:, :, None])[..., 0]
 
 
 def _solve(a, b):
