@@ -72,7 +72,10 @@ def problem_for(recipe):
     if isinstance(recipe, XRDSpec) or (not isinstance(recipe, ModelSpec) and technique_of(recipe) == "xrd"):
         from ..xrd.batched import XRDProblem
 
-        return XRDProblem(recipe if isinstance(recipe, XRDSpec) else parse_xrd_recipe(read_recipe(recipe)))
+        if isinstance(recipe, XRDSpec):
+            return XRDProblem(recipe)
+        data = read_recipe(recipe)
+        return XRDProblem(parse_xrd_recipe(data), data)
     return XPSProblem(recipe if isinstance(recipe, ModelSpec) else parse_recipe(recipe))
 
 
@@ -136,9 +139,11 @@ def _prepare_rows(indices, raw: _Raw, y, problem, out: _Results, *, min_points: 
         negative, flat = (y < 0).any(axis=1), np.ptp(y, axis=1) <= 0 if x.size else np.ones(len(y), bool)
     factor = problem.counts_factor(raw.attrs)
     sigma = poisson_sigma(y, factor)
+    mismatch = problem.check(raw.attrs)
     good = []
     for k, i in enumerate(indices):
-        reason = (f"{non_finite[k]} non-finite intensities in the window" if non_finite[k] else
+        reason = (mismatch if mismatch else
+                  f"{non_finite[k]} non-finite intensities in the window" if non_finite[k] else
                   f"only {x.size} points inside the window {window}" if x.size < min_points else
                   "negative intensities; counting data cannot be negative" if negative[k] else
                   "flat spectrum (all intensities equal)" if flat[k] else None)
@@ -236,7 +241,7 @@ def fit_many(data, recipe, *, engine: str = "auto", chunk_size: int | None = Non
     if client is not None or _is_dask(data):
         if resume is not None:
             raise FitError("resume is for local runs; a distributed run is resumed block by block")
-        return _fit_distributed(data, problem.spec, client, engine=engine, chunk_size=chunk_size,
+        return _fit_distributed(data, recipe, client, engine=engine, chunk_size=chunk_size,
                                 mc_replicas=mc_replicas, seed=seed, start=start)
     items = _as_list(data, problem.axis)
     out = _Results(problem, len(items), progress)
@@ -269,7 +274,7 @@ def _is_dask(data) -> bool:
     return isinstance(data, xr.DataArray) and data.chunks is not None
 
 
-def _fit_distributed(data, spec, client, *, chunk_size: int, seed, **options) -> xr.Dataset:
+def _fit_distributed(data, recipe, client, *, chunk_size: int, seed, **options) -> xr.Dataset:
     """fit_many over blocks of ``chunk_size`` items as dask tasks; results concatenated in order."""
     import dask
 
@@ -282,7 +287,7 @@ def _fit_distributed(data, spec, client, *, chunk_size: int, seed, **options) ->
         items = list(data)
         blocks = [items[a:a + chunk_size] for a in range(0, len(items), chunk_size)]
     seeds = np.random.SeedSequence(seed).spawn(len(blocks))
-    tasks = [dask.delayed(fit_many)(block, spec, seed=s.generate_state(1)[0], chunk_size=chunk_size, **options)
+    tasks = [dask.delayed(fit_many)(block, recipe, seed=s.generate_state(1)[0], chunk_size=chunk_size, **options)
              for block, s in zip(blocks, seeds)]
     parts = client.compute(tasks, sync=True) if client is not None else dask.compute(*tasks)
     result = xr.concat(parts, dim="spectrum", data_vars="all", coords="minimal", compat="override",

@@ -202,6 +202,11 @@ class XPSProblem:
         return supported(self.spec)
 
     @staticmethod
+    def check(attrs) -> str | None:
+        """Why a spectrum with these attributes cannot be fitted in this run (never, for XPS)."""
+        return None
+
+    @staticmethod
     def counts_factor(attrs) -> float | None:
         return counts_factor(attrs)
 

@@ -32,7 +32,7 @@ from ..fitting.propagate import diagonal_sd, shares
 from . import profiles
 from .fit import fit_model
 from .model import XRDModel
-from .recipe import XRDSpec
+from .recipe import XRDSpec, parse_xrd_recipe
 from .reflections import lorentz_polarisation
 from .structure import reciprocal_metric
 
@@ -303,8 +303,13 @@ class XRDProblem:
     fraction_dim = "phase"
     fraction_attrs: ClassVar[dict] = {"units": "1", "long_name": "Hill-Howard weight fraction of the crystalline phases"}
 
-    def __init__(self, spec: XRDSpec):
+    def __init__(self, spec: XRDSpec, recipe: dict | None = None):
+        """``recipe``: the recipe as given. When it names no anode or wavelength, the radiation is
+        taken from the first pattern's attributes, as :func:`~spectra.xrd.fit.fit_xrd` does, and
+        patterns measured with other radiation fail with that reason (:meth:`check`)."""
         self.spec = spec
+        self._recipe_without_radiation = None if recipe is None or {"anode", "wavelength"} & set(recipe) else recipe
+        self._radiation = None
         low, high = spec.window or (10.0, 80.0)
         grid = np.linspace(low, high, 64)
         model = XRDModel(spec, grid, np.ones_like(grid))
@@ -323,6 +328,20 @@ class XRDProblem:
                                     [(p, nominal, e) for p, nominal, _, e in lengths.terms if p in self.names])
 
     def unsupported(self) -> str | None:
+        return None
+
+    def check(self, attrs) -> str | None:
+        """None, or why a pattern with these attributes cannot be fitted in this run: its radiation
+        differs from the run's, which the first pattern set because the recipe names none."""
+        if self._recipe_without_radiation is None:
+            return None
+        spec = parse_xrd_recipe(self._recipe_without_radiation, attrs=attrs)
+        if self._radiation is None:
+            self.spec, self._radiation = spec, spec.radiation
+        elif spec.radiation != self._radiation:
+            return (f"measured with {spec.radiation.name} radiation, but this run fits {self._radiation.name} "
+                    "(from its first pattern); name the anode or wavelength in the recipe, or fit these "
+                    "patterns separately")
         return None
 
     @staticmethod

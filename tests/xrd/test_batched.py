@@ -173,3 +173,19 @@ def test_dask_blocks_and_netcdf_round_trip(tmp_path):
     back = xr.open_dataset(path, engine="h5netcdf")
     assert np.allclose(back.weight_fraction, local.weight_fraction) and back.size.attrs["units"] == "nm"
     back.close()
+
+
+def test_radiation_comes_from_the_patterns_when_the_recipe_names_none():
+    """Like fit_xrd, a recipe without anode or wavelength fits with the patterns' own radiation;
+    a pattern measured with other radiation than the run's fails alone, with the reason."""
+    phases = {"Si": {"scale": 8.0, "size": 300.0}, "Li2S": {"scale": 60.0, "size": 8.0}}
+    recipe = {"technique": "xrd", "phases": ["Si", "Li2S"], "window": [10.0, 40.0],
+              "phase_options": {"Si": {"size": {"value": 300, "vary": False}}}}
+    mo = [simulate.xrd(phases, two_theta=(10.0, 40.0), step=0.02, anode="Mo", seed=s)[0] for s in (1, 2)]
+    cu = simulate.xrd(phases, two_theta=(10.0, 40.0), step=0.02, anode="Cu", seed=3)[0]
+    result = fit_many([*mo, cu], recipe)
+    assert result.success.values.tolist() == [True, True, False]
+    assert "measured with Cu radiation, but this run fits Mo" in str(result.message.values[2])
+    single = fit_xrd(mo[0], recipe)
+    assert float(result.value.sel(spectrum=0, param="Si_a")) == pytest.approx(single.values["Si_a"], abs=1e-5)
+    assert float(result.value.sel(spectrum=0, param="Si_a")) == pytest.approx(5.431, abs=0.002)
