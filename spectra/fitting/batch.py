@@ -145,7 +145,8 @@ def _prepare_rows(indices, raw: _Raw, y, problem, out: _Results, *, min_points: 
         reason = (mismatch if mismatch else
                   f"{non_finite[k]} non-finite intensities in the window" if non_finite[k] else
                   f"only {x.size} points inside the window {window}" if x.size < min_points else
-                  "negative intensities; counting data cannot be negative" if negative[k] else
+                  "negative intensities; counting data cannot be negative" if negative[k] and
+                  not problem.allows_negative else
                   "flat spectrum (all intensities equal)" if flat[k] else None)
         if reason:
             out.message[i] = f"not fitted: {reason}"

@@ -186,6 +186,8 @@ class XPSProblem:
     parameters, start models, the batched model, one lmfit fit, and the derived areas and fractions."""
 
     axis = "binding_energy"
+    #: XPS spectra are counts: a negative intensity is a fault
+    allows_negative = False
     fraction_dim = "component"
     fraction_attrs: ClassVar[dict] = {"units": "1", "long_name": "fraction of the summed component areas"}
 

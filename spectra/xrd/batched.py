@@ -300,6 +300,8 @@ class XRDProblem:
     and the derived weight fractions and crystallite sizes."""
 
     axis = "two_theta"
+    #: patterns may have a SNIP or fixed-point background subtracted (σ = √max(y, 1), as fit_xrd)
+    allows_negative = True
     fraction_dim = "phase"
     fraction_attrs: ClassVar[dict] = {"units": "1", "long_name": "Hill-Howard weight fraction of the crystalline phases"}
 
