@@ -63,17 +63,15 @@ class BatchedXPS:
         # per line (two per doublet): its parameters, kernel constants and Jacobian rows
         self.lines = []
         for comp in spec.components:
-            f, shape_names = partials.SUPPORTED[comp.lineshape]
-            shape = [float(comp.shape[s].value) for s in shape_names]
+            shape = [float(comp.shape[s].value) for s in partials.SUPPORTED[comp.lineshape][1]]
             fwhm = f"{comp.fwhm_same_as or comp.name}_fwhm"
-            self.lines.append(_Line(f, shape, f"{comp.name}_center", None, fwhm, f"{comp.name}_area", None))
+            self.lines.append(_Line(comp.lineshape, shape, f"{comp.name}_center", None, fwhm, f"{comp.name}_area",
+                                    None))
             if comp.is_doublet:
-                self.lines.append(_Line(f, shape, f"{comp.name}_center", f"{comp.name}_splitting",
+                self.lines.append(_Line(comp.lineshape, shape, f"{comp.name}_center", f"{comp.name}_splitting",
                                         fwhm if spec.tie_fwhm else f"{comp.name}_fwhm_minor", f"{comp.name}_area",
                                         f"{comp.name}_ratio"))
-        constants = [partials.kernel_constants(comp.lineshape, [float(comp.shape[s].value) for s in
-                                                                partials.SUPPORTED[comp.lineshape][1]])
-                     for comp in spec.components for _ in range(2 if comp.is_doublet else 1)]
+        constants = [partials.kernel_constants(line.lineshape, line.shape) for line in self.lines]
         self.line_constants = np.array(constants, dtype=float).reshape(-1, 4)
         self.line_rows = np.array([[self.jac_row.get(n, -1) if n else -1 for n in line.roles()]
                                    for line in self.lines], dtype=np.int64).reshape(-1, 5)
@@ -157,7 +155,7 @@ class BatchedXPS:
         jac = np.zeros((n_spec, len(self.jac_row), self.x.shape[1])) if want_jacobian else None
         for line, (center, w, area, area_factor, ratio_factor), rows in zip(self.lines, self._line_values(col),
                                                                             self.line_rows):
-            y, dc, dw, unit = line.shape_function(self.x, center, w, area, *line.shape)
+            y, dc, dw, unit = partials.SUPPORTED[line.lineshape][0](self.x, center, w, area, *line.shape)
             peaks += y
             if want_jacobian:
                 for row, partial in zip(rows, (dc, dc, dw, unit * area_factor, unit * ratio_factor)):
@@ -169,7 +167,7 @@ class BatchedXPS:
 class _Line(NamedTuple):
     """One line of the model (a doublet has two) and the parameter names it depends on."""
 
-    shape_function: object
+    lineshape: str
     shape: list
     center: str
     splitting: str | None

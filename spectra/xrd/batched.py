@@ -32,7 +32,7 @@ from ..fitting.propagate import diagonal_sd, shares
 from . import profiles
 from .fit import fit_model
 from .model import XRDModel
-from .recipe import XRDSpec, parse_xrd_recipe
+from .recipe import XRDSpec, parse_xrd_recipe, radiation_of
 from .reflections import lorentz_polarisation
 from .structure import reciprocal_metric
 
@@ -337,11 +337,11 @@ class XRDProblem:
         differs from the run's, which the first pattern set because the recipe names none."""
         if self._recipe_without_radiation is None:
             return None
-        spec = parse_xrd_recipe(self._recipe_without_radiation, attrs=attrs)
+        rad = radiation_of(self._recipe_without_radiation, attrs)
         if self._radiation is None:
-            self.spec, self._radiation = spec, spec.radiation
-        elif spec.radiation != self._radiation:
-            return (f"measured with {spec.radiation.name} radiation, but this run fits {self._radiation.name} "
+            self.spec, self._radiation = parse_xrd_recipe(self._recipe_without_radiation, attrs=attrs), rad
+        elif rad != self._radiation:
+            return (f"measured with {rad.name} radiation, but this run fits {self._radiation.name} "
                     "(from its first pattern); name the anode or wavelength in the recipe, or fit these "
                     "patterns separately")
         return None

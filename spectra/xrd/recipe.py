@@ -91,16 +91,7 @@ def parse_xrd_recipe(recipe, *, attrs: dict | None = None) -> XRDSpec:
     unknown = set(data) - _KEYS
     if unknown:
         raise RecipeError(f"unknown XRD recipe keys {sorted(unknown)}; allowed: {sorted(_KEYS)}")
-    attrs = attrs or {}
-    anode = data.get("anode") or attrs.get("anode")
-    if "wavelength" in data:
-        rad = radiation(wavelength=float(data["wavelength"]))
-    elif anode in ("Cu", "Co", "Mo", "Ag"):
-        rad = radiation(anode, ka2_ratio=data.get("ka2_ratio"))
-    elif attrs.get("wavelength_ka1"):  # monochromatic (synchrotron) data
-        rad = radiation(wavelength=float(attrs["wavelength_ka1"]))
-    else:
-        rad = radiation("Cu", ka2_ratio=data.get("ka2_ratio"))
+    rad = radiation_of(data, attrs)
     window = data.get("window")
     if window is not None:
         window = (min(map(float, window)), max(map(float, window)))
@@ -177,6 +168,20 @@ def parse_xrd_recipe(recipe, *, attrs: dict | None = None) -> XRDSpec:
     zero = _param(data.get("zero"), "zero", ParamSpec(0.0, -0.5, 0.5, False))
     return XRDSpec(window, rad, phases, humps, peaks, order, instrument, displacement, zero,
                    float(data.get("radius_mm", 240.0)), json.dumps(data, sort_keys=True, default=str))
+
+
+def radiation_of(recipe: dict, attrs: dict | None = None) -> Radiation:
+    """The radiation a recipe fits with: its ``wavelength`` or ``anode``, else the pattern's anode or
+    monochromatic wavelength (``attrs``), else Cu Kα."""
+    attrs = attrs or {}
+    anode = recipe.get("anode") or attrs.get("anode")
+    if "wavelength" in recipe:
+        return radiation(wavelength=float(recipe["wavelength"]))
+    if anode in ("Cu", "Co", "Mo", "Ag"):
+        return radiation(anode, ka2_ratio=recipe.get("ka2_ratio"))
+    if attrs.get("wavelength_ka1"):  # monochromatic (synchrotron) data
+        return radiation(wavelength=float(attrs["wavelength_ka1"]))
+    return radiation("Cu", ka2_ratio=recipe.get("ka2_ratio"))
 
 
 def _refine(value, name: str):
