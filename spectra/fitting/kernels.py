@@ -12,8 +12,6 @@ import os
 
 import numpy as np
 
-from . import partials
-
 
 def numba_enabled() -> bool:
     """Whether the numba kernels are used (numba importable and ``SPECTRA_NUMBA`` not ``0``)."""
@@ -55,6 +53,8 @@ def pseudo_voigt_lines(x, c1, c2, w, eta, area, ratio, sens, cols, want_jacobian
 
 
 def _pseudo_voigt_lines_numpy(x, c1, c2, w, eta, area, ratio, sens, want_jacobian):
+    from . import partials  # here: spectra.backgrounds imports this module and must stay light
+
     x = np.asarray(x, dtype=float)[None, None, :]
     w, eta, a = w[:, :, None], eta[:, :, None], area[:, :, None]
 
