@@ -43,9 +43,9 @@ from bench_xrd import RECIPE as XRD_RECIPE
 from bench_xrd import lmfit_composite as xrd_composite
 
 from spectra import backgrounds, lineshapes, simulate
-from spectra.fitting import kernels
+from spectra import kernels
 from spectra.fitting.batch import fit_many
-from spectra.xrd.model import XRDModel
+from spectra.xrd.pattern_model import XRDModel
 from spectra.xrd.recipe import parse_xrd_recipe
 
 RECIPE = {"region": "S 2p", "components": ["PS4", "Li2S"], "background": "shirley", "lineshape": "GL(30)"}

@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 
 from . import backgrounds, lineshapes
-from .model import xps_spectrum
+from .dataarray import xps_spectrum
 from .xps import library
 
 
@@ -136,7 +136,7 @@ def xrd(phases: dict[str, dict], *, two_theta: tuple[float, float] = (15.0, 60.0
     seed : int, optional
         Seed of the Poisson noise.
     """
-    from .xrd.model import XRDModel
+    from .xrd.pattern_model import XRDModel
     from .xrd.recipe import DEFAULT_INSTRUMENT, parse_xrd_recipe
 
     inst = {**DEFAULT_INSTRUMENT, **(instrument or {})}
@@ -164,7 +164,7 @@ def xrd(phases: dict[str, dict], *, two_theta: tuple[float, float] = (15.0, 60.0
     expected, _, _ = model.evaluate(p)
     rng = np.random.default_rng(seed)
     counts = rng.poisson(np.clip(expected, 0, None)).astype(float) if noise else expected.copy()
-    from .model import xrd_pattern
+    from .dataarray import xrd_pattern
     from .xrd.wavelengths import ANODES
 
     r = ANODES[anode]

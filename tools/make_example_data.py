@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from spectra.io.write import write_columns, write_vamas
-from spectra.model import xps_spectrum, xrd_pattern
+from spectra.dataarray import xps_spectrum, xrd_pattern
 
 OUT = Path(__file__).resolve().parents[1] / "spectra" / "data"
 RNG = np.random.default_rng(20261123)

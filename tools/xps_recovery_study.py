@@ -11,7 +11,7 @@ import argparse
 import time
 import warnings
 
-from spectra.xps.recovery import recovery
+from spectra.studies.xps_recovery import recovery
 
 #: (label, recipe, true fractions as a function of f, studied component, simulation centres)
 CASES = [

@@ -10,7 +10,7 @@ import argparse
 import time
 import warnings
 
-from spectra.xrd.recovery import recovery
+from spectra.studies.xrd_recovery import recovery
 
 SETTINGS = [
     ("lithiated with carbon", 60.0, 3.0, False), ("lithiated with carbon", 60.0, 5.0, False),

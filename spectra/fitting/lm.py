@@ -2,7 +2,7 @@
 
 * residuals and analytic Jacobians of the whole batch at once, from a *batched model* (an object
   with ``evaluate(theta, want_jacobian, rows) -> (model (N, n), jacobian (N, F, n))``:
-  :class:`spectra.fitting.batched_xps.BatchedXPS`, :class:`spectra.xrd.batched.BatchedXRD`);
+  :class:`spectra.xps.batched.BatchedXPS`, :class:`spectra.xrd.batched.BatchedXRD`);
 * bounds handled by the sine / square-root transformations MINUIT and lmfit use, with MINPACK's
   damping scale (the largest column norm seen), so a parameter pinned at a bound is still damped;
 * a damping factor λ, convergence tests (MINPACK's ftol on actual and predicted decrease, xtol) and
@@ -13,6 +13,8 @@ approaches a best fit that lies *on* a bound slowly through the sine transform; 
 reaches the iteration cap is reported as failed with that reason rather than as converged.
 """
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -51,8 +53,30 @@ def _to_external(u, lo, hi):
     return theta, dtheta
 
 
+class LMResult(NamedTuple):
+    """What :func:`levenberg_marquardt` returns for N problems.
+
+    Attributes
+    ----------
+    theta : ndarray (N, P)
+    covariance : ndarray (N, F, F)
+        Unscaled ``(JᵀJ)⁻¹`` of the F free external parameters (NaN where singular).
+    chi2 : ndarray (N,)
+    iterations : ndarray (N,)
+    converged : ndarray of bool (N,)
+    message : ndarray of str (N,)
+    """
+
+    theta: np.ndarray
+    covariance: np.ndarray
+    chi2: np.ndarray
+    iterations: np.ndarray
+    converged: np.ndarray
+    message: np.ndarray
+
+
 def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int = 1000,
-                        ftol: float = 1.5e-8, xtol: float = 1.5e-8):
+                        ftol: float = 1.5e-8, xtol: float = 1.5e-8) -> LMResult:
     """Vectorised Levenberg–Marquardt over N spectra.
 
     Parameters
@@ -69,13 +93,7 @@ def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int 
 
     Returns
     -------
-    theta : ndarray (N, P)
-    covariance : ndarray (N, F, F)
-        Unscaled ``(JᵀJ)⁻¹`` of the F free external parameters (NaN where singular).
-    chi2 : ndarray (N,)
-    iterations : ndarray (N,)
-    converged : ndarray of bool (N,)
-    message : ndarray of str (N,)
+    LMResult
     """
     n_spec = theta0.shape[0]
     free = np.where(vary)[0]
@@ -147,7 +165,7 @@ def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int 
         cov[~singular] = np.linalg.inv(unit[~singular]) / (norm[~singular, :, None] * norm[~singular, None, :])
     message[singular] = [m + "; covariance singular" for m in message[singular]]
     converged = np.array([m.startswith("converged") for m in message]) & np.isfinite(chi2)
-    return theta, cov, chi2, iterations, converged, message.astype(str)
+    return LMResult(theta, cov, chi2, iterations, converged, message.astype(str))
 
 
 def _moments(total, jac, y, weight):

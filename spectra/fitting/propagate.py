@@ -1,8 +1,14 @@
-"""Delta-method propagation for stacks of fits: fractions of amounts and standard deviations from
-stacked covariance matrices."""
+"""Delta-method propagation for stacks of fits: the one place where standard errors of derived
+quantities (areas, fractions, weight fractions) are formed from the parameters' covariances."""
 from __future__ import annotations
 
 import numpy as np
+
+
+def linear(gradient: np.ndarray, covariance: np.ndarray) -> np.ndarray:
+    """Covariances (N, C, C) of quantities with gradients (N, C, F) by the parameters whose
+    covariances are (N, F, F): ``G Σ Gᵀ``."""
+    return np.einsum("ncp,npq,ndq->ncd", gradient, covariance, gradient)
 
 
 def shares(amounts: np.ndarray, covariance: np.ndarray):
@@ -11,9 +17,16 @@ def shares(amounts: np.ndarray, covariance: np.ndarray):
     total = amounts.sum(axis=1, keepdims=True)
     fraction = amounts / total
     to_fraction = (np.eye(amounts.shape[1])[None] - fraction[:, :, None]) / total[:, :, None]  # ∂f_c/∂a_d
-    return fraction, np.einsum("ncd,nde,nfe->ncf", to_fraction, covariance, to_fraction)
+    return fraction, linear(to_fraction, covariance)
 
 
 def diagonal_sd(covariance: np.ndarray) -> np.ndarray:
-    """Standard deviations (N, C) from stacked covariances (N, C, C)."""
-    return np.sqrt(np.maximum(np.einsum("ncc->nc", covariance), 0.0))
+    """Standard deviations (N, C) from stacked covariances (N, C, C); NaN where a variance is
+    negative or undetermined (never a false zero from rounding)."""
+    variance = np.einsum("ncc->nc", covariance)
+    return np.sqrt(np.where(variance >= 0, variance, np.nan))
+
+
+def free_index(names: list[str], vary) -> dict[str, int]:
+    """Position of each varying parameter in the covariance matrices."""
+    return {n: k for k, n in enumerate(n for n, v in zip(names, vary) if v)}

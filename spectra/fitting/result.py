@@ -1,55 +1,60 @@
-"""The result of fitting one spectrum: parameters with uncertainties, curves, derived quantities
-(areas, fractions) and their correlations, with xarray, table, HTML and plot views."""
+"""The result of fitting one spectrum or pattern, shared by every technique: parameters with standard
+errors and correlations, derived quantities (from the technique's problem, the same numbers
+:func:`spectra.fit_many` reports), provenance, and the views a user reads — ``table()``,
+``summary()``, ``to_dataset()``, ``plot()`` and the notebook HTML."""
 from __future__ import annotations
 
-import functools
 import html
 import json
+import math
 from dataclasses import dataclass, field
-from importlib import metadata as importlib_metadata
 
 import numpy as np
+import pandas as pd
 import uncertainties
 import xarray as xr
 
+from .dataset import results_dataset
 
-@functools.cache
-def versions() -> dict[str, str]:
-    """Versions of spectra and the numerical stack, for provenance."""
-    out = {}
-    for name in ("spectra-xpsxrd", "numpy", "scipy", "xarray", "lmfit"):
-        try:
-            out[name] = importlib_metadata.version(name)
-        except importlib_metadata.PackageNotFoundError:
-            out[name] = "unknown"
-    return out
+#: how the standard errors of every result are made (said by ``summary()``)
+STDERR_METHOD = ("standard errors from the covariance of the least-squares fit (inverse of JᵀJ with the fit's "
+                 "weights), scaled by the reduced chi-square as lmfit does")
 
 
 @dataclass
 class LeastSquaresResult:
-    """What every least-squares fit of one spectrum or pattern yields (XPS and XRD results extend it).
+    """What every least-squares fit of one spectrum or pattern yields (techniques extend it).
 
     Attributes
     ----------
     spec
-        The recipe that was fitted.
+        The technique's validated recipe.
     x, y, sigma : ndarray
         Axis, data and the standard deviations used as weights (data units).
     best_fit, background : ndarray
         Model and background on ``x``.
     components : dict of ndarray
-        Each component's (or phase's) curve.
+        Each component's (or phase's) curve above the background.
     values, stderr : dict of float
         Every parameter's value and standard error (NaN where fixed or undetermined).
     varying : list of str
         Names of the parameters that varied.
     covariance : ndarray or None
-        Covariance of the varying parameters (order of ``varying``).
+        Covariance of the varying parameters (order of ``varying``), scaled by χ²ᵣ.
     chisqr, redchi : float
         χ² and reduced χ² with the weights above.
     nfev : int
     success : bool
+        Whether the optimiser converged.
     message : str
+    problem : Problem
+        The technique's problem (parameter units, derived quantities, result layout).
+    provenance : dict
+        Recipe text and hash, input hash and source, options, package versions.
+    monte_carlo : dict or None
+        Monte Carlo summary when the fit was asked for replicas.
+    data_units : str
+        Units of ``y``.
     """
 
     spec: object
@@ -68,7 +73,16 @@ class LeastSquaresResult:
     nfev: int
     success: bool
     message: str
+    problem: object = None
+    provenance: dict = field(default_factory=dict)
+    monte_carlo: dict | None = None
+    data_units: str = "counts"
 
+    #: label of the axis in figures, and whether it runs high to low (binding energy)
+    axis_label = "x"
+    reversed_axis = False
+
+    # ----------------------------------------------------------------------------- numbers
     def uvalues(self) -> dict[str, float | uncertainties.UFloat]:
         """Parameters as correlated uncertain numbers (fixed ones stay exact floats)."""
         out = dict(self.values)
@@ -78,50 +92,6 @@ class LeastSquaresResult:
                 correlated = uncertainties.correlated_values([self.values[n] for n in self.varying], cov)
                 out.update(dict(zip(self.varying, correlated)))
         return out
-
-
-@dataclass
-class FitResult(LeastSquaresResult):
-    """Everything an XPS fit produced: the fields of :class:`LeastSquaresResult` and
-
-    Attributes
-    ----------
-    background_info : dict
-        How a static background was computed (kind, settings, iterations, converged).
-    total_areas : dict of float
-        Area of each component over both doublet lines.
-    units : dict of str
-        Unit of each parameter.
-    monte_carlo : dict or None
-        Filled by :func:`spectra.fitting.uncertainty.monte_carlo`.
-    provenance : dict
-        Recipe text and hash, input source, package versions.
-    """
-
-    background_info: dict
-    total_areas: dict[str, float]
-    units: dict[str, str] = field(default_factory=dict)
-    monte_carlo: dict | None = None
-    provenance: dict = field(default_factory=dict)
-
-    # ------------------------------------------------------------------ derived, with uncertainties
-    def areas(self) -> dict[str, uncertainties.UFloat]:
-        """Each component's total area (both doublet lines), counts·eV, with uncertainty."""
-        u = self.uvalues()
-        out = {}
-        for comp in self.spec.components:
-            a = u[f"{comp.name}_area"]
-            a = a * (1 + u[f"{comp.name}_ratio"]) if comp.is_doublet else a
-            out[comp.name] = a if isinstance(a, uncertainties.UFloat) else uncertainties.ufloat(a, 0.0)
-        return out
-
-    def fractions(self) -> dict[str, uncertainties.UFloat]:
-        """Each component's fraction of the summed component areas of the region, with the
-        uncertainty propagated through the full covariance (correlations included)."""
-        areas = {n: a if isinstance(a, uncertainties.UFloat) else uncertainties.ufloat(a, 0.0)
-                 for n, a in self.areas().items()}
-        total = sum(areas.values())
-        return {name: a / total for name, a in areas.items()}
 
     @property
     def correlation(self) -> xr.DataArray:
@@ -134,81 +104,147 @@ class FitResult(LeastSquaresResult):
         return xr.DataArray(data, dims=("param", "param_other"),
                             coords={"param": self.varying, "param_other": self.varying}, name="correlation")
 
-    # ------------------------------------------------------------------------------------- views
-    def table(self) -> list[dict]:
-        """One row per component: name, position, FWHM, area, fraction (with σ), like CasaXPS's table."""
-        areas, fractions = self.areas(), self.fractions()
-        rows = []
-        for comp in self.spec.components:
-            n = comp.name
-            w = comp.fwhm_same_as or n
-            row = {"name": n, "label": comp.label, "center_eV": self.values[f"{n}_center"],
-                   "center_stderr": self.stderr[f"{n}_center"], "fwhm_eV": self.values[f"{w}_fwhm"],
-                   "fwhm_stderr": self.stderr[f"{w}_fwhm"], "area": areas[n].n, "area_stderr": areas[n].s,
-                   "fraction": fractions[n].n, "fraction_stderr": fractions[n].s}
-            if self.monte_carlo:
-                mc = self.monte_carlo["fractions"][n]
-                row.update(fraction_mc_std=mc["std"], fraction_mc_p16=mc["p16"], fraction_mc_p84=mc["p84"])
-            rows.append(row)
-        return rows
+    def _arrays(self):
+        """The fit as the (1, …) arrays of :func:`~spectra.fitting.dataset.results_dataset`."""
+        names = self.problem.names
+        varying = [n for n, v in zip(names, self.problem.vary) if v]
+        value = np.array([[self.values[n] for n in names]], dtype=float)
+        stderr = np.array([[self.stderr.get(n, math.nan) if n in varying else math.nan for n in names]])
+        cov = np.full((1, len(varying), len(varying)), np.nan)
+        if self.covariance is not None and len(self.varying) == len(varying):
+            order = [self.varying.index(n) for n in varying]
+            cov[0] = np.asarray(self.covariance)[np.ix_(order, order)]
+        return value, stderr, cov
 
-    def to_dataset(self) -> xr.Dataset:
-        """Curves over ``binding_energy`` and parameters over ``param``, with units and provenance."""
-        be = xr.DataArray(self.x, dims="binding_energy", attrs={"units": "eV", "long_name": "binding energy"})
-        names = list(self.values)
-        ds = xr.Dataset(
-            {"data": ("binding_energy", self.y, {"units": self.units.get("data", "counts")}),
-             "sigma": ("binding_energy", self.sigma, {"units": self.units.get("data", "counts")}),
-             "best_fit": ("binding_energy", self.best_fit), "background": ("binding_energy", self.background),
-             "residual": ("binding_energy", self.y - self.best_fit),
-             "components": (("component", "binding_energy"), np.array(list(self.components.values()))),
-             "value": ("param", [self.values[n] for n in names]),
-             "stderr": ("param", [self.stderr[n] for n in names])},
-            coords={"binding_energy": be, "param": names, "component": list(self.components)},
-            attrs={"redchi": self.redchi, "chisqr": self.chisqr, "nfev": self.nfev, "success": int(self.success),
-                   "message": self.message, "region": self.spec.region,
-                   "background": json.dumps(self.background_info, default=str),
-                   "recipe": self.spec.text, "recipe_sha256": self.spec.sha256,
-                   "provenance": json.dumps(self.provenance, default=str)})
-        fr = self.fractions()
-        ds["fraction"] = ("component", [fr[c].n for c in self.components], {"units": "1"})
-        ds["fraction_stderr"] = ("component", [fr[c].s for c in self.components], {"units": "1"})
-        ar = self.areas()
-        ds["area"] = ("component", [ar[c].n for c in self.components], {"units": "counts*eV"})
-        ds["area_stderr"] = ("component", [ar[c].s for c in self.components], {"units": "counts*eV"})
+    def to_dataset(self, *, curves: bool = True) -> xr.Dataset:
+        """The fit in the layout of :func:`spectra.fit_many` (its N = 1 slice: dim ``spectrum`` of
+        length 1, the same variables and attributes), so single results and batches concatenate.
+
+        Parameters
+        ----------
+        curves : bool
+            Also hold ``data``, ``sigma``, ``best_fit``, ``background``, ``residual`` and
+            ``components`` on the spectral axis, to redraw the fit.
+
+        Returns
+        -------
+        xarray.Dataset
+        """
+        value, stderr, cov = self._arrays()
+        mc_value = mc_fraction = None
+        if self.monte_carlo:
+            mc_value = np.array([[[self.monte_carlo["params"][n][q] for n in self.problem.names]
+                                  for q in _QUANTILE_KEYS]])
+            mc_fraction = np.array([[[self.monte_carlo["fractions"][c][q] for c in self.problem.fraction_labels]
+                                     for q in _QUANTILE_KEYS]])
+        ds = results_dataset(self.problem, value=value, stderr=stderr, covariance=cov, success=[self.success],
+                             redchi=np.array([self.redchi]), nfev=[self.nfev], message=[self.message],
+                             source=[str(self.provenance.get("source") or "")], engine="lmfit",
+                             mc_value=mc_value, mc_fraction=mc_fraction)
+        ds.attrs["provenance"] = json.dumps(self.provenance, default=str)
+        if curves:
+            axis = self.problem.axis
+            dims = ("spectrum", axis)
+            units = {"units": self.data_units}
+            ds = ds.assign_coords({axis: (axis, self.x, {"units": _AXIS_UNITS.get(axis, "")})})
+            ds["data"] = (dims, self.y[None], {**units, "long_name": "measured intensity"})
+            ds["sigma"] = (dims, self.sigma[None], {**units, "long_name": "standard deviation used as weight"})
+            ds["best_fit"] = (dims, self.best_fit[None], {**units, "long_name": "model"})
+            ds["background"] = (dims, self.background[None], {**units, "long_name": "background"})
+            ds["residual"] = (dims, (self.y - self.best_fit)[None], {**units, "long_name": "data minus model"})
+            ds = ds.assign_coords(curve=list(self.components))
+            ds["components"] = (("spectrum", "curve", axis), np.array(list(self.components.values()))[None],
+                                {**units, "long_name": "component curves above the background"})
         return ds
 
+    def table(self) -> pd.DataFrame:
+        """Tidy rows, one per number: every parameter, then the derived quantities (areas and
+        fractions, weight fractions and sizes, …).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``quantity``, ``value``, ``stderr``, ``unit``, ``vary``; ``stderr`` is NaN for a
+            fixed or undetermined parameter.
+        """
+        value, stderr, cov = self._arrays()
+        rows = [{"quantity": n, "value": v, "stderr": s, "unit": u, "vary": bool(vary)}
+                for n, v, s, u, vary in zip(self.problem.names, value[0], stderr[0], self.problem.units,
+                                            self.problem.vary)]
+        derived, _ = self.problem.derived(value, cov)
+        for name, (dims, data, attrs) in derived.items():
+            if name.endswith("_stderr"):
+                continue
+            errors = derived.get(f"{name}_stderr", (None, np.full_like(data, np.nan), None))[1]
+            labels = self.problem.fraction_labels if len(dims) == 2 else [""]
+            for label, v, s in zip(labels, np.ravel(data[0]), np.ravel(errors[0])):
+                rows.append({"quantity": f"{name}:{label}" if label else name, "value": float(v),
+                             "stderr": float(s), "unit": attrs.get("units", ""), "vary": False})
+        return pd.DataFrame(rows, columns=["quantity", "value", "stderr", "unit", "vary"])
+
+    def summary(self) -> str:
+        """A plain-text report: what was fitted, how the fit ended, every number with its standard
+        error and unit, how the errors were made, and where the recipe and data came from."""
+        lines = [f"{type(self).__name__}: {self.problem.name.upper()} {self.problem.region}",
+                 f"  {'converged' if self.success else 'NOT converged'}: {self.message}",
+                 f"  chi-square {self.chisqr:.6g}, reduced {self.redchi:.4g}, {self.nfev} evaluations, "
+                 f"{len(self.varying)} varying parameters, {self.x.size} points",
+                 f"  uncertainties: {STDERR_METHOD}"]
+        if self.monte_carlo:
+            lines.append(f"  Monte Carlo: {self.monte_carlo['replicas']} Poisson replicas of the fitted model "
+                         f"refitted ({self.monte_carlo['failed']} failed); see .monte_carlo")
+        width = max(len(q) for q in self.table()["quantity"])
+        for row in self.table().itertuples():
+            err = "(fixed)" if not row.vary and row.quantity in self.values else _format_error(row.stderr)
+            lines.append(f"  {row.quantity:<{width}}  {row.value:>14.6g} ± {err:<12} {row.unit}")
+        lines.append(f"  recipe sha256 {self.problem.sha256[:16]}…, input sha256 "
+                     f"{str(self.provenance.get('input_sha256', ''))[:16]}…, source {self.provenance.get('source')}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        head = (f"<b>{html.escape(self.problem.name.upper())} {html.escape(self.problem.region)}</b>: "
+                f"χ²ᵣ = {self.redchi:.4g}, {self.nfev} evaluations, "
+                + ("converged" if self.success else "<b>NOT converged</b>: " + html.escape(self.message)))
+        rows = "".join(
+            f"<tr><td>{html.escape(r.quantity)}</td><td>{r.value:.6g}</td>"
+            f"<td>{'fixed' if not r.vary and r.quantity in self.values else _format_error(r.stderr)}</td>"
+            f"<td>{html.escape(str(r.unit))}</td></tr>" for r in self.table().itertuples())
+        return (f"<div>{head}<table><tr><th>quantity</th><th>value</th><th>σ</th><th>unit</th></tr>{rows}</table>"
+                f"<small>{html.escape(STDERR_METHOD)}</small></div>")
+
+    # ----------------------------------------------------------------------------- figure
     def plot(self, ax=None):
-        """Data, components, background and envelope on a binding-energy axis (reversed); returns the Axes."""
+        """Data, components above the background, background and fit; returns the Axes.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Where to draw (a new figure when None). ``plt.show()`` is never called.
+        """
         import matplotlib.pyplot as plt
 
         if ax is None:
             _, ax = plt.subplots()
-        ax.plot(self.x, self.y, ".", ms=3, color="0.3", label="data")
+        ax.plot(self.x, self.y, "o", ms=2.5, mfc="none", color="0.35", label="data")
         for name, curve in self.components.items():
             ax.fill_between(self.x, self.background, self.background + curve, alpha=0.35, label=name)
         ax.plot(self.x, self.background, "--", color="0.5", label="background")
         ax.plot(self.x, self.best_fit, color="k", lw=1, label="fit")
-        ax.set_xlim(max(self.x), min(self.x))
-        ax.set_xlabel("binding energy (eV)")
-        ax.set_ylabel(f"intensity ({self.units.get('data', 'counts')})")
-        ax.set_title(f"{self.spec.region}  χ²ᵣ = {self.redchi:.2f}")
+        if self.reversed_axis:
+            ax.set_xlim(max(self.x), min(self.x))
+        ax.set_xlabel(self.axis_label)
+        ax.set_ylabel(f"intensity ({self.data_units})")
+        ax.set_title(f"{self.problem.region}  χ²ᵣ = {self.redchi:.2f}")
         ax.legend(fontsize="small")
         return ax
 
-    def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><td>{html.escape(r['name'])}</td><td>{r['center_eV']:.3f} ± {r['center_stderr']:.3f}</td>"
-            f"<td>{r['fwhm_eV']:.3f} ± {r['fwhm_stderr']:.3f}</td><td>{r['area']:.4g} ± {r['area_stderr']:.2g}</td>"
-            f"<td>{100 * r['fraction']:.2f} ± {100 * r['fraction_stderr']:.2f}</td></tr>" for r in self.table())
-        return (f"<b>{html.escape(self.spec.region)}</b> fit: χ²ᵣ = {self.redchi:.3f}, {self.nfev} evaluations, "
-                f"{'converged' if self.success else 'NOT converged: ' + html.escape(self.message)}"
-                "<table><tr><th>component</th><th>center (eV)</th><th>FWHM (eV)</th><th>area</th>"
-                f"<th>fraction (%)</th></tr>{rows}</table>")
 
-    def __repr__(self) -> str:
-        lines = [f"FitResult({self.spec.region}, redchi={self.redchi:.3f}, success={self.success})"]
-        for r in self.table():
-            lines.append(f"  {r['name']:<22} center {r['center_eV']:.3f}±{r['center_stderr']:.3f} eV  "
-                         f"fwhm {r['fwhm_eV']:.3f}  fraction {r['fraction']:.4f}±{r['fraction_stderr']:.4f}")
-        return "\n".join(lines)
+_QUANTILE_KEYS = ("p2.5", "p16", "p50", "p84", "p97.5")
+_AXIS_UNITS = {"binding_energy": "eV", "two_theta": "degree"}
+
+
+def _format_error(value: float) -> str:
+    return "undetermined" if not math.isfinite(value) else f"{value:.3g}"

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FileFormatError
-from ..model import xrd_pattern
+from ..dataarray import xrd_pattern
 from . import _xml
 from ._registry import Reader, register
 from ._text import numeric_rows, optional_float, read_text

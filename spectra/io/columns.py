@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FileFormatError
-from ..model import xps_spectrum, xrd_pattern
+from ..dataarray import xps_spectrum, xrd_pattern
 from ._registry import Reader, register
 from ._text import looks_numeric, numeric_rows, read_text
 from .write import restore

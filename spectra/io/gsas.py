@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FileFormatError
-from ..model import xrd_pattern
+from ..dataarray import xrd_pattern
 from ._registry import Reader, register
 from ._text import numeric_rows, read_text, to_float, to_int
 

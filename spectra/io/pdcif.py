@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FileFormatError
-from ..model import xrd_pattern
+from ..dataarray import xrd_pattern
 from ._registry import Reader, register
 from ._text import read_text
 

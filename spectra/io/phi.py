@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FileFormatError
-from ..model import xps_spectrum
+from ..dataarray import xps_spectrum
 from ._registry import Reader, register
 
 _HEADER_END = b"EOFH"

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FileFormatError
-from ..model import xrd_pattern
+from ..dataarray import xrd_pattern
 from . import _xml
 from ._registry import Reader, register
 from ._text import decode, numeric_rows, optional_float

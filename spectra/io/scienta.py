@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FileFormatError
-from ..model import xps_spectrum
+from ..dataarray import xps_spectrum
 from ._registry import Reader, register
 from ._text import numeric_rows, optional_float, read_text
 

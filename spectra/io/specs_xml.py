@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FileFormatError
-from ..model import xps_spectrum
+from ..dataarray import xps_spectrum
 from . import _xml
 from ._registry import Reader, register
 

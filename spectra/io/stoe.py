@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FileFormatError
-from ..model import xrd_pattern
+from ..dataarray import xrd_pattern
 from ._binary import BinaryCursor
 from ._registry import Reader, register
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from .._optional import require
 from ..errors import FileFormatError
-from ..model import xps_spectrum
+from ..dataarray import xps_spectrum
 from ._registry import Reader, register
 from ._zip import SafeZip, is_zip
 

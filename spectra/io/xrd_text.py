@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import FileFormatError
-from ..model import xrd_pattern
+from ..dataarray import xrd_pattern
 from ._registry import Reader, register
 from ._text import decode, numeric_rows, read_text, to_int
 

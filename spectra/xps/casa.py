@@ -46,7 +46,7 @@ def casa_lineshape(name: str) -> tuple[str, dict]:
 def true_fwhm(casa_fwhm: float, lineshape: str, shape: dict) -> float:
     """The true FWHM of a CasaXPS component whose width parameter is ``casa_fwhm``."""
     if lineshape == "gl_product":
-        width, _ = lineshapes._gl_norm(float(shape["m"]) / 100.0)
+        width, _ = lineshapes.gl_product_norm(float(shape["m"]) / 100.0)
         return casa_fwhm * width
     return casa_fwhm
 

@@ -10,7 +10,7 @@ Two routes, never mixed (vendor RSFs already contain transmission and escape-dep
 * ``method="rsf"``: ``S`` from a vendor relative-sensitivity-factor table given by the user.
 
 ``at.% = (I/S) / Σ(I/S) · 100``; area uncertainties (``uncertainties`` numbers, e.g. from
-:meth:`FitResult.areas`) propagate into the atomic %.
+:meth:`XPSFitResult.areas`) propagate into the atomic %.
 """
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from ..fitting.result import FitResult
+from .result import XPSFitResult
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class EnergyShift:
     method: str
 
 
-def internal_shift(result: FitResult, component: str, reference: float, *, what: str | None = None) -> EnergyShift:
+def internal_shift(result: XPSFitResult, component: str, reference: float, *, what: str | None = None) -> EnergyShift:
     """Shift that puts ``component``'s fitted major-line centre at ``reference`` eV."""
     center = result.values[f"{component}_center"]
     err = result.stderr.get(f"{component}_center", np.nan)
@@ -42,13 +42,13 @@ def internal_shift(result: FitResult, component: str, reference: float, *, what:
                                                 f"(measured {center:.3f} eV)")
 
 
-def c1s_shift(result: FitResult, *, component: str = "C_C", reference: float = 284.8) -> EnergyShift:
+def c1s_shift(result: XPSFitResult, *, component: str = "C_C", reference: float = 284.8) -> EnergyShift:
     """Shift that puts the adventitious C 1s component at ``reference`` eV (284.8 by convention)."""
     shift = internal_shift(result, component, reference, what="adventitious C 1s (C-C/C-H)")
     return EnergyShift(shift.shift, shift.stderr, shift.method.replace("internal reference", "C 1s reference"))
 
 
-def separation_shift(reference: FitResult, reference_component: str, target: FitResult, target_component: str,
+def separation_shift(reference: XPSFitResult, reference_component: str, target: XPSFitResult, target_component: str,
                      separation: float) -> EnergyShift:
     """Shift for the *target* region so that ``target_center = reference_center - separation``.
 

@@ -1,4 +1,4 @@
-"""The XRD pattern model of :class:`spectra.xrd.model.XRDModel` for N patterns at once, with its
+"""The XRD pattern model of :class:`spectra.xrd.pattern_model.XRDModel` for N patterns at once, with its
 analytic Jacobian, for the batched Levenberg–Marquardt engine (:mod:`spectra.fitting.lm`).
 
 Every reflection of a phase template and every free peak is a *line* with a Kα1 centre ``c1``, a Kα2
@@ -19,20 +19,16 @@ Amorphous humps (Gaussian sub-bands) and the Chebyshev background are added dire
 """
 from __future__ import annotations
 
-import hashlib
 import math
-from typing import ClassVar
 
 import numpy as np
 from numpy.polynomial import chebyshev
 
+from .. import kernels
 from ..errors import FitError
-from ..fitting import kernels, partials
-from ..fitting.propagate import diagonal_sd, shares
+from ..lineshapes import partials
 from . import profiles
-from .fit import fit_model
-from .model import XRDModel
-from .recipe import XRDSpec, parse_xrd_recipe, radiation_of
+from .pattern_model import XRDModel
 from .reflections import lorentz_polarisation
 from .structure import reciprocal_metric
 
@@ -292,114 +288,3 @@ def _tch(gauss, lorentz, want_jacobian):
     deta_dq = sum((k + 1) * e * q**k for k, e in enumerate(profiles.TCH_ETA))
     deta = (deta_dq * (-lo / total**2) * dtot[0], deta_dq * (1 / total - lo / total**2 * dtot[1]))
     return total, eta, dtot, deta
-
-
-class XRDProblem:
-    """What :func:`~spectra.fitting.batch.fit_many` needs to know about XRD recipes: the axis, the
-    parameters, start models (phase templates shared per grid), the batched model, one lmfit fit,
-    and the derived weight fractions and crystallite sizes."""
-
-    axis = "two_theta"
-    #: patterns may have a SNIP or fixed-point background subtracted (σ = √max(y, 1), as fit_xrd)
-    allows_negative = True
-    fraction_dim = "phase"
-    fraction_attrs: ClassVar[dict] = {"units": "1", "long_name": "Hill-Howard weight fraction of the crystalline phases"}
-
-    def __init__(self, spec: XRDSpec, recipe: dict | None = None):
-        """``recipe``: the recipe as given. When it names no anode or wavelength, the radiation is
-        taken from the first pattern's attributes, as :func:`~spectra.xrd.fit.fit_xrd` does, and
-        patterns measured with other radiation fail with that reason (:meth:`check`)."""
-        self.spec = spec
-        self._recipe_without_radiation = None if recipe is None or {"anode", "wavelength"} & set(recipe) else recipe
-        self._radiation = None
-        low, high = spec.window or (10.0, 80.0)
-        grid = np.linspace(low, high, 64)
-        model = XRDModel(spec, grid, np.ones_like(grid))
-        self.names = [p.name for p in model.params]
-        self.units = [p.unit for p in model.params]
-        self.vary = np.array([p.vary for p in model.params])
-        self.text = spec.text
-        self.sha256 = hashlib.sha256(spec.text.encode()).hexdigest()
-        self.region = "XRD " + "+".join(ph.name for ph in spec.phases) if spec.phases else "XRD peaks"
-        self.fraction_labels = [ph.name for ph in spec.phases]
-        self._cells = {}
-        for ph in spec.phases:
-            t = model.templates[ph.name]
-            lengths = _Lengths(model, ph.name, np.arange(0))
-            self._cells[ph.name] = (t.structure.z * t.structure.formula_mass * lengths.volume0,
-                                    [(p, nominal, e) for p, nominal, _, e in lengths.terms if p in self.names])
-
-    def unsupported(self) -> str | None:
-        return None
-
-    def check(self, attrs) -> str | None:
-        """None, or why a pattern with these attributes cannot be fitted in this run: its radiation
-        differs from the run's, which the first pattern set because the recipe names none."""
-        if self._recipe_without_radiation is None:
-            return None
-        rad = radiation_of(self._recipe_without_radiation, attrs)
-        if self._radiation is None:
-            self.spec, self._radiation = parse_xrd_recipe(self._recipe_without_radiation, attrs=attrs), rad
-        elif rad != self._radiation:
-            return (f"measured with {rad.name} radiation, but this run fits {self._radiation.name} "
-                    "(from its first pattern); name the anode or wavelength in the recipe, or fit these "
-                    "patterns separately")
-        return None
-
-    @staticmethod
-    def counts_factor(attrs) -> float:
-        return 1.0  # as spectra.xrd.fit.fit_xrd: σ = √max(counts, 1)
-
-    def attach_models(self, group) -> None:
-        """Start models of patterns on one grid (their phase templates are computed once and cached)."""
-        for item in group:
-            item.model = XRDModel(self.spec, item.x, item.y)
-            params = item.model.params
-            item.start, item.lo, item.hi = (np.array([getattr(p, key) for p in params], dtype=float)
-                                            for key in ("value", "min", "max"))
-
-    def batched_model(self, items) -> BatchedXRD:
-        return BatchedXRD(items[0].model, self.names, self.vary)
-
-    @staticmethod
-    def note(item) -> str:
-        return ""  # XRD backgrounds are fitted, not computed beforehand
-
-    def fit_one(self, item, start: dict | None):
-        return fit_model(item.model, item.y, item.sigma, method="least_squares" if self.spec.peaks else "leastsq",
-                         start=start)
-
-    def derived(self, value, covariance):
-        """Weight fractions (delta method through the full covariance, as
-        :meth:`XRDFitResult.weight_fractions <spectra.xrd.fit.XRDFitResult.weight_fractions>`) and
-        crystallite sizes of the phases, and the weight fractions (N, phases)."""
-        index = {n: i for i, n in enumerate(self.names)}
-        free = {n: k for k, n in enumerate(n for n, v in zip(self.names, self.vary) if v)}
-        n_spec, n_phase = value.shape[0], len(self.spec.phases)
-        mass = np.empty((n_spec, n_phase))  # S·Z·M·V, proportional to the phase's mass
-        grad = np.zeros((n_spec, n_phase, len(free)))
-        for k, ph in enumerate(self.spec.phases):
-            zmv, terms = self._cells[ph.name]
-            per_scale = zmv * np.prod([(value[:, index[p]] / nominal) ** e for p, nominal, e in terms], axis=0)
-            mass[:, k] = value[:, index[f"{ph.name}_scale"]] * per_scale
-            if f"{ph.name}_scale" in free:
-                grad[:, k, free[f"{ph.name}_scale"]] = per_scale
-            for p, _, e in terms:
-                if p in free:
-                    grad[:, k, free[p]] = mass[:, k] * e / value[:, index[p]]
-        mass_cov = np.einsum("ncp,npq,ndq->ncd", grad, covariance, grad)
-        fraction, fraction_cov = shares(mass, mass_cov)
-        sizes = [index[f"{ph.name}_size"] for ph in self.spec.phases]
-        size_sd = np.full((n_spec, n_phase), np.nan)
-        for k, ph in enumerate(self.spec.phases):
-            if f"{ph.name}_size" in free:
-                size_sd[:, k] = np.sqrt(np.maximum(covariance[:, free[f"{ph.name}_size"], free[f"{ph.name}_size"]], 0))
-        dims = ("spectrum", "phase")
-        variables = {
-            "weight_fraction": (dims, fraction, self.fraction_attrs),
-            "weight_fraction_stderr": (dims, diagonal_sd(fraction_cov),
-                                       {"units": "1", "long_name": "standard error of the weight fraction"}),
-            "size": (dims, value[:, sizes], {"units": "nm", "long_name": "crystallite size (Scherrer, K = 0.9)"}),
-            "size_stderr": (dims, size_sd, {"units": "nm", "long_name": "standard error of the crystallite size"}),
-        }
-        return variables, fraction

@@ -1,32 +1,16 @@
-"""Powder-diffraction peak profiles, all parameterised by ``center`` (2θ, degrees), width(s) and
-``area`` (counts·degree).
+"""Powder-diffraction line widths and positions (2θ in degrees); the profile itself is the
+pseudo-Voigt of :mod:`spectra.lineshapes`.
 
-* :func:`pseudo_voigt` — area-weighted Gaussian/Lorentzian mix with one FWHM (exact FWHM).
-* :func:`tch` — Thompson–Cox–Hastings pseudo-Voigt (J. Appl. Cryst. 20 (1987) 79): Gaussian and
+* :func:`tch_parameters` — Thompson–Cox–Hastings (J. Appl. Cryst. 20 (1987) 79): Gaussian and
   Lorentzian FWHM combined into one FWHM and mixing η by the TCH polynomials.
-* :func:`pearson7` — Pearson VII with exponent ``m`` (exact FWHM and area).
 * :func:`caglioti_fwhm`, :func:`lorentz_fwhm` — instrument widths U, V, W (Gaussian) and X, Y
   (Lorentzian); :func:`scherrer_fwhm` — size broadening.
 * :func:`ka2_position`, :func:`displacement_shift` — the Kα2 line and specimen displacement.
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
-from scipy import special
-
-LN2 = math.log(2.0)
-
-
-def pseudo_voigt(x, center, fwhm, area, eta):
-    """``(1-η)·G + η·L`` with equal FWHM and unit area each, scaled to ``area``."""
-    d = np.asarray(x) - center
-    sigma = fwhm / (2 * math.sqrt(2 * LN2)) if np.isscalar(fwhm) else fwhm / (2 * np.sqrt(2 * LN2))
-    gauss = np.exp(-0.5 * (d / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
-    half = 0.5 * fwhm
-    lorentz = half / (math.pi * (d**2 + half**2))
-    return area * ((1 - eta) * gauss + eta * lorentz)
 
 
 #: TCH coefficients: FWHM⁵ = Σ_k TCH_FWHM[k] G^(5-k) L^k, and η = Σ_k TCH_ETA[k] (L/FWHM)^(k+1)
@@ -41,20 +25,6 @@ def tch_parameters(gaussian_fwhm, lorentzian_fwhm):
     q = lo / total
     eta = sum(c * q ** (k + 1) for k, c in enumerate(TCH_ETA))
     return total, eta
-
-
-def tch(x, center, gaussian_fwhm, lorentzian_fwhm, area):
-    """Thompson–Cox–Hastings pseudo-Voigt."""
-    total, eta = tch_parameters(gaussian_fwhm, lorentzian_fwhm)
-    return pseudo_voigt(x, center, total, area, eta)
-
-
-def pearson7(x, center, fwhm, area, m=2.0):
-    """Pearson VII: ``[1 + 4(2^{1/m} - 1)(x-c)²/fwhm²]^{-m}``, normalised to ``area`` (m > 0.5)."""
-    k = 2.0 ** (1.0 / m) - 1.0
-    unit = (1.0 + 4.0 * k * ((np.asarray(x) - center) / fwhm) ** 2) ** (-m)
-    norm = fwhm * math.sqrt(math.pi) * special.gamma(m - 0.5) / (2.0 * math.sqrt(k) * special.gamma(m))
-    return area * unit / norm
 
 
 def caglioti_fwhm(two_theta, u, v, w):
@@ -73,12 +43,6 @@ def scherrer_fwhm(two_theta, size_nm, wavelength, k=0.9):
     """Size broadening (degrees 2θ) of crystallites of ``size_nm`` nm: K λ / (L cosθ)."""
     theta = np.radians(np.asarray(two_theta) / 2)
     return np.degrees(k * wavelength / (size_nm * 10.0 * np.cos(theta)))
-
-
-def size_from_fwhm(two_theta, beta_deg, wavelength, k=0.9):
-    """Scherrer size (nm) from a sample broadening ``beta_deg`` (degrees 2θ, instrument removed)."""
-    theta = np.radians(np.asarray(two_theta) / 2)
-    return k * wavelength / (np.radians(beta_deg) * np.cos(theta)) / 10.0
 
 
 def ka2_position(two_theta_ka1, ka1, ka2):

@@ -22,13 +22,12 @@ Kα2), with or without phases.
 """
 from __future__ import annotations
 
-import json
+import hashlib
 import math
-import tomllib
 from dataclasses import dataclass, field
 
 from ..errors import RecipeError
-from ..recipe import ParamSpec, _param
+from ..recipe import ParamSpec, load_recipe, param_spec, technique_of
 from .structure import STRUCTURE_PARAMETERS, load_structure, phase_names
 from .wavelengths import Radiation, radiation
 
@@ -79,18 +78,43 @@ class XRDSpec:
     radius_mm: float
     text: str = field(default="")
 
+    @property
+    def sha256(self) -> str:
+        """SHA-256 of the recipe text."""
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+    @property
+    def region(self) -> str:
+        """What the recipe fits, for titles and result attributes (e.g. ``XRD Li6PS5Cl+Li2S``)."""
+        return "XRD " + "+".join(ph.name for ph in self.phases) if self.phases else "XRD peaks"
+
 
 def parse_xrd_recipe(recipe, *, attrs: dict | None = None) -> XRDSpec:
-    """Validate an XRD recipe; ``attrs`` (the pattern's) supply the anode or wavelength by default."""
-    if isinstance(recipe, str):
-        try:
-            recipe = tomllib.loads(recipe)
-        except tomllib.TOMLDecodeError as exc:
-            raise RecipeError(f"recipe is not valid TOML: {exc}") from None
-    data = dict(recipe)
+    """Validate an XRD recipe.
+
+    Parameters
+    ----------
+    recipe : str, pathlib.Path, dict or RecipeSource
+        A ``.toml`` path, TOML text or a dict (see :func:`spectra.recipe.load_recipe`).
+    attrs : dict, optional
+        The pattern's attributes, which supply the anode or wavelength when the recipe names none.
+
+    Returns
+    -------
+    XRDSpec
+
+    Raises
+    ------
+    spectra.errors.RecipeError
+        Naming the offending key.
+    """
+    source = load_recipe(recipe)
+    data = dict(source.data)
     unknown = set(data) - _KEYS
     if unknown:
         raise RecipeError(f"unknown XRD recipe keys {sorted(unknown)}; allowed: {sorted(_KEYS)}")
+    if technique_of(data) != "xrd":
+        raise RecipeError(f"technique {data.get('technique')!r}: this is the XRD recipe parser")
     rad = radiation_of(data, attrs)
     window = data.get("window")
     if window is not None:
@@ -108,8 +132,8 @@ def parse_xrd_recipe(recipe, *, attrs: dict | None = None) -> XRDSpec:
         bad = set(opt) - {"scale", "size", "refine_cell"} - structural
         if bad:
             raise RecipeError(f"phase_options.{name}: unknown keys {sorted(bad)}")
-        phases.append(PhaseSpec(name, name, _param(opt.get("scale"), f"{name}.scale", ParamSpec(None, 0.0, math.inf)),
-                                _param(opt.get("size"), f"{name}.size", ParamSpec(100.0, 1.0, 1e4)),
+        phases.append(PhaseSpec(name, name, param_spec(opt.get("scale"), f"{name}.scale", ParamSpec(None, 0.0, math.inf)),
+                                param_spec(opt.get("size"), f"{name}.size", ParamSpec(100.0, 1.0, 1e4)),
                                 _refine(opt.get("refine_cell", True), name),
                                 {k: float(opt[k]) for k in structural if k in opt}))
     for name in options:
@@ -119,10 +143,10 @@ def parse_xrd_recipe(recipe, *, attrs: dict | None = None) -> XRDSpec:
     for h in data.get("humps", []):
         if "name" not in h or "center" not in h:
             raise RecipeError("each hump needs a name and a center")
-        center = _param(h["center"], f"hump {h['name']}.center", ParamSpec(None, -math.inf, math.inf))
+        center = param_spec(h["center"], f"hump {h['name']}.center", ParamSpec(None, -math.inf, math.inf))
         humps.append(HumpSpec(h["name"], center,
-                              _param(h.get("fwhm"), f"hump {h['name']}.fwhm", ParamSpec(5.0, 0.5, 30.0)),
-                              _param(h.get("area"), f"hump {h['name']}.area", ParamSpec(None, 0.0, math.inf))))
+                              param_spec(h.get("fwhm"), f"hump {h['name']}.fwhm", ParamSpec(5.0, 0.5, 30.0)),
+                              param_spec(h.get("area"), f"hump {h['name']}.area", ParamSpec(None, 0.0, math.inf))))
     for name in data.get("amorphous", []):
         s = load_structure(name)
         if s.kind != "amorphous":
@@ -138,12 +162,12 @@ def parse_xrd_recipe(recipe, *, attrs: dict | None = None) -> XRDSpec:
     for pk in data.get("peaks", []):
         if "name" not in pk or "center" not in pk:
             raise RecipeError("each free peak needs a name and a center")
-        c = _param(pk["center"], f"peak {pk['name']}.center", ParamSpec(None, -math.inf, math.inf))
+        c = param_spec(pk["center"], f"peak {pk['name']}.center", ParamSpec(None, -math.inf, math.inf))
         if c.min == -math.inf:
             c = ParamSpec(c.value, c.value - 1.0, c.value + 1.0, c.vary)
-        peaks.append(PeakSpec(pk["name"], c, _param(pk.get("fwhm"), f"peak {pk['name']}.fwhm", ParamSpec(0.3, 0.01, 10.0)),
-                              _param(pk.get("area"), f"peak {pk['name']}.area", ParamSpec(None, 0.0, math.inf)),
-                              _param(pk.get("eta"), f"peak {pk['name']}.eta", ParamSpec(0.5, 0.0, 1.0))))
+        peaks.append(PeakSpec(pk["name"], c, param_spec(pk.get("fwhm"), f"peak {pk['name']}.fwhm", ParamSpec(0.3, 0.01, 10.0)),
+                              param_spec(pk.get("area"), f"peak {pk['name']}.area", ParamSpec(None, 0.0, math.inf)),
+                              param_spec(pk.get("eta"), f"peak {pk['name']}.eta", ParamSpec(0.5, 0.0, 1.0))))
     if not phases and not peaks and not humps:
         raise RecipeError("an XRD recipe needs phases, peaks or humps")
     bg = data.get("background", {"kind": "chebyshev", "order": 3})
@@ -161,13 +185,13 @@ def parse_xrd_recipe(recipe, *, attrs: dict | None = None) -> XRDSpec:
     for key, default in DEFAULT_INSTRUMENT.items():
         v = inst_given.get(key, default)
         low = -1.0 if key == "v" else 0.0   # only V may be negative (U, W ≥ 0; Lorentzian X, Y ≥ 0)
-        spec = _param(v, f"instrument.{key}", ParamSpec(float(default), low, 1.0, False))
+        spec = param_spec(v, f"instrument.{key}", ParamSpec(float(default), low, 1.0, False))
         instrument[key] = spec if isinstance(v, dict) else ParamSpec(spec.value, low, 1.0, False)
     # free peaks carry their own positions, so displacement is refined only with phase templates
-    displacement = _param(data.get("displacement"), "displacement", ParamSpec(0.0, -1000.0, 1000.0, bool(phases)))
-    zero = _param(data.get("zero"), "zero", ParamSpec(0.0, -0.5, 0.5, False))
+    displacement = param_spec(data.get("displacement"), "displacement", ParamSpec(0.0, -1000.0, 1000.0, bool(phases)))
+    zero = param_spec(data.get("zero"), "zero", ParamSpec(0.0, -0.5, 0.5, False))
     return XRDSpec(window, rad, phases, humps, peaks, order, instrument, displacement, zero,
-                   float(data.get("radius_mm", 240.0)), json.dumps(data, sort_keys=True, default=str))
+                   float(data.get("radius_mm", 240.0)), source.text)
 
 
 def radiation_of(recipe: dict, attrs: dict | None = None) -> Radiation:

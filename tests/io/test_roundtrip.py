@@ -53,7 +53,7 @@ def test_vamas_round_trip(path, index, tmp_path):
 
 
 def test_writers_never_overwrite_unless_asked(tmp_path):
-    da = spectra.model.xrd_pattern(np.arange(5.0), np.ones(5))
+    da = spectra.dataarray.xrd_pattern(np.arange(5.0), np.ones(5))
     target = tmp_path / "a.txt"
     target.write_text("precious")
     with pytest.raises(SpectraError, match="exists"):
@@ -66,7 +66,7 @@ def test_writers_never_overwrite_unless_asked(tmp_path):
 
 
 def test_failed_write_leaves_no_partial_file(tmp_path):
-    da = spectra.model.xrd_pattern(np.arange(5.0), np.ones(5))
+    da = spectra.dataarray.xrd_pattern(np.arange(5.0), np.ones(5))
     with pytest.raises(SpectraError, match="energy spectra"):
         write_vamas(da, tmp_path / "a.vms")
     assert list(tmp_path.iterdir()) == []
@@ -74,7 +74,7 @@ def test_failed_write_leaves_no_partial_file(tmp_path):
 
 def test_written_vamas_is_read_by_the_vamas_package(tmp_path):
     vamas = pytest.importorskip("vamas", reason="the peer reader 'vamas' is not installed")
-    da = spectra.model.xps_spectrum(np.linspace(170.0, 155.0, 151), np.arange(151.0) + 10, energy_axis="binding",
+    da = spectra.dataarray.xps_spectrum(np.linspace(170.0, 155.0, 151), np.arange(151.0) + 10, energy_axis="binding",
                                     excitation_energy=1486.6, region="S 2p")
     block = vamas.Vamas(str(write_vamas(da, tmp_path / "s.vms"))).blocks[0]
     np.testing.assert_array_equal(block.corresponding_variables[0].y_values, da.values)

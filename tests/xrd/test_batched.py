@@ -7,14 +7,13 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from spectra import simulate
-from spectra.fitting import kernels
+import spectra
+from spectra import kernels, simulate
 from spectra.fitting.batch import fit_many, write_results
 from spectra.xrd.batched import BatchedXRD
-from spectra.xrd.fit import fit_xrd
-from spectra.xrd.model import XRDModel
+from spectra.xrd.pattern_model import XRDModel
 from spectra.xrd.recipe import parse_xrd_recipe
-from spectra.xrd.recovery import SCENARIOS, recipe_for, recovery
+from spectra.studies.xrd_recovery import SCENARIOS, recipe_for, recovery
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
@@ -118,7 +117,7 @@ def test_derived_quantities_equal_the_single_fit():
     """Weight fractions and sizes of fit_many equal XRDFitResult's (uncertainties package, full
     covariance) for the same pattern."""
     da = pattern(seed=4)
-    single = fit_xrd(da, RECIPE)
+    single = spectra.fit(da, RECIPE)
     many = fit_many([da], RECIPE, engine="batched").isel(spectrum=0)
     fractions = single.weight_fractions()
     for phase in PHASES:
@@ -176,7 +175,7 @@ def test_dask_blocks_and_netcdf_round_trip(tmp_path):
 
 
 def test_radiation_comes_from_the_patterns_when_the_recipe_names_none():
-    """Like fit_xrd, a recipe without anode or wavelength fits with the patterns' own radiation;
+    """Like spectra.fit, a recipe without anode or wavelength fits with the patterns' own radiation;
     a pattern measured with other radiation than the run's fails alone, with the reason."""
     phases = {"Si": {"scale": 8.0, "size": 300.0}, "Li2S": {"scale": 60.0, "size": 8.0}}
     recipe = {"technique": "xrd", "phases": ["Si", "Li2S"], "window": [10.0, 40.0],
@@ -186,15 +185,15 @@ def test_radiation_comes_from_the_patterns_when_the_recipe_names_none():
     result = fit_many([*mo, cu], recipe)
     assert result.success.values.tolist() == [True, True, False]
     assert "measured with Cu radiation, but this run fits Mo" in str(result.message.values[2])
-    single = fit_xrd(mo[0], recipe)
+    single = spectra.fit(mo[0], recipe)
     assert float(result.value.sel(spectrum=0, param="Si_a")) == pytest.approx(single.values["Si_a"], abs=1e-5)
     assert float(result.value.sel(spectrum=0, param="Si_a")) == pytest.approx(5.431, abs=0.002)
 
 
-def test_background_subtracted_patterns_are_fitted_like_fit_xrd():
+def test_background_subtracted_patterns_are_fitted_like_a_single_fit():
     """The documented route for other backgrounds: subtract one first (here the known background of
     a synthetic pattern, so the noise goes negative), then fit without a Chebyshev term; fit_many
-    accepts such patterns as fit_xrd does."""
+    accepts such patterns as spectra.fit does."""
     phases = {"Li6PS5Cl": {"scale": 1.0, "size": 150.0}, "Li2S": {"scale": 60.0, "size": 8.0}}
     da, truth = simulate.xrd(phases, two_theta=(15.0, 56.0), step=0.03, background=(150.0, -20.0, 5.0), seed=6)
     background = XRDModel(parse_xrd_recipe(truth.recipe), da.two_theta.values, da.values).background(truth.params)
@@ -203,7 +202,7 @@ def test_background_subtracted_patterns_are_fitted_like_fit_xrd():
     recipe = {"technique": "xrd", "phases": list(phases), "background": "none",
               "phase_options": {"Li6PS5Cl": {"size": {"value": 150, "vary": False}}}}
     many = fit_many([subtracted], recipe, engine="batched")
-    single = fit_xrd(subtracted, recipe)
+    single = spectra.fit(subtracted, recipe)
     assert bool(many.success[0]) and single.success
     pull = (many.value.isel(spectrum=0) - [single.values[n] for n in many.param.values]) / many.stderr.isel(spectrum=0)
     assert float(np.nanmax(np.abs(pull))) < 0.01

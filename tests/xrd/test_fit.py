@@ -9,9 +9,8 @@ import uncertainties
 import spectra
 from spectra import simulate
 from spectra.xrd import profiles
-from spectra.xrd.fit import fit_xrd
 from spectra.xrd.identify import identify
-from spectra.xrd.recovery import recovery
+from spectra.studies.xrd_recovery import recovery
 from spectra.xrd.size import scherrer, williamson_hall
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -45,7 +44,7 @@ def test_absent_li2s_is_not_reported(scenario):
 def test_weight_fractions_follow_hill_howard():
     da, _truth = simulate.xrd({"Li6PS5Cl": {"scale": 10.0, "size": 150.0}, "Li2S": {"scale": 300.0, "size": 30.0}},
                              two_theta=(15, 56), step=0.03, seed=2)
-    r = fit_xrd(da, {"technique": "xrd", "phases": ["Li6PS5Cl", "Li2S"], "background": {"kind": "chebyshev", "order": 2},
+    r = spectra.fit(da, {"technique": "xrd", "phases": ["Li6PS5Cl", "Li2S"], "background": {"kind": "chebyshev", "order": 2},
                      "phase_options": {"Li6PS5Cl": {"size": {"value": 150, "vary": False}}}})
     w = r.weight_fractions()
     zmv = {n: 4 * m * v for n, m, v in (("Li6PS5Cl", 268.4, 9.85**3), ("Li2S", 45.95, 5.7158**3))}
@@ -59,7 +58,7 @@ def test_weight_fractions_follow_hill_howard():
 def test_displacement_and_lattice_recovered():
     da, _ = simulate.xrd({"Si": {"scale": 8.0, "size": 300.0, "a": 5.4310}, "Li2S": {"scale": 100.0, "size": 10.0}},
                          two_theta=(20, 90), step=0.02, displacement=120.0, seed=4)
-    r = fit_xrd(da, {"technique": "xrd", "phases": ["Si", "Li2S"], "background": {"kind": "chebyshev", "order": 2},
+    r = spectra.fit(da, {"technique": "xrd", "phases": ["Si", "Li2S"], "background": {"kind": "chebyshev", "order": 2},
                      "phase_options": {"Si": {"size": {"value": 300, "vary": False}}}})
     assert r.values["displacement"] == pytest.approx(120.0, abs=4 * r.stderr["displacement"])
     assert r.lattice("Si")["a"].n == pytest.approx(5.4310, abs=4 * r.lattice("Si")["a"].s)
@@ -70,7 +69,7 @@ def test_free_peaks_scherrer_and_williamson_hall():
     da, _ = simulate.xrd({"Li2S": {"scale": 400.0, "size": size}}, two_theta=(20, 70), step=0.02, seed=6)
     centers = {"111": 27.0, "200": 31.27, "220": 44.81, "311": 53.10}
     # Lorentzian free peaks (size broadening dominates), Kα2 included
-    r = fit_xrd(da, {"technique": "xrd", "background": {"kind": "chebyshev", "order": 2},
+    r = spectra.fit(da, {"technique": "xrd", "background": {"kind": "chebyshev", "order": 2},
                      "peaks": [{"name": f"p{h}", "center": c, "fwhm": 0.8, "eta": {"value": 1.0, "vary": False}}
                                for h, c in centers.items()]})
     assert r.success and r.covariance is not None
@@ -117,7 +116,7 @@ INSTRUMENT_FREE = {k: {"value": v, "min": (-1 if k == "v" else 0), "max": 1, "va
 ])
 def test_calibrant_fits_converge_near_certified_cells(shared_data, name, recipe, a_cert, tol):
     da = spectra.read(shared_data / name)[0]
-    r = fit_xrd(da, recipe)
+    r = spectra.fit(da, recipe)
     assert r.success and np.isfinite(r.redchi)
     phase = recipe["phases"][0]
     assert r.values[f"{phase}_a"] == pytest.approx(a_cert, abs=tol)
@@ -127,7 +126,7 @@ def test_si_graphite_anode_with_si_as_internal_standard(shared_data):
     """One Si reflection (111) in 20–35°: a(Si) and displacement are inseparable, so Si (unlithiated,
     a = 5.4310 Å) serves as the internal angle standard and graphite's c is refined."""
     da = spectra.read(shared_data / "xrd/pyxrd-li-anode_SiGraphite_D002_v2.3.xrdml")[0]
-    r = fit_xrd(da, {"technique": "xrd", "phases": ["Si", "graphite"], "background": {"kind": "chebyshev", "order": 3},
+    r = spectra.fit(da, {"technique": "xrd", "phases": ["Si", "graphite"], "background": {"kind": "chebyshev", "order": 3},
                      "phase_options": {"Si": {"size": {"value": 200, "min": 5, "max": 5000}, "refine_cell": False},
                                        "graphite": {"size": {"value": 50, "min": 2, "max": 2000},
                                                     "refine_cell": ["c"]}}})
@@ -159,7 +158,7 @@ def test_retained_argyrodite_fraction_and_static_backgrounds():
                                two_theta=(15, 56), step=0.03, seed=3)
     cycled, _ = simulate.xrd({"Li6PS5Cl": {"scale": 2.5, "size": 150.0}, "Si": {"scale": 8.0, "size": 300.0}},
                              two_theta=(15, 56), step=0.03, seed=4)
-    kept = fit_xrd(cycled, recipe).retained_fraction(fit_xrd(pristine, recipe))
+    kept = spectra.fit(cycled, recipe).retained_fraction(spectra.fit(pristine, recipe))
     assert kept.n == pytest.approx(0.25, abs=3 * kept.s) and kept.s < 0.02
     bg = snip(pristine)
     assert bg.shape == pristine.shape and float((pristine - bg).min()) > -5 * np.sqrt(float(bg.mean()))

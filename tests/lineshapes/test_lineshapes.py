@@ -49,7 +49,7 @@ def test_fwhm_and_area_are_exact(name, shape):
 
 def test_gl_product_width_parameter_is_not_its_fwhm():
     """CasaXPS's GL(30) width parameter F is not the true FWHM (research/xps.md 5.7: 0.961·F)."""
-    width, unit_area = lineshapes._gl_norm(0.30)
+    width, unit_area = lineshapes.gl_product_norm(0.30)
     assert width == pytest.approx(0.961, abs=5e-4)
     assert unit_area == pytest.approx(1.0420, abs=5e-4)
 

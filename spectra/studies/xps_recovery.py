@@ -10,11 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import simulate
-from ..fitting.batch import fit_many
-from ..fitting.single import fit
-from ..fitting.uncertainty import pull_statistics
-from ..recipe import parse_recipe
+from .. import fit, fit_many, simulate
+from ..xps.recipe import parse_xps_recipe
+from .pulls import pull_statistics
 
 
 @dataclass
@@ -61,17 +59,17 @@ def recovery(recipe, fractions: dict[str, float], component: str, *, peak_counts
         ``lmfit`` fits each spectrum with :func:`spectra.fit`; ``batched`` fits them all with
         :func:`spectra.fitting.batch.fit_many`.
     """
-    spec = parse_recipe(recipe)
+    spec = parse_xps_recipe(recipe)
     truth_f = fractions[component] / sum(fractions.values())
     das = [simulate.xps(spec.region, fractions, peak_counts=peak_counts, seed=seed + k, lineshape=lineshape,
                         centers=centers, fwhm=fwhm)[0] for k in range(trials)]
     if engine == "batched":
-        result = fit_many(das, spec, engine="batched")
+        result = fit_many(das, recipe, engine="batched")
         value = result.fraction.sel(component=component).values
         sigma = result.fraction_stderr.sel(component=component).values
         success = result.success.values
     else:
-        fits = [fit(da, spec) for da in das]
+        fits = [fit(da, recipe) for da in das]
         value = np.array([r.fractions()[component].n for r in fits])
         sigma = np.array([r.fractions()[component].s for r in fits])
         success = np.array([r.success for r in fits])

@@ -53,7 +53,7 @@ def pseudo_voigt_lines(x, c1, c2, w, eta, area, ratio, sens, cols, want_jacobian
 
 
 def _pseudo_voigt_lines_numpy(x, c1, c2, w, eta, area, ratio, sens, want_jacobian):
-    from . import partials  # here: spectra.backgrounds imports this module and must stay light
+    from ..lineshapes import partials  # here: spectra.backgrounds imports this module and must stay light
 
     x = np.asarray(x, dtype=float)[None, None, :]
     w, eta, a = w[:, :, None], eta[:, :, None], area[:, :, None]

@@ -11,11 +11,13 @@ import xarray as xr
 import spectra
 from spectra import simulate
 from spectra.errors import FitError, SpectraError
-from spectra.fitting import kernels, partials
+from spectra import kernels
+from spectra.lineshapes import partials
 from spectra.fitting.batch import fit_many, write_results
-from spectra.fitting.batched_xps import BatchedXPS, XPSProblem, supported
-from spectra.fitting.model import start_table
-from spectra.recipe import parse_recipe
+from spectra.xps.batched import BatchedXPS, supported
+from spectra.fitting.problem import problem_for
+from spectra.xps.peak_model import start_table
+from spectra.xps.recipe import parse_xps_recipe
 
 S2P = {"region": "S 2p", "components": ["PS4", "Li2S"], "background": "active-shirley"}
 
@@ -50,8 +52,8 @@ CONSTRAINED = {"region": "S 2p", "components": ["PS4", "Li2S"], "background": "s
 
 
 def _batched_at_start(recipe, n=4):
-    spec = parse_recipe(recipe)
-    problem = XPSProblem(spec)
+    spec = parse_xps_recipe(recipe)
+    problem = problem_for(recipe)
     x = np.linspace(155.0, 175.0, 300)
     start = np.stack([r.value for r in start_table(spec, x, (100 + 1e3 * np.exp(-(x - 161) ** 2))[None])], axis=1)
     theta = np.repeat(start, n, axis=0) * (1 + 0.01 * np.random.default_rng(0).standard_normal((n, start.shape[1])))
@@ -110,7 +112,7 @@ def test_constrained_recipe_agrees_with_lmfit():
 
 def test_start_table_of_a_stack_equals_one_spectrum_at_a_time():
     das = [da for da, _ in _s2p_spectra(5)]
-    spec = parse_recipe({**S2P, "background": "linear"})
+    spec = parse_xps_recipe({**S2P, "background": "linear"})
     x, y = das[0].binding_energy.values, np.stack([da.values for da in das])
     together = start_table(spec, x, y)
     for k in range(len(das)):
@@ -229,13 +231,13 @@ def test_unconverged_shirley_is_reported_in_the_message(engine):
 
 def test_unsupported_recipes_go_to_lmfit_or_raise():
     voigt = {**S2P, "lineshape": "voigt"}  # normalised numerically: no analytic Jacobian here
-    assert supported(parse_recipe(voigt)) == "line shape 'voigt'"
-    assert supported(parse_recipe(S2P)) is None and supported(parse_recipe(CONSTRAINED)) is None
+    assert supported(parse_xps_recipe(voigt)) == "line shape 'voigt'"
+    assert supported(parse_xps_recipe(S2P)) is None and supported(parse_xps_recipe(CONSTRAINED)) is None
     das = [da for da, _ in _s2p_spectra(2, seed0=60)]
     assert fit_many(das, voigt).attrs["engine"] == "lmfit"
     with pytest.raises(FitError, match="does not support"):
         fit_many(das, voigt, engine="batched")
-    with pytest.raises(FitError, match="unknown engine"):
+    with pytest.raises(FitError, match="engine=.gpu. is not valid; use one of .auto., .batched., .lmfit."):
         fit_many(das, S2P, engine="gpu")
 
 
@@ -336,7 +338,7 @@ def test_series_seeding_from_neighbours():
         assert seeded.success.all()
         assert float((np.abs(seeded.value - plain.value) / plain.stderr).max()) < 0.01
     assert fit_many(das, S2P, engine="lmfit", start="neighbour").nfev.sum() < plain.nfev.sum()
-    with pytest.raises(FitError, match="unknown start"):
+    with pytest.raises(FitError, match="start=.previous. is not valid; use one of .recipe., .neighbour."):
         fit_many(das, S2P, start="previous")
 
 
@@ -348,10 +350,10 @@ def test_failed_spectra_are_refitted_from_their_nearest_neighbour(monkeypatch):
     real_lm = batch.levenberg_marquardt
 
     def first_pass_fails_spectrum_2(model, theta0, *args, **kwargs):
-        theta, cov, chi2, iterations, converged, message = real_lm(model, theta0, *args, **kwargs)
+        fit = real_lm(model, theta0, *args, **kwargs)
         if len(theta0) == 6:  # the main pass: pretend spectrum 2 did not converge
-            converged[2], message[2] = False, "maximum iterations reached"
-        return theta, cov, chi2, iterations, converged, message
+            fit.converged[2], fit.message[2] = False, "maximum iterations reached"
+        return fit
 
     monkeypatch.setattr(batch, "levenberg_marquardt", first_pass_fails_spectrum_2)
     assert not fit_many(das, S2P).success.values[2]  # no retry without neighbour seeding

@@ -15,6 +15,7 @@ import math
 import numpy as np
 from numpy.polynomial import chebyshev
 
+from .. import lineshapes
 from ..fitting.params import ParamInfo
 from . import profiles
 from .recipe import XRDSpec
@@ -71,6 +72,58 @@ def phase_template(structure: Structure, wavelength: float, two_theta_max: float
     return PhaseTemplate(structure, wavelength, two_theta_max)
 
 
+def _structure(phase) -> Structure:
+    return variant(phase.structure, **phase.structure_parameters)
+
+
+def cell_lengths(phase) -> list[str]:
+    """Names of the refined cell parameters of a phase (``<phase>_a``, ``_c`` or ``_cell_scale``)."""
+    system = crystal_system(_structure(phase))
+    lengths = phase.refine_cell if isinstance(phase.refine_cell, tuple) else ("a", "c")
+    if not phase.refine_cell:
+        return []
+    if system == "cubic":
+        return [f"{phase.name}_a"] if "a" in lengths else []
+    if system == "hexagonal":
+        return [f"{phase.name}_{k}" for k in ("a", "c") if k in lengths]
+    return [f"{phase.name}_cell_scale"]
+
+
+def parameter_layout(spec: XRDSpec) -> list[ParamInfo]:
+    """Every parameter of an XRD recipe from the recipe alone, in the model's order; ``value`` is
+    None where the data decide (phase scales, hump and peak areas without a recipe value, the
+    background level)."""
+    out = []
+    for ph in spec.phases:
+        out.append(ParamInfo(f"{ph.name}_scale", ph.scale.value, ph.scale.min, ph.scale.max, ph.scale.vary, "1"))
+        cell = _structure(ph).cell
+        for name in cell_lengths(ph):
+            if name.endswith("_cell_scale"):
+                out.append(ParamInfo(name, 1.0, 0.97, 1.03, True, "1"))
+            else:
+                length = cell[0] if name.endswith("_a") else cell[2]
+                out.append(ParamInfo(name, length, length * 0.97, length * 1.03, True, "angstrom"))
+        out.append(ParamInfo(f"{ph.name}_size", ph.size.value, ph.size.min, ph.size.max, ph.size.vary, "nm"))
+    for hump in spec.humps:
+        for key, unit in (("center", "degree"), ("fwhm", "degree"), ("area", "counts*degree")):
+            p = getattr(hump, key)
+            out.append(ParamInfo(f"{hump.name}_{key}", p.value, p.min, p.max, p.vary, unit))
+    for peak in spec.peaks:
+        for key, unit in (("center", "degree"), ("fwhm", "degree"), ("area", "counts*degree"), ("eta", "1")):
+            p = getattr(peak, key)
+            out.append(ParamInfo(f"{peak.name}_{key}", p.value, p.min, p.max, p.vary, unit))
+    for key, p, unit in (("displacement", spec.displacement, "um"), ("zero", spec.zero, "degree")):
+        out.append(ParamInfo(key, p.value, p.min, p.max, p.vary, unit))
+    for key in ("u", "v", "w", "x", "y"):
+        p = spec.instrument[key]
+        out.append(ParamInfo(f"inst_{key}", p.value, p.min, p.max, p.vary, "degree^2" if key in "uvw" else "degree"))
+    if spec.background_order >= 0:
+        out.append(ParamInfo("bg_c0", None, -math.inf, math.inf, True, "counts"))
+        out += [ParamInfo(f"bg_c{k}", 0.0, -math.inf, math.inf, True, "counts")
+                for k in range(1, spec.background_order + 1)]
+    return out
+
+
 class XRDModel:
     """Everything that makes a pattern on the grid ``x`` (2θ in degrees)."""
 
@@ -85,46 +138,29 @@ class XRDModel:
 
     # -------------------------------------------------------------------------------- parameters
     def _parameters(self) -> list[ParamInfo]:
-        s, out = self.spec, []
+        """:func:`parameter_layout` with the values the data decide: phase scales from the strongest
+        reflection's height, hump and peak areas from the data's range, the background level."""
         ymin = float(np.percentile(self.y, 5))
-        for ph in s.phases:
-            t = self.templates[ph.name]
-            out.append(ParamInfo(f"{ph.name}_scale", ph.scale.value if ph.scale.value is not None else
-                                 self._scale_guess(ph.name), ph.scale.min, ph.scale.max, ph.scale.vary, "1"))
-            a, _b, c = t.nominal[:3]
-            lengths = ph.refine_cell if isinstance(ph.refine_cell, tuple) else ("a", "c")
-            if ph.refine_cell and t.system in ("cubic", "hexagonal"):
-                if "a" in lengths:
-                    out.append(ParamInfo(f"{ph.name}_a", a, a * 0.97, a * 1.03, True, "angstrom"))
-                if t.system == "hexagonal" and "c" in lengths:
-                    out.append(ParamInfo(f"{ph.name}_c", c, c * 0.97, c * 1.03, True, "angstrom"))
-            elif ph.refine_cell:
-                out.append(ParamInfo(f"{ph.name}_cell_scale", 1.0, 0.97, 1.03, True, "1"))
-            out.append(ParamInfo(f"{ph.name}_size", ph.size.value, ph.size.min, ph.size.max, ph.size.vary, "nm"))
-        for hump in s.humps:
-            for key, unit in (("center", "degree"), ("fwhm", "degree"), ("area", "counts*degree")):
-                spec = getattr(hump, key)
-                value = spec.value if spec.value is not None else max(float(np.ptp(self.y)), 1.0) * hump.fwhm.value
-                out.append(ParamInfo(f"{hump.name}_{key}", value, spec.min, spec.max, spec.vary, unit))
-        for peak in s.peaks:
-            for key, unit in (("center", "degree"), ("fwhm", "degree"), ("area", "counts*degree"), ("eta", "1")):
-                spec = getattr(peak, key)
-                value = spec.value
-                if value is None:  # area from the height above the low envelope
-                    near = np.abs(self.x - peak.center.value) <= peak.fwhm.value
-                    value = max(float(np.max(self.y[near]) - ymin), 1.0) * peak.fwhm.value if near.any() else 1.0
-                out.append(ParamInfo(f"{peak.name}_{key}", value, spec.min, spec.max, spec.vary, unit))
-        for key, spec, unit in (("displacement", s.displacement, "um"), ("zero", s.zero, "degree")):
-            out.append(ParamInfo(key, spec.value, spec.min, spec.max, spec.vary, unit))
-        for key in ("u", "v", "w", "x", "y"):
-            spec = s.instrument[key]
-            out.append(ParamInfo(f"inst_{key}", spec.value, spec.min, spec.max, spec.vary,
-                                 "degree^2" if key in "uvw" else "degree"))
-        if s.background_order >= 0:
-            out.append(ParamInfo("bg_c0", ymin, -math.inf, math.inf, True, "counts"))
-            out += [ParamInfo(f"bg_c{k}", 0.0, -math.inf, math.inf, True, "counts")
-                    for k in range(1, s.background_order + 1)]
+        out = []
+        for p in parameter_layout(self.spec):
+            value = p.value
+            if value is None:
+                if p.name.endswith("_scale"):
+                    value = self._scale_guess(p.name[:-len("_scale")])
+                elif p.name == "bg_c0":
+                    value = ymin
+                else:
+                    value = self._area_guess(p.name[:-len("_area")], ymin)
+            out.append(ParamInfo(p.name, value, p.min, p.max, p.vary, p.unit))
         return out
+
+    def _area_guess(self, name: str, ymin: float) -> float:
+        for hump in self.spec.humps:
+            if hump.name == name:
+                return max(float(np.ptp(self.y)), 1.0) * hump.fwhm.value
+        peak = next(p for p in self.spec.peaks if p.name == name)
+        near = np.abs(self.x - peak.center.value) <= peak.fwhm.value
+        return max(float(np.max(self.y[near]) - ymin), 1.0) * peak.fwhm.value if near.any() else 1.0
 
     def _scale_guess(self, name: str) -> float:
         t = self.templates[name]
@@ -163,10 +199,10 @@ class XRDModel:
         r = self.spec.radiation
         shift = profiles.displacement_shift(tt, p["displacement"], self.spec.radius_mm) + p["zero"]
         x = self.x[:, None]
-        y = profiles.pseudo_voigt(x, (tt + shift)[None, :], total[None, :], area[None, :], eta[None, :]).sum(axis=1)
+        y = lineshapes.pseudo_voigt(x, (tt + shift)[None, :], total[None, :], area[None, :], eta[None, :]).sum(axis=1)
         if r.ka2 is not None and r.ka2_ratio > 0:
             tt2 = profiles.ka2_position(tt, r.ka1, r.ka2)
-            y = y + profiles.pseudo_voigt(x, (tt2 + shift)[None, :], total[None, :], r.ka2_ratio * area[None, :],
+            y = y + lineshapes.pseudo_voigt(x, (tt2 + shift)[None, :], total[None, :], r.ka2_ratio * area[None, :],
                                           eta[None, :]).sum(axis=1)
         return y
 
@@ -178,7 +214,7 @@ class XRDModel:
             curves[ph.name] = self._peaks_curve(tt, total, eta, area, p)
         for hump in self.spec.humps:
             curves[hump.name] = sum(
-                profiles.pseudo_voigt(self.x, p[f"{hump.name}_center"] + dc, p[f"{hump.name}_fwhm"] * fw,
+                lineshapes.pseudo_voigt(self.x, p[f"{hump.name}_center"] + dc, p[f"{hump.name}_fwhm"] * fw,
                                       p[f"{hump.name}_area"] * fa, 0.0)
                 for dc, fw, fa in hump.shape)
         for peak in self.spec.peaks:

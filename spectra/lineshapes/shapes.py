@@ -79,7 +79,7 @@ def _gl_unit(u, m):
 
 
 @functools.lru_cache(maxsize=256)
-def _gl_norm(m: float) -> tuple[float, float]:
+def gl_product_norm(m: float) -> tuple[float, float]:
     """(true FWHM, area) of the unit-width, unit-height GL(m) product."""
     half = optimize.brentq(lambda u: _gl_unit(u, m) - 0.5, 0.0, 1.0, xtol=1e-16, rtol=1e-15)
     if m >= 1.0:
@@ -93,7 +93,7 @@ def gl_product(x, center, fwhm, area, m=30.0):
     100 Lorentzian), rescaled so that ``fwhm`` and ``area`` are exact (the product's true FWHM
     is not its width parameter)."""
     frac = float(m) / 100.0
-    width, unit_area = _gl_norm(frac)
+    width, unit_area = gl_product_norm(frac)
     scale = fwhm / width
     return area / (unit_area * scale) * _gl_unit((x - center) / scale, frac)
 

@@ -1,4 +1,4 @@
-"""The XPS peak model built from a :class:`~spectra.recipe.ModelSpec`, evaluated with numpy.
+"""The XPS peak model built from an :class:`~spectra.xps.recipe.XPSSpec`, evaluated with numpy.
 
 Parameters are named for what they are: ``<component>_center`` (eV, major line), ``_fwhm`` (eV, each
 line), ``_area`` (counts·eV of the *major* line, i.e. 2p3/2; the minor line has ``_area · _ratio``),
@@ -13,8 +13,9 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import backgrounds, lineshapes
-from ..recipe import ComponentSpec, ModelSpec, ParamSpec
-from .params import ParamInfo
+from ..fitting.params import ParamInfo
+from ..recipe import ParamSpec
+from .recipe import ComponentSpec, XPSSpec
 
 
 def tougaard_unit(info: backgrounds.Background) -> np.ndarray:
@@ -34,13 +35,43 @@ class StartRow(NamedTuple):
     unit: str
 
 
-def start_table(spec: ModelSpec, x: np.ndarray, y: np.ndarray, static_background: np.ndarray | None = None,
+#: fitted background parameters of each kind: (name, unit); static kinds have none
+BACKGROUND_PARAMETERS = {
+    "active-shirley": (("bg_constant", "counts"), ("bg_k", "1/eV")),
+    "tougaard-fitted": (("bg_constant", "counts"), ("bg_b", "eV^2")),
+    "linear": (("bg_constant", "counts"), ("bg_slope", "counts/eV")),
+    "step": (("bg_constant", "counts"), ("bg_step_height", "counts"), ("bg_step_center", "eV"),
+             ("bg_step_width", "eV")),
+}
+
+
+def parameter_layout(spec: XPSSpec) -> list[tuple[str, ParamSpec, str]]:
+    """Every parameter of a recipe from the recipe alone: (name, value and bounds, unit), in the
+    model's parameter order. Values the data decide (areas without a recipe value, background
+    levels) are None and their bounds are infinite here."""
+    rows = []
+    for comp in spec.components:
+        rows.append((f"{comp.name}_center", comp.center, "eV"))
+        if comp.fwhm_same_as is None:
+            rows.append((f"{comp.name}_fwhm", comp.fwhm, "eV"))
+        rows.append((f"{comp.name}_area", comp.area, "counts*eV"))
+        if comp.is_doublet:
+            rows += [(f"{comp.name}_splitting", comp.splitting, "eV"), (f"{comp.name}_ratio", comp.ratio, "1")]
+            if not spec.tie_fwhm:
+                rows.append((f"{comp.name}_fwhm_minor", comp.fwhm, "eV"))
+        for name, shape in comp.shape.items():
+            rows.append((f"{comp.name}_{name}", shape, "1" if name != "gamma_fwhm" else "eV"))
+    rows += [(name, ParamSpec(None), unit) for name, unit in BACKGROUND_PARAMETERS.get(spec.background.kind, ())]
+    return rows
+
+
+def start_table(spec: XPSSpec, x: np.ndarray, y: np.ndarray, static_background: np.ndarray | None = None,
                 tougaard_b: np.ndarray | None = None) -> list[StartRow]:
     """The parameters of a recipe with start values for N spectra at once.
 
     Parameters
     ----------
-    spec : ModelSpec
+    spec : XPSSpec
     x : ndarray (n,)
         Binding energies, any order.
     y : ndarray (N, n)
@@ -54,61 +85,89 @@ def start_table(spec: ModelSpec, x: np.ndarray, y: np.ndarray, static_background
     Returns
     -------
     list of StartRow
-        In the model's parameter order. Areas without a recipe value start from the height above
-        the background within ±FWHM/2 of the centre × FWHM × 1.064, clipped into their bounds.
+        In the order of :func:`parameter_layout`. Areas without a recipe value start from the
+        height above the background within ±FWHM/2 of the centre × FWHM × 1.064, clipped into
+        their bounds.
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     n_spec = y.shape[0]
-    ascending = y[:, np.argsort(x)]
-    n_end = max(1, min(5, x.size // 2))
-    low, high = ascending[:, :n_end].mean(axis=1), ascending[:, -n_end:].mean(axis=1)
+    low, high = backgrounds.end_levels(y[:, np.argsort(x)], spec.background.options.get("average", 5))
     start_bg = static_background if static_background is not None else np.minimum(low, high)[:, None]
-
-    def row(name, spec_: ParamSpec, unit, value=None):
-        v = np.full(n_spec, float(spec_.value)) if value is None else value
-        return StartRow(name, v, spec_.min, spec_.max, spec_.vary, unit)
-
+    fwhm_of = {c.name: c.fwhm.value for c in spec.components}
+    center_of = {f"{c.name}_area": c.center.value for c in spec.components}
     rows = []
-    for comp in spec.components:
-        rows.append(row(f"{comp.name}_center", comp.center, "eV"))
-        if comp.fwhm_same_as is None:
-            rows.append(row(f"{comp.name}_fwhm", comp.fwhm, "eV"))
-        area0 = None
-        if comp.area.value is None:
-            near = np.abs(x - comp.center.value) <= max(comp.fwhm.value, 1e-9) / 2
+    for name, p, unit in parameter_layout(spec):
+        if name.startswith("bg_"):
+            continue
+        value = np.full(n_spec, float(p.value)) if p.value is not None else None
+        if name in center_of and p.value is None:
+            width = fwhm_of[name[:-len("_area")]]
+            near = np.abs(x - center_of[name]) <= max(width, 1e-9) / 2
             height = np.max((y - start_bg)[:, near], axis=1) if near.any() else np.zeros(n_spec)
             floor = 1e-6 * np.maximum(np.max(np.abs(y), axis=1), 1.0)
-            area0 = np.maximum(height, floor) * comp.fwhm.value * 1.064
-            area0 = np.minimum(np.maximum(area0, comp.area.min) if math.isfinite(comp.area.min) else area0,
-                               comp.area.max)
-        rows.append(row(f"{comp.name}_area", comp.area, "counts*eV", area0))
-        if comp.is_doublet:
-            rows += [row(f"{comp.name}_splitting", comp.splitting, "eV"), row(f"{comp.name}_ratio", comp.ratio, "1")]
-            if not spec.tie_fwhm:
-                rows.append(row(f"{comp.name}_fwhm_minor", comp.fwhm, "eV"))
-        for name, shape in comp.shape.items():
-            rows.append(row(f"{comp.name}_{name}", shape, "1" if name != "gamma_fwhm" else "eV"))
+            value = np.maximum(height, floor) * width * 1.064
+            value = np.minimum(np.maximum(value, p.min) if math.isfinite(p.min) else value, p.max)
+        rows.append(StartRow(name, value, p.min, p.max, p.vary, unit))
+    rows += _background_rows(spec, x, y, low, high, rows, tougaard_b)
+    return rows
+
+
+def _background_rows(spec, x, y, low, high, peak_rows, tougaard_b) -> list[StartRow]:
+    """Start values and bounds of the fitted background's parameters."""
     kind = spec.background.kind
+    n_spec = y.shape[0]
     span = np.ptp(y, axis=1)
     span = np.where(span > 0, span, 1.0)
     constant = StartRow("bg_constant", low, -math.inf, math.inf, True, "counts")
     if kind == "active-shirley":
-        total_peak = np.sum([r.value for r in rows if r.name.endswith("_area")], axis=0)
+        total_peak = np.sum([r.value for r in peak_rows if r.name.endswith("_area")], axis=0)
         total_peak = np.where(total_peak != 0, total_peak, 1.0)
-        rows += [constant, StartRow("bg_k", np.maximum(high - low, 0.0) / total_peak, 0.0, math.inf, True, "1/eV")]
-    elif kind == "tougaard-fitted":
-        rows += [constant, StartRow("bg_b", np.asarray(tougaard_b, dtype=float), 0.0, math.inf, True, "eV^2")]
-    elif kind == "linear":
-        rows += [constant, StartRow("bg_slope", (high - low) / np.ptp(x), -10 * span, 10 * span, True, "counts/eV")]
-    elif kind == "step":
+        return [constant, StartRow("bg_k", np.maximum(high - low, 0.0) / total_peak, 0.0, math.inf, True, "1/eV")]
+    if kind == "tougaard-fitted":
+        return [constant, StartRow("bg_b", np.asarray(tougaard_b, dtype=float), 0.0, math.inf, True, "eV^2")]
+    if kind == "linear":
+        return [constant, StartRow("bg_slope", (high - low) / np.ptp(x), -10 * span, 10 * span, True, "counts/eV")]
+    if kind == "step":
         centers = [c.center.value for c in spec.components]
-        rows += [constant,
-                 StartRow("bg_step_height", np.maximum(high - low, 0.0), 0.0, math.inf, True, "counts"),
-                 StartRow("bg_step_center", np.full(n_spec, float(np.mean(centers))), float(np.min(x)),
-                          float(np.max(x)), True, "eV"),
-                 StartRow("bg_step_width", np.ones(n_spec), 0.05, float(np.ptp(x)), True, "eV")]
-    return rows
+        return [constant,
+                StartRow("bg_step_height", np.maximum(high - low, 0.0), 0.0, math.inf, True, "counts"),
+                StartRow("bg_step_center", np.full(n_spec, float(np.mean(centers))), float(np.min(x)),
+                         float(np.max(x)), True, "eV"),
+                StartRow("bg_step_width", np.ones(n_spec), 0.05, float(np.ptp(x)), True, "eV")]
+    return []
+
+
+def static_backgrounds(spec: XPSSpec, x: np.ndarray, y: np.ndarray):
+    """The backgrounds computed from the data before a fit, for N spectra ``y`` (N, n) on ``x``.
+
+    Returns
+    -------
+    infos : list
+        Per spectrum, the :class:`~spectra.backgrounds.Background` computed (or None).
+    static : ndarray (N, n) or None
+        The background the model adds as it stands (Shirley, Tougaard, zeros for ``none``).
+    curves : ndarray (N, n) or None
+        What the batched model uses: ``static``, or for ``tougaard-fitted`` the curve per unit B.
+    b : ndarray (N,) or None
+        The Tougaard B of each spectrum (``tougaard-fitted``).
+    """
+    kind, options = spec.background.kind, spec.background.options
+    infos = [None] * len(y)
+    if kind == "shirley":  # in blocks: small arrays stay in cache
+        infos = [b for begin in range(0, len(y), 256)
+                 for b in backgrounds.shirley_many(x, y[begin:begin + 256], **options)]
+    elif kind in ("tougaard", "tougaard-fitted"):
+        infos = [backgrounds.tougaard(x, row, **options) for row in y]
+    static, b, curves = None, None, None
+    if kind in ("shirley", "tougaard"):
+        static = curves = np.stack([info.values for info in infos])
+    elif kind == "none":
+        static = curves = np.zeros_like(y)
+    elif kind == "tougaard-fitted":
+        b = np.array([float(info.settings["b"]) for info in infos])
+        curves = np.stack([tougaard_unit(info) for info in infos])
+    return infos, static, curves, b
 
 
 class XPSModel:
@@ -116,7 +175,7 @@ class XPSModel:
 
     Parameters
     ----------
-    spec : ModelSpec
+    spec : XPSSpec
         The validated recipe.
     x : ndarray
         Binding energies (eV), any order.
@@ -127,7 +186,7 @@ class XPSModel:
         compute them for many spectra at once).
     """
 
-    def __init__(self, spec: ModelSpec, x: np.ndarray, y: np.ndarray, shirley: backgrounds.Background | None = None):
+    def __init__(self, spec: XPSSpec, x: np.ndarray, y: np.ndarray, shirley: backgrounds.Background | None = None):
         self.spec = spec
         self.x = np.asarray(x, dtype=float)
         self.y = np.asarray(y, dtype=float)

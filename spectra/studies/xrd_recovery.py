@@ -6,9 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import simulate
-from ..fitting.uncertainty import pull_statistics
-from .fit import fit_xrd
+from .. import fit, fit_many, simulate
+from .pulls import pull_statistics
 
 #: the study's three situations: pristine, lithiated carbon-free, lithiated with 20 wt% carbon
 SCENARIOS = {
@@ -61,8 +60,8 @@ def recovery(scenario_name: str, li2s_scale: float, li2s_size: float, *, trials:
              displacement: float = 60.0, detection: bool = False, engine: str = "lmfit") -> XRDRecovery:
     """Simulate ``trials`` patterns of a scenario with Li2S at ``li2s_scale`` (0: absent) and fit each;
     ``detection`` fits Li2S as a fixed-shape template (size ``li2s_size``, cell fixed). ``engine``:
-    ``"lmfit"`` fits one pattern at a time (:func:`~spectra.xrd.fit.fit_xrd`), ``"batched"`` all
-    together (:func:`spectra.fitting.batch.fit_many`)."""
+    ``"lmfit"`` fits one pattern at a time (:func:`spectra.fit`), ``"batched"`` all
+    together (:func:`spectra.fit_many`)."""
     scenario = SCENARIOS[scenario_name]
     phases = dict(scenario["phases"])
     if li2s_scale > 0:
@@ -72,14 +71,12 @@ def recovery(scenario_name: str, li2s_scale: float, li2s_size: float, *, trials:
                              amorphous=scenario["amorphous"], displacement=displacement, seed=seed + k,
                              background=(150.0, -20.0, 5.0))[0] for k in range(trials)]
     if engine == "batched":
-        from ..fitting.batch import fit_many
-
         fits = fit_many(patterns, recipe, engine="batched")
         results = zip(fits.value.sel(param="Li2S_scale").values, fits.stderr.sel(param="Li2S_scale").values,
                       fits.value.sel(param="Li2S_size").values)
     else:
         results = ((r.values["Li2S_scale"], r.stderr["Li2S_scale"], r.values["Li2S_size"])
-                   for r in (fit_xrd(da, recipe) for da in patterns))
+                   for r in (fit(da, recipe) for da in patterns))
     pulls, sizes_ok, significant = [], [], []
     for scale, err, size in results:
         significant.append(bool(np.isfinite(err) and err > 0 and scale / err >= 3.0))

@@ -1,6 +1,5 @@
 """XPS recipes in the batched engine: the model of N spectra with its analytic Jacobian
-(:class:`BatchedXPS`) and how :func:`spectra.fitting.batch.fit_many` prepares, fits and summarises
-XPS spectra (:class:`XPSProblem`).
+(:class:`BatchedXPS`).
 
 Supported: Gaussian, Lorentzian, pseudo-Voigt, GL(m) and SGL(m) with fixed shape parameters;
 every background (none, static Shirley and Tougaard recomputed per spectrum, Tougaard with fitted
@@ -11,23 +10,20 @@ Doniach-Šunjić, LA) and free shape parameters are fitted by the lmfit engine, 
 """
 from __future__ import annotations
 
-from typing import ClassVar, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 from scipy import special
 
-from .. import backgrounds
+from .. import backgrounds, kernels
 from ..errors import FitError
-from ..recipe import ModelSpec
-from . import kernels, partials
-from .model import XPSModel, start_table, tougaard_unit
-from .propagate import diagonal_sd, shares
-from .single import counts_factor, fit_arrays
+from ..lineshapes import partials
+from .recipe import XPSSpec
 
 _STEP_Z = backgrounds.STEP_WIDTH_IN_Z
 
 
-def supported(spec: ModelSpec) -> str | None:
+def supported(spec: XPSSpec) -> str | None:
     """None when the batched engine can fit ``spec``, else the reason it cannot."""
     for comp in spec.components:
         if comp.lineshape not in partials.SUPPORTED:
@@ -42,7 +38,7 @@ class BatchedXPS:
 
     Parameters
     ----------
-    spec : ModelSpec
+    spec : XPSSpec
     x : ndarray (n,)
         Binding energies, ascending (the caller sorts the data to match).
     background : ndarray (N, n), optional
@@ -50,7 +46,7 @@ class BatchedXPS:
         the Tougaard curve per unit B.
     """
 
-    def __init__(self, spec: ModelSpec, names: list[str], vary: np.ndarray, x: np.ndarray,
+    def __init__(self, spec: XPSSpec, names: list[str], vary: np.ndarray, x: np.ndarray,
                  background: np.ndarray | None):
         self.spec = spec
         self.index = {n: i for i, n in enumerate(names)}
@@ -178,108 +174,3 @@ class _Line(NamedTuple):
     def roles(self):
         """Parameter names in the kernel's row order: centre, splitting, FWHM, area, ratio."""
         return self.center, self.splitting, self.fwhm, self.area, self.ratio
-
-class XPSProblem:
-    """What :func:`~spectra.fitting.batch.fit_many` needs to know about XPS recipes: the axis, the
-    parameters, start models, the batched model, one lmfit fit, and the derived areas and fractions."""
-
-    axis = "binding_energy"
-    #: XPS spectra are counts: a negative intensity is a fault
-    allows_negative = False
-    fraction_dim = "component"
-    fraction_attrs: ClassVar[dict] = {"units": "1", "long_name": "fraction of the summed component areas"}
-
-    def __init__(self, spec: ModelSpec):
-        self.spec = spec
-        params = XPSModel(spec, np.linspace(0.0, 1.0, 16), np.linspace(1.0, 2.0, 16)).params
-        self.names = [p.name for p in params]
-        self.units = [p.unit for p in params]
-        self.vary = np.array([p.vary for p in params])
-        self.text, self.sha256, self.region = spec.text, spec.sha256, spec.region
-        self.fraction_labels = [c.name for c in spec.components]
-
-    def unsupported(self) -> str | None:
-        return supported(self.spec)
-
-    @staticmethod
-    def check(attrs) -> str | None:
-        """Why a spectrum with these attributes cannot be fitted in this run (never, for XPS)."""
-        return None
-
-    @staticmethod
-    def counts_factor(attrs) -> float | None:
-        return counts_factor(attrs)
-
-    def attach_models(self, group) -> None:
-        """Static backgrounds and start values of items on one grid, computed for the group at once
-        (Shirley backgrounds iterated together, start values from :func:`start_table`)."""
-        spec, kind, options = self.spec, self.spec.background.kind, self.spec.background.options
-        x, y = group[0].x, np.stack([it.y for it in group])
-        infos = [None] * len(group)
-        if kind == "shirley":  # in blocks: small arrays stay in cache
-            infos = [b for begin in range(0, len(group), 256)
-                     for b in backgrounds.shirley_many(x, y[begin:begin + 256], **options)]
-        elif kind in ("tougaard", "tougaard-fitted"):
-            infos = [backgrounds.tougaard(x, it.y, **options) for it in group]
-        static, b, curves = None, None, None
-        if kind in ("shirley", "tougaard"):
-            static = curves = np.stack([info.values for info in infos])
-        elif kind == "none":
-            static = curves = np.zeros_like(y)
-        elif kind == "tougaard-fitted":
-            b = np.array([float(info.settings["b"]) for info in infos])
-            curves = np.stack([tougaard_unit(info) for info in infos])
-        rows = start_table(spec, x, y, static, b)
-        start = np.stack([r.value for r in rows], axis=1)
-        lo = np.stack([np.broadcast_to(r.min, len(group)) for r in rows], axis=1).astype(float)
-        hi = np.stack([np.broadcast_to(r.max, len(group)) for r in rows], axis=1).astype(float)
-        for k, item in enumerate(group):
-            item.start, item.lo, item.hi, item.background_info = start[k], lo[k], hi[k], infos[k]
-            item.background = None if curves is None else curves[k]
-
-    def batched_model(self, items) -> BatchedXPS:
-        background = None if items[0].background is None else np.stack([it.background for it in items])
-        return BatchedXPS(self.spec, self.names, self.vary, items[0].x, background)
-
-    @staticmethod
-    def note(item) -> str:
-        """What the fit's message should add: a static Shirley background that did not converge, or
-        fell back to a straight line (the fit used that background as it stood)."""
-        info = item.background_info
-        if info is None or info.converged or info.kind != "shirley":
-            return ""
-        return f"Shirley background: {info.message}"
-
-    def fit_one(self, item, start: dict | None):
-        shirley = item.background_info if self.spec.background.kind == "shirley" else None
-        return fit_arrays(XPSModel(self.spec, item.x, item.y, shirley), item.y, item.sigma, start=start)
-
-    def derived(self, value, covariance):
-        """Variables derived from the parameters — component areas and fractions with standard errors
-        (delta method through the full covariance) — and the fractions (N, C)."""
-        index = {n: i for i, n in enumerate(self.names)}
-        free = {n: k for k, n in enumerate(n for n, v in zip(self.names, self.vary) if v)}
-        n_spec, n_comp = value.shape[0], len(self.spec.components)
-        area = np.empty((n_spec, n_comp))
-        grad = np.zeros((n_spec, n_comp, len(free)))  # ∂area_c / ∂θ_free
-        for c, comp in enumerate(self.spec.components):
-            a = value[:, index[f"{comp.name}_area"]]
-            ratio = value[:, index[f"{comp.name}_ratio"]] if comp.is_doublet else np.zeros(n_spec)
-            area[:, c] = a * (1 + ratio)
-            if f"{comp.name}_area" in free:
-                grad[:, c, free[f"{comp.name}_area"]] = 1 + ratio
-            if comp.is_doublet and f"{comp.name}_ratio" in free:
-                grad[:, c, free[f"{comp.name}_ratio"]] = a
-        area_cov = np.einsum("ncp,npq,ndq->ncd", grad, covariance, grad)
-        fraction, fraction_cov = shares(area, area_cov)
-        dims = ("spectrum", "component")
-        variables = {
-            "area": (dims, area, {"units": "counts*eV", "long_name": "component area (both doublet lines)"}),
-            "area_stderr": (dims, diagonal_sd(area_cov),
-                            {"units": "counts*eV", "long_name": "standard error of the component area"}),
-            "fraction": (dims, fraction, self.fraction_attrs),
-            "fraction_stderr": (dims, diagonal_sd(fraction_cov),
-                                {"units": "1", "long_name": "standard error of the fraction (full covariance)"}),
-        }
-        return variables, fraction
-

@@ -10,9 +10,9 @@ import pytest
 import spectra
 from spectra import backgrounds, lineshapes
 from spectra.errors import SpectraError
-from spectra.fitting import kernels
+from spectra import kernels
 
-from .conftest import shared_files
+from ..conftest import shared_files
 
 
 def reference_shirley(x, y, n_avg, tol=1e-10, max_iter=1000):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
-from .fitting import kernels
+from .. import kernels
 
 
 @dataclass
@@ -73,11 +73,29 @@ def _cumtrapz(y, x):
     return out
 
 
-def end_levels(y_ascending: np.ndarray, average: int, offsets=(0.0, 0.0)) -> tuple[float, float]:
-    """Mean of ``average`` points at each end (low-x end first), each scaled by ``1 + offset/100``."""
-    n = max(1, min(int(average), y_ascending.size // 2))
-    low = float(np.mean(y_ascending[:n])) * (1.0 + offsets[0] / 100.0)
-    high = float(np.mean(y_ascending[-n:])) * (1.0 + offsets[1] / 100.0)
+def end_levels(y_ascending: np.ndarray, average: int, offsets=(0.0, 0.0)):
+    """Mean of ``average`` points at each end of the last axis (low-x end first), each scaled by
+    ``1 + offset/100``: the end levels every background and start value uses.
+
+    Parameters
+    ----------
+    y_ascending : ndarray (..., n)
+        Intensities in ascending axis order.
+    average : int
+        Points averaged at each end (at most half the points, at least one).
+    offsets : (float, float)
+        Percent offsets of the (low, high) levels.
+
+    Returns
+    -------
+    low, high : float or ndarray (...)
+    """
+    y = np.asarray(y_ascending, dtype=float)
+    n = max(1, min(int(average), y.shape[-1] // 2))
+    low = y[..., :n].mean(axis=-1) * (1.0 + offsets[0] / 100.0)
+    high = y[..., -n:].mean(axis=-1) * (1.0 + offsets[1] / 100.0)
+    if y.ndim == 1:
+        return float(low), float(high)
     return low, high
 
 
@@ -129,9 +147,7 @@ def shirley_many(x, y, *, average: int = 5, offsets=(0.0, 0.0), tol: float = 1e-
     ya = y[:, order]
     if not binding:  # the step rises towards low kinetic energy: mirror the axis
         xa, ya, order = -xa[::-1], ya[:, ::-1], order[::-1]
-    n_end = max(1, min(int(average), xa.size // 2))
-    low = ya[:, :n_end].mean(axis=1, keepdims=True) * (1.0 + offsets[0] / 100.0)
-    high = ya[:, -n_end:].mean(axis=1, keepdims=True) * (1.0 + offsets[1] / 100.0)
+    low, high = (level[:, None] for level in end_levels(ya, average, offsets))
     background = np.repeat(low, xa.size, axis=1)
     scale = np.where(np.abs(high - low) > 0, np.abs(high - low), np.maximum(np.abs(high), 1.0))
     iterations = np.zeros(len(ya), np.int64)
@@ -229,8 +245,7 @@ def tougaard(x, y, *, b: float | None = None, c: float = 1643.0, d: float = 0.0,
     integral = (tougaard_kernel(loss, 1.0, c, d) * (signal * dx)[None, :]).sum(axis=1)
     fitted_b = b
     if b is None:
-        n = max(1, min(int(average), xa.size // 2))
-        reach = float(np.mean(integral[-n:]))
+        reach = end_levels(integral, average)[1]
         fitted_b = (high - low) / reach if reach > 0 else 0.0
     settings = {"b": fitted_b, "c": c, "d": d, "b_fitted_to_high_end": b is None, "average_points": int(average),
                 "low_level": low, "high_level": high, "axis": "binding" if binding else "kinetic"}

@@ -11,11 +11,11 @@ import pytest
 import spectra
 from spectra import simulate
 from spectra.errors import FitError, RecipeError
-from spectra.fitting.model import XPSModel
-from spectra.fitting.single import fit
-from spectra.recipe import parse_recipe
+from spectra.xps.peak_model import XPSModel
+from spectra import fit
+from spectra.xps.recipe import parse_xps_recipe
 from spectra.xps import referencing
-from spectra.xps.recovery import recovery
+from spectra.studies.xps_recovery import recovery
 
 S2P = {"region": "S 2p", "components": ["PS4", "Li2S"], "background": "active-shirley"}
 SI2P = {"region": "Si 2p", "components": ["Si0", "LixSi", "SiO2"], "background": "active-shirley"}
@@ -60,7 +60,7 @@ def test_fit_recovers_positions_widths_and_background():
 
 
 def test_doublet_lines_follow_the_constraints():
-    spec = parse_recipe({"region": "S 2p", "components": ["Li2S"], "background": "none", "lineshape": "gaussian"})
+    spec = parse_xps_recipe({"region": "S 2p", "components": ["Li2S"], "background": "none", "lineshape": "gaussian"})
     x = np.linspace(170, 155, 3001)
     model = XPSModel(spec, x, np.zeros_like(x))
     p = {"Li2S_center": 160.0, "Li2S_fwhm": 1.2, "Li2S_area": 1000.0, "Li2S_splitting": 1.18, "Li2S_ratio": 0.5}
@@ -76,7 +76,7 @@ def test_doublet_lines_follow_the_constraints():
 
 
 def test_scofield_ratio_and_shared_fwhm_in_recipes():
-    spec = parse_recipe({**S2P, "doublet_ratio": "scofield", "overrides": {"Li2S": {"fwhm": {"same_as": "PS4"}}}})
+    spec = parse_xps_recipe({**S2P, "doublet_ratio": "scofield", "overrides": {"Li2S": {"fwhm": {"same_as": "PS4"}}}})
     assert spec.components[0].ratio.value == pytest.approx(1 / 1.956, abs=2e-4)
     model = XPSModel(spec, np.linspace(170, 155, 301), np.ones(301))
     assert "Li2S_fwhm" not in model.names and "PS4_fwhm" in model.names
@@ -95,12 +95,12 @@ def test_scofield_ratio_and_shared_fwhm_in_recipes():
 ])
 def test_bad_recipes_name_the_problem(recipe, message):
     with pytest.raises(RecipeError, match=message):
-        parse_recipe(recipe)
+        parse_xps_recipe(recipe)
 
 
 def test_recipe_from_toml_text_and_hash():
     text = 'region = "S 2p"\ncomponents = ["PS4", "Li2S"]\nlineshape = "GL(30)"\n[overrides.Li2S]\nfwhm = 1.3\n'
-    a, b = parse_recipe(text), parse_recipe({"region": "S 2p", "components": ["PS4", "Li2S"], "lineshape": "GL(30)",
+    a, b = parse_xps_recipe(text), parse_xps_recipe({"region": "S 2p", "components": ["PS4", "Li2S"], "lineshape": "GL(30)",
                                             "overrides": {"Li2S": {"fwhm": 1.3}}})
     assert a.sha256 == b.sha256 and a.components[1].fwhm.value == 1.3
 

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from .. import lineshapes
+from . import shapes as lineshapes
 
 LN2 = math.log(2.0)
 
@@ -38,7 +38,7 @@ def pseudo_voigt(x, c, w, a, eta):
 
 def gl_product(x, c, w, a, m):
     frac = float(m) / 100.0
-    width, unit_area = lineshapes._gl_norm(frac)
+    width, unit_area = lineshapes.gl_product_norm(frac)
     k = a * width / unit_area
     u = (x - c) * width / w
     den = 1.0 + 4.0 * frac * u**2
@@ -90,5 +90,5 @@ def kernel_constants(lineshape: str, shape: list[float]) -> tuple[int, float, fl
     if lineshape == "gl_sum":
         unit_area = (1.0 - frac) * lineshapes.GAUSS_AREA + frac * lorentz_area
         return SUM_FORM, (1.0 - frac) / unit_area, frac / unit_area, 0.0
-    width, unit_area = lineshapes._gl_norm(frac)
+    width, unit_area = lineshapes.gl_product_norm(frac)
     return PRODUCT_FORM, frac, width, width / unit_area

@@ -24,13 +24,6 @@ import pandas as pd
 import xarray as xr
 from xarray.core.indexes import PandasIndex
 
-#: attrs every reader may set (see DESIGN.md); others go into ``metadata``.
-STANDARD_ATTRS = (
-    "technique", "long_name", "units", "source", "format", "region", "sample", "excitation_energy",
-    "pass_energy", "anode", "wavelength_ka1", "wavelength_ka2", "ka2_ratio", "energy_reference",
-    "acquired", "counting_time", "dwell_time", "n_scans", "work_function", "metadata",
-)
-
 AXIS_ATTRS = {
     "binding_energy": {"units": "eV", "long_name": "binding energy"},
     "kinetic_energy": {"units": "eV", "long_name": "kinetic energy"},
@@ -181,8 +174,3 @@ def xrd_pattern(two_theta, intensity, *, units: str = "counts", leading: Mapping
     attrs.update(technique="xrd", units=units)
     attrs.setdefault("long_name", "intensity")
     return _dataarray(np.asarray(intensity, dtype=float), (*dims, "two_theta"), coords, make_attrs(attrs, metadata))
-
-
-def axis_dim(da: xr.DataArray) -> str:
-    """Name of the spectral axis of ``da`` (the last dim)."""
-    return da.dims[-1]

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import xarray as xr
 
-from spectra.model import xps_spectrum, xrd_pattern
+from spectra.dataarray import xps_spectrum, xrd_pattern
 
 
 def test_kinetic_axis_becomes_binding_with_kinetic_kept():

@@ -1,0 +1,103 @@
+"""The one validation point for data: what :func:`spectra.fit` and :func:`spectra.fit_many` accept,
+and why they refuse the rest (the same reasons, for every technique)."""
+from __future__ import annotations
+
+import os
+from typing import NamedTuple
+
+import numpy as np
+import xarray as xr
+
+from ..errors import FitError
+from .problem import Item, Problem
+from .weights import sigma_for
+
+
+class Raw(NamedTuple):
+    """One spectrum as arrays: axis values, intensities and the attributes of its DataArray."""
+
+    x: np.ndarray
+    y: np.ndarray
+    attrs: dict
+
+
+def as_raw(item, axis: str) -> Raw:
+    """A file (read here) or a 1-D DataArray as arrays.
+
+    Parameters
+    ----------
+    item : str, os.PathLike or xarray.DataArray
+    axis : str
+        The dim the problem fits along (``binding_energy``, ``two_theta``).
+
+    Raises
+    ------
+    spectra.errors.SpectraError
+        The file cannot be read, or the item is not a 1-D spectrum on ``axis`` (the reason is given).
+    """
+    if isinstance(item, (str, os.PathLike)):
+        from ..io import load
+
+        item = load(item)
+    if not isinstance(item, xr.DataArray):
+        raise FitError(f"needs a 1-D spectrum on {axis} (an xarray.DataArray), got {type(item).__name__}")
+    if item.ndim != 1 or item.dims[0] != axis:
+        hint = "; fit a stack with fit_many" if item.ndim > 1 and axis in item.dims else ""
+        raise FitError(f"needs a 1-D spectrum on {axis}, got dims {item.dims}{hint}")
+    return Raw(np.asarray(item[axis].values, dtype=float), np.asarray(item.values, dtype=float), dict(item.attrs))
+
+
+def prepare(indices: list[int], raw: Raw, y: np.ndarray | None, problem: Problem,
+            weights: str = "poisson") -> tuple[list[Item], dict[int, str]]:
+    """Check spectra on one axis and make those that can be fitted into :class:`Item`.
+
+    Parameters
+    ----------
+    indices : list of int
+        The spectra's positions in the run.
+    raw : Raw
+        The axis and attributes (and, when ``y`` is None, the one spectrum's intensities).
+    y : ndarray (N, n) or None
+        Intensities of N spectra sharing ``raw``'s axis and attributes.
+    problem : Problem
+    weights : {"poisson", "none"}
+
+    Returns
+    -------
+    items : list of Item
+        On the recipe window, ascending, with σ for the weights.
+    failures : dict
+        Index → reason, for each spectrum that cannot be fitted: data on another radiation (or
+        whatever the problem's ``check`` refuses), non-finite intensities, too few points in the
+        window, negative intensities where counts cannot be negative, a flat spectrum.
+    """
+    window = problem.window
+    x, y = raw.x, (raw.y[None] if y is None else y)
+    if window is not None:
+        inside = (x >= window[0]) & (x <= window[1])
+        x, y = x[inside], y[:, inside]
+    order = np.argsort(x, kind="stable")
+    x, y = x[order], y[:, order]
+    non_finite = (~np.isfinite(y)).sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        negative = (y < 0).any(axis=1)
+        flat = np.ptp(y, axis=1) <= 0 if x.size else np.ones(len(y), bool)
+    duplicated = x.size > 1 and bool(np.any(np.diff(x) <= 0))
+    factor = problem.counts_factor(raw.attrs)
+    mismatch = problem.check(raw.attrs)
+    span = f" (the data span {raw.x.min():g} to {raw.x.max():g})" if raw.x.size and window is not None else ""
+    items, failures = [], {}
+    for k, i in enumerate(indices):
+        reason = (mismatch if mismatch else
+                  "non-finite axis values" if not np.all(np.isfinite(x)) else
+                  f"{non_finite[k]} non-finite intensities in the window" if non_finite[k] else
+                  f"only {x.size} points inside the window {window}{span}" if x.size < problem.min_points else
+                  "repeated axis values (each point needs its own axis value)" if duplicated else
+                  "negative intensities; counting data cannot be negative" if negative[k] and
+                  not problem.allows_negative else
+                  "flat spectrum (all intensities equal)" if flat[k] else None)
+        if reason:
+            failures[i] = reason
+        else:
+            items.append(Item(i, x, y[k], sigma_for(y[k], factor, weights), factor or 1.0))
+    return items, failures
