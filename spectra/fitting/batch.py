@@ -46,6 +46,14 @@ def _as_list(data, axis: str) -> list:
     return list(data)
 
 
+def _source_of(item) -> str:
+    """Where an item came from: its path, or the ``source`` attribute of its spectrum (as a single
+    fit's result records it)."""
+    if isinstance(item, (str, os.PathLike)):
+        return str(item)
+    return str(getattr(item, "attrs", {}).get("source") or "")
+
+
 def _prepare_all(indices, items: list, problem: Problem, out: _Results, weights: str) -> list[Item]:
     """The items ready for fitting; each one that cannot be fitted gets its reason in ``out``.
 
@@ -168,7 +176,7 @@ def fit_many(data, recipe, **options) -> xr.Dataset:
         return _fit_distributed(data, recipe, client, opts, chunk_size)
     items = _as_list(data, problem.axis)
     out = _Results(problem, len(items), opts.progress)
-    out.source = [str(item) if isinstance(item, (str, os.PathLike)) else "" for item in items]
+    out.source = [_source_of(item) for item in items]
     todo = out.resume_from(resume) if resume is not None else range(len(items))
     try:
         good = _prepare_all(todo, items, problem, out, opts.weights)

@@ -73,6 +73,8 @@ def prepare(indices: list[int], raw: Raw, y: np.ndarray | None, problem: Problem
     """
     window = problem.window
     x, y = raw.x, (raw.y[None] if y is None else y)
+    if not np.all(np.isfinite(x)):  # before the window, which would silently drop a NaN axis value
+        return [], dict.fromkeys(indices, "non-finite axis values")
     if window is not None:
         inside = (x >= window[0]) & (x <= window[1])
         x, y = x[inside], y[:, inside]
@@ -89,7 +91,6 @@ def prepare(indices: list[int], raw: Raw, y: np.ndarray | None, problem: Problem
     items, failures = [], {}
     for k, i in enumerate(indices):
         reason = (mismatch if mismatch else
-                  "non-finite axis values" if not np.all(np.isfinite(x)) else
                   f"{non_finite[k]} non-finite intensities in the window" if non_finite[k] else
                   f"only {x.size} points inside the window {window}{span}" if x.size < problem.min_points else
                   "repeated axis values (each point needs its own axis value)" if duplicated else

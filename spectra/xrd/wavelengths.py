@@ -1,8 +1,11 @@
 """X-ray wavelengths (Å) of laboratory anodes and the Kα2/Kα1 intensity ratio.
 
-Kα1/Kα2 values: G. Hölzer et al., Phys. Rev. A 56 (1997) 4554 (Cu, Co), and R. D. Deslattes et al.,
-Rev. Mod. Phys. 75 (2003) 35 (Mo, Ag), as tabulated in the International Tables for
-Crystallography Vol. C, Table 4.2.2.1. I(Kα2)/I(Kα1) = 0.5 by default (configurable).
+Kα1/Kα2 values: J. A. Bearden, Rev. Mod. Phys. 39 (1967) 78 (the values of ``shared/REFERENCE.md``,
+pymatgen and most diffractometer software). The later determinations of G. Hölzer et al., Phys.
+Rev. A 56 (1997) 4554 put Cu Kα1 at 1.5405929 Å, 20 ppm longer: a fit with a refined cell absorbs
+the difference into the cell (≈ 1e-4 Å on Si), one with a fixed cell into the specimen displacement.
+A recipe may give ``wavelength`` (Å) for monochromatic data. I(Kα2)/I(Kα1) = 0.5 by default
+(configurable).
 """
 from __future__ import annotations
 
@@ -11,7 +14,19 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Radiation:
-    """Wavelengths (Å) and Kα2/Kα1 intensity ratio; ``ka2`` None for monochromatic radiation."""
+    """Wavelengths (Å) and Kα2/Kα1 intensity ratio; ``ka2`` None for monochromatic radiation.
+
+    Attributes
+    ----------
+    name : str
+        Anode symbol (``"Cu"``, ...) or, for monochromatic radiation, the wavelength as text.
+    ka1 : float
+        Kα1 (or the monochromatic) wavelength in Å.
+    ka2 : float or None
+        Kα2 wavelength in Å; ``None`` for monochromatic radiation.
+    ka2_ratio : float
+        Intensity ratio I(Kα2)/I(Kα1); 0 for monochromatic radiation.
+    """
 
     name: str
     ka1: float
@@ -34,8 +49,27 @@ ANODES = {
 
 def radiation(anode: str | None = None, *, wavelength: float | None = None, ka2_ratio: float | None = None
               ) -> Radiation:
-    """A lab anode (``"Cu"``, ``"Co"``, ``"Mo"``, ``"Ag"``), optionally with another Kα2 ratio, or a
-    monochromatic ``wavelength`` (Å; synchrotron or monochromated Kα1)."""
+    """A lab anode's radiation, or a monochromatic wavelength.
+
+    Parameters
+    ----------
+    anode : {"Cu", "Co", "Mo", "Ag"}, optional
+        Laboratory anode; ignored when ``wavelength`` is given.
+    wavelength : float, optional
+        Monochromatic wavelength in Å (synchrotron or monochromated Kα1).
+    ka2_ratio : float, optional
+        I(Kα2)/I(Kα1) replacing the anode's default 0.5; ignored with ``wavelength``.
+
+    Returns
+    -------
+    Radiation
+        The anode's Kα1/Kα2 doublet, or a single line (``ka2=None``, ratio 0) for ``wavelength``.
+
+    Raises
+    ------
+    ValueError
+        No ``wavelength`` and ``anode`` is not one of :data:`ANODES`.
+    """
     if wavelength is not None:
         return Radiation(f"{wavelength:.6f} Å", float(wavelength))
     if anode not in ANODES:
