@@ -9,7 +9,25 @@ EXTRAS = {"openpyxl": "thermo"}
 
 
 def require(module: str, purpose: str):
-    """Import ``module`` or raise :class:`OptionalDependencyError` naming the extra that installs it."""
+    """Import ``module`` or raise :class:`OptionalDependencyError` naming the extra that installs it.
+
+    Parameters
+    ----------
+    module : str
+        Importable module name, e.g. ``"openpyxl"``.
+    purpose : str
+        What needs it, at the start of the error message (e.g. ``"Reading Thermo Avantage .xlsx exports"``).
+
+    Returns
+    -------
+    module
+        The imported module.
+
+    Raises
+    ------
+    spectra.errors.OptionalDependencyError
+        The import fails; the message names the pip extra (from :data:`EXTRAS`, else ``all``).
+    """
     try:
         return importlib.import_module(module)
     except ImportError:

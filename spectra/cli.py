@@ -12,7 +12,18 @@ import click
 
 def describe(da) -> str:
     """One line about a spectrum: format, technique, region, axis range and direction, points,
-    units and counting time."""
+    units and counting time.
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        A spectrum as read by :func:`spectra.io.read`; the last dim is the axis.
+
+    Returns
+    -------
+    str
+        The line (counting time from ``counting_time`` or ``dwell_time``, in s per step).
+    """
     dim = da.dims[-1]
     axis = da[dim].values
     unit = da[dim].attrs.get("units", "")
@@ -34,7 +45,13 @@ def main():
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def info(files):
-    """One line per spectrum in each FILE. Unreadable files are reported and skipped (exit code 1)."""
+    """One line per spectrum in each FILE. Unreadable files are reported and skipped (exit code 1).
+    \f
+    Parameters
+    ----------
+    files : tuple of Path
+        The files to describe.
+    """
     import warnings
 
     from .errors import SpectraError
@@ -81,7 +98,20 @@ def formats():
 @click.option("--region", default=None, help="Region name or index when SOURCE holds several.")
 @click.option("--overwrite", is_flag=True, help="Replace TARGET if it exists.")
 def convert(source, target, region, overwrite):
-    """Convert one spectrum to VAMAS (.vms), column text (.txt/.xy/.csv) or NetCDF (.nc/.h5)."""
+    """Convert one spectrum to VAMAS (.vms), column text (.txt/.xy/.csv) or NetCDF (.nc/.h5).
+    \f
+    Parameters
+    ----------
+    source : Path
+        The instrument file.
+    target : Path
+        Output file; its suffix picks the writer (any suffix other than .vms, .nc and .h5 gives
+        column text).
+    region : str or None
+        Region name, or an integer index as text.
+    overwrite : bool
+        Replace ``target`` if it exists.
+    """
     from .errors import SpectraError
     from .io import load
     from .io.write import write_columns, write_netcdf, write_vamas

@@ -51,12 +51,39 @@ def _clean_attr(value: Any) -> Any:
 
 
 def metadata_json(metadata: Mapping[str, Any] | None) -> str:
-    """Serialise a header dictionary as the JSON string kept in ``attrs['metadata']``."""
+    """Serialise a header dictionary as the JSON string kept in ``attrs['metadata']``.
+
+    Parameters
+    ----------
+    metadata : mapping or None
+        Header fields; values JSON cannot encode are written with ``str``.
+
+    Returns
+    -------
+    str
+        A JSON object (``"{}"`` for ``None``), non-ASCII characters kept as they are.
+    """
     return json.dumps(dict(metadata or {}), default=str, ensure_ascii=False)
 
 
 def make_attrs(attrs: Mapping[str, Any], metadata: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Clean ``attrs`` and add ``metadata`` as JSON; ``None`` values are dropped."""
+    """Clean ``attrs`` and add ``metadata`` as JSON; ``None`` values are dropped.
+
+    Booleans become ints, numpy scalars Python numbers, NaN floats are dropped and any other
+    non-string value is converted with ``str``.
+
+    Parameters
+    ----------
+    attrs : mapping
+        Attribute names and values.
+    metadata : mapping or None
+        Header fields for ``attrs['metadata']``.
+
+    Returns
+    -------
+    dict
+        The cleaned attributes plus ``metadata`` (a JSON string, see :func:`metadata_json`).
+    """
     out = {}
     for key, value in attrs.items():
         clean = _clean_attr(value)
@@ -125,6 +152,16 @@ def xps_spectrum(energy, intensity, *, energy_axis: str, excitation_energy: floa
     Returns
     -------
     xarray.DataArray
+        Dims ``(*leading, energy_dim)`` where ``energy_dim`` is ``binding_energy`` (binding axis, or a
+        kinetic axis converted with ``BE = hv - KE``, the kinetic values then kept as the coordinate
+        ``kinetic_energy``), ``photon_energy``, or ``kinetic_energy`` (AES, or no usable excitation
+        energy). Attributes include ``technique``, ``units``, ``excitation_energy`` (when given),
+        ``energy_reference`` and ``metadata`` (JSON).
+
+    Raises
+    ------
+    ValueError
+        ``energy_axis`` is not one of the three accepted values.
     """
     energy = np.asarray(energy, dtype=float)
     if energy_axis not in ("binding", "kinetic", "photon"):
@@ -163,9 +200,31 @@ def xrd_pattern(two_theta, intensity, *, units: str = "counts", leading: Mapping
                 **attrs: Any) -> xr.DataArray:
     """Build an XRD pattern in the spectra data model (dim ``two_theta`` in degrees).
 
-    Parameters are as for :func:`xps_spectrum`; ``two_theta`` is in degrees, in file order.
     Standard XRD attributes are ``anode``, ``wavelength_ka1``, ``wavelength_ka2`` (Å), ``ka2_ratio``
     and ``counting_time`` (s per step).
+
+    Parameters
+    ----------
+    two_theta : array_like, shape (n,)
+        Diffraction angle 2θ in degrees, in file order.
+    intensity : array_like, shape (..., n)
+        Measured intensity; leading dims are named by ``leading``.
+    units : str
+        ``counts`` or ``counts/s`` (or what the file says).
+    leading : mapping, optional
+        Ordered names and coordinates of leading dims.
+    extra_coords : mapping, optional
+        Further 1-D coordinates along ``two_theta`` (e.g. ``attenuation_factor``).
+    metadata : mapping, optional
+        Every other header field of the file.
+    **attrs
+        Standard attributes (``source``, ``format``, ``region``, ``sample``, ``anode``, ...).
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``(*leading, "two_theta")``, with attributes ``technique="xrd"``, ``units``, the cleaned
+        ``attrs`` and ``metadata`` (JSON).
     """
     dims, coords = _leading_coords(leading)
     coords["two_theta"] = _axis("two_theta", np.asarray(two_theta, dtype=float))

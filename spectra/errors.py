@@ -44,7 +44,15 @@ class FileFormatError(SpectraError, ValueError):
 
 
 class UnknownFormatError(SpectraError, ValueError):
-    """No reader recognises a file."""
+    """No reader recognises a file.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The file (or, from :func:`spectra.io.read` with ``format=``, the unknown format name).
+    known : list of str
+        Names of the registered readers, listed in the message.
+    """
 
     def __init__(self, path: str | PathLike, known: list[str]):
         self.path = str(path)

@@ -21,6 +21,16 @@ def path(name: str) -> Path:
     ----------
     name : str
         One of :data:`NAMES`.
+
+    Returns
+    -------
+    Path
+        The file inside the installed package.
+
+    Raises
+    ------
+    KeyError
+        ``name`` is not in :data:`NAMES`.
     """
     if name not in NAMES:
         raise KeyError(f"no example {name!r}; examples: {', '.join(NAMES)}")

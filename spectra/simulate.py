@@ -19,7 +19,31 @@ from .xps import library
 
 @dataclass
 class XPSTruth:
-    """What :func:`xps` put into a spectrum."""
+    """What :func:`xps` put into a spectrum.
+
+    Attributes
+    ----------
+    region : str
+        Library region name.
+    centers : dict of str to float
+        Major-line centre of each component (eV, charge shift included).
+    fwhm : dict of str to float
+        FWHM of each component (eV).
+    areas : dict of str to float
+        Total area of each component (both doublet lines), counts·eV.
+    fractions : dict of str to float
+        Normalised component fractions.
+    background_constant : float
+        Constant background (counts).
+    background_k : float
+        Shirley factor: the background is ``constant + k·∫ peaks``.
+    charge_shift : float
+        Shift added to every centre (eV).
+    lineshape : str
+        Line shape of every component.
+    expected : numpy.ndarray
+        Noise-free counts, shape ``(n,)``.
+    """
 
     region: str
     centers: dict[str, float]
@@ -65,6 +89,18 @@ def xps(region: str, fractions: dict[str, float], *, peak_counts: float = 1e4, l
         Seed of the Poisson noise.
     noise : bool
         False returns the noise-free expectation.
+
+    Returns
+    -------
+    spectrum : xarray.DataArray
+        Dim ``binding_energy`` (eV, descending), units ``counts``, excitation energy 1486.6 eV.
+    truth : XPSTruth
+        What went into it.
+
+    Raises
+    ------
+    spectra.errors.RecipeError
+        ``region`` is not in the core-level library.
     """
     reg = library.region(region)
     lo, hi = window or reg.window
@@ -101,7 +137,17 @@ def xps(region: str, fractions: dict[str, float], *, peak_counts: float = 1e4, l
 
 @dataclass
 class XRDTruth:
-    """What :func:`xrd` put into a pattern: every model parameter and the noise-free counts."""
+    """What :func:`xrd` put into a pattern: every model parameter and the noise-free counts.
+
+    Attributes
+    ----------
+    params : dict of str to float
+        Every model parameter (see :mod:`spectra.xrd.pattern_model`).
+    recipe : dict
+        The XRD recipe of the model.
+    expected : numpy.ndarray
+        Noise-free counts, shape ``(n,)``.
+    """
 
     params: dict[str, float]
     recipe: dict
@@ -119,8 +165,11 @@ def xrd(phases: dict[str, dict], *, two_theta: tuple[float, float] = (15.0, 60.0
     ----------
     phases : dict
         Phase name → ``{"scale": s, "size": nm, "a": Å (optional), "c": Å (optional)}``; the scale
-        multiplies the per-cell intensities m|F|²LP/V² (see :mod:`spectra.xrd.model`).
-    two_theta, step : degrees.
+        multiplies the per-cell intensities m|F|²LP/V² (see :mod:`spectra.xrd.pattern_model`).
+    two_theta : (float, float)
+        First and last 2θ (degrees).
+    step : float
+        2θ step (degrees).
     anode : str
         Lab anode; Kα2 at 0.5 of Kα1.
     humps : list of dict
@@ -135,6 +184,20 @@ def xrd(phases: dict[str, dict], *, two_theta: tuple[float, float] = (15.0, 60.0
         Caglioti ``u, v, w`` and ``x, y``; typical lab values by default.
     seed : int, optional
         Seed of the Poisson noise.
+    noise : bool
+        False returns the noise-free expectation.
+
+    Returns
+    -------
+    pattern : xarray.DataArray
+        Dim ``two_theta`` (degrees, ascending), units ``counts``, with the anode's wavelengths.
+    truth : XRDTruth
+        What went into it.
+
+    Raises
+    ------
+    spectra.errors.RecipeError
+        A phase or amorphous reference is not in ``reference_patterns`` (or is of the wrong kind).
     """
     from .xrd.pattern_model import XRDModel
     from .xrd.recipe import DEFAULT_INSTRUMENT, parse_xrd_recipe

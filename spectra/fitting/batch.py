@@ -19,6 +19,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import FitError
+from . import quality
 from .dataset import QUANTILES, results_dataset
 from .lm import levenberg_marquardt
 from .lmfit_engine import fit_model
@@ -175,7 +176,7 @@ def fit_many(data, recipe, **options) -> xr.Dataset:
             raise FitError("resume is for local runs; a distributed run is resumed block by block")
         return _fit_distributed(data, recipe, client, opts, chunk_size)
     items = _as_list(data, problem.axis)
-    out = _Results(problem, len(items), opts.progress)
+    out = _Results(problem, len(items), opts.progress, opts.weights)
     out.source = [_source_of(item) for item in items]
     todo = out.resume_from(resume) if resume is not None else range(len(items))
     try:
@@ -202,6 +203,7 @@ def _fit_lmfit(problem: Problem, groups: list[list[Item]], out: _Results, opts: 
         r = fit_model(problem.lmfit_model(item), item.y, item.sigma, method=opts.method or problem.default_method,
                       start=previous)
         out.store(item.index, r.values, r.stderr, r.varying, r.covariance, r.redchi, r.nfev, r.success, r.message)
+        out.setup([item.index], [item], ((item.y - r.best_fit) / item.sigma)[None])
         out.add_notes(problem, [item])
         if opts.start == "neighbour" and r.success:
             previous = r.values
@@ -264,9 +266,10 @@ def _neighbour_start(out: _Results, indices: list[int], *, nearest: bool = False
 class _Results:
     """Arrays of a fit_many run, filled item by item."""
 
-    def __init__(self, problem: Problem, n_spec: int, progress: bool = False):
+    def __init__(self, problem: Problem, n_spec: int, progress: bool = False, weights: str = "poisson"):
         self.problem = problem
         self.progress = progress
+        self.weights = weights
         self.names, self.vary = problem.names, problem.vary
         self.varying = [n for n, v in zip(self.names, self.vary) if v]
         n_par, n_free = len(self.names), int(self.vary.sum())
@@ -276,6 +279,9 @@ class _Results:
         self.success = np.zeros(n_spec, bool)
         self.redchi = np.full(n_spec, np.nan)
         self.nfev = np.zeros(n_spec, int)
+        self.lo, self.hi, self.start = (np.full((n_spec, n_par), np.nan) for _ in range(3))
+        self.z_runs = np.full(n_spec, np.nan)
+        self.dof = np.zeros(n_spec, int)
         self.message = np.full(n_spec, PENDING, dtype=object)
         self.mc_value = None
         self.mc_fraction = None
@@ -288,8 +294,11 @@ class _Results:
             raise FitError("resume needs the result of the same recipe on the same spectra")
         pending = np.asarray(previous.message.values == PENDING)
         done = ~pending
-        for name in ("value", "stderr", "covariance", "success", "redchi", "nfev", "message"):
+        for name in ("value", "stderr", "covariance", "success", "redchi", "nfev", "message", "dof"):
             getattr(self, name)[done] = previous[name].values[done]
+        for name, stored in (("lo", "lower_bound"), ("hi", "upper_bound"), ("start", "start"),
+                             ("z_runs", "residual_runs_z")):
+            getattr(self, name)[done] = previous[stored].values[done]
         if "mc_value" in previous:
             self.mc_value, self.mc_fraction = previous.mc_value.values.copy(), previous.mc_fraction.values.copy()
         return [int(i) for i in np.where(pending)[0]]
@@ -304,6 +313,14 @@ class _Results:
         """Record the items that cannot be fitted, with their reasons."""
         for i, reason in failures.items():
             self.message[i] = f"not fitted: {reason}"
+
+    def setup(self, rows, items: list[Item], residual: np.ndarray) -> None:
+        """Record the bounds, start values, degrees of freedom and residual runs of fitted items."""
+        self.lo[rows] = np.stack([it.lo for it in items])
+        self.hi[rows] = np.stack([it.hi for it in items])
+        self.start[rows] = np.stack([it.start for it in items])
+        self.dof[rows] = [it.x.size - int(self.vary.sum()) for it in items]
+        self.z_runs[rows] = quality.runs_z(residual)
 
     def store(self, i, values, stderr, varying, covariance, redchi, nfev, success, message):
         """Record one lmfit fit (its covariance is reordered to the run's varying parameters)."""
@@ -327,7 +344,9 @@ class _Results:
         """The labelled result (:func:`~spectra.fitting.dataset.results_dataset`)."""
         return results_dataset(self.problem, value=self.value, stderr=self.stderr, covariance=self.covariance,
                                success=self.success, redchi=self.redchi, nfev=self.nfev, message=self.message,
-                               source=self.source, engine=engine, complete=not self.interrupted,
+                               source=self.source, engine=engine, lo=self.lo, hi=self.hi, start=self.start,
+                               z_runs=self.z_runs, dof=self.dof, weights=self.weights,
+                               complete=not self.interrupted,
                                pending=int((self.message == PENDING).sum()), mc_value=self.mc_value,
                                mc_fraction=self.mc_fraction)
 
@@ -346,7 +365,8 @@ def _fit_chunk(problem: Problem, items: list[Item], out: _Results, start: np.nda
         finite = np.isfinite(lo) & np.isfinite(hi)
         margin = np.where(finite, 1e-3 * np.where(finite, hi - lo, 0.0), 1e-6)
         theta0 = np.where(out.vary, np.clip(start, lo + margin, hi - margin), theta0)
-    fit = levenberg_marquardt(problem.batched_model(items), theta0, lo, hi, out.vary, y, sigma)
+    model = problem.batched_model(items)
+    fit = levenberg_marquardt(model, theta0, lo, hi, out.vary, y, sigma)
     red = fit.chi2 / (items[0].x.size - int(out.vary.sum()))
     cov = fit.covariance * red[:, None, None]
     rows = [it.index for it in items]
@@ -357,6 +377,11 @@ def _fit_chunk(problem: Problem, items: list[Item], out: _Results, start: np.nda
     out.stderr[rows] = errs
     out.success[rows], out.redchi[rows], out.nfev[rows], out.message[rows] = (fit.converged, red, fit.iterations,
                                                                               fit.message)
+    finite = np.isfinite(fit.theta).all(axis=1)
+    residual = np.full(y.shape, np.nan)
+    if finite.any():
+        residual[finite] = (y[finite] - model.evaluate(fit.theta[finite], False, np.where(finite)[0])[0]) / sigma[finite]
+    out.setup(rows, items, residual)
     out.add_notes(problem, items)
     out.report()
 

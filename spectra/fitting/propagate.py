@@ -7,8 +7,18 @@ import numpy as np
 
 def linear(gradient: np.ndarray, covariance: np.ndarray) -> np.ndarray:
     """Covariances (N, C, C) of quantities with gradients (N, C, F) by the parameters whose
-    covariances are (N, F, F): ``G Σ Gᵀ``."""
-    return np.einsum("ncp,npq,ndq->ncd", gradient, covariance, gradient)
+    covariances are (N, F, F): ``G Σ Gᵀ``.
+
+    A NaN in ``covariance`` (a parameter at a bound, a singular fit) makes NaN only the entries of
+    quantities whose gradient involves it; the others are propagated from the finite part.
+    """
+    unknown = ~np.isfinite(covariance)
+    out = np.einsum("ncp,npq,ndq->ncd", gradient, np.where(unknown, 0.0, covariance), gradient)
+    if unknown.any():
+        touches = (gradient != 0).astype(float)
+        reached = np.einsum("ncp,npq,ndq->ncd", touches, unknown.astype(float), touches) > 0
+        out[reached] = np.nan
+    return out
 
 
 def shares(amounts: np.ndarray, covariance: np.ndarray):

@@ -14,6 +14,7 @@ import pandas as pd
 import uncertainties
 import xarray as xr
 
+from . import quality
 from .dataset import results_dataset
 
 #: how the standard errors of every result are made (said by ``summary()``)
@@ -55,6 +56,14 @@ class LeastSquaresResult:
         Monte Carlo summary when the fit was asked for replicas.
     data_units : str
         Units of ``y``.
+    lo, hi, start : ndarray (P,)
+        Bounds and start values of the parameters (problem order).
+    weights : str
+        ``poisson`` or ``none``.
+    flags : str
+        Why the numbers should not be quoted (empty: no flag); see :mod:`spectra.fitting.quality`.
+    at_bound : dict
+        Parameter name → ``"lower"`` or ``"upper"`` for the parameters that ended at a bound.
     """
 
     spec: object
@@ -77,20 +86,63 @@ class LeastSquaresResult:
     provenance: dict = field(default_factory=dict)
     monte_carlo: dict | None = None
     data_units: str = "counts"
+    lo: np.ndarray | None = None
+    hi: np.ndarray | None = None
+    start: np.ndarray | None = None
+    weights: str = "poisson"
+    flags: str = ""
+    at_bound: dict = field(default_factory=dict)
 
     #: label of the axis in figures, and whether it runs high to low (binding energy)
     axis_label = "x"
     reversed_axis = False
 
+    # ----------------------------------------------------------------------------- quality
+    @property
+    def ok(self) -> bool:
+        """Converged and unflagged: the numbers can be quoted."""
+        return bool(self.success) and not self.flags
+
+    @property
+    def dof(self) -> int:
+        """Points minus varying parameters."""
+        return int(self.x.size - int(np.sum(self.problem.vary)))
+
+    @property
+    def residual_runs_z(self) -> float:
+        """Runs-test z of the weighted residual signs (:func:`spectra.fitting.quality.runs_z`)."""
+        return float(quality.runs_z((self.y - self.best_fit) / self.sigma))
+
+    def assess(self) -> None:
+        """Flag the fit (:func:`spectra.fitting.quality.assess`): parameters at a bound lose their
+        standard error (NaN) and their covariance rows; ``flags`` and ``at_bound`` are filled."""
+        value, stderr, cov = self._arrays()
+        q = quality.assess(self.problem.names, self.problem.vary, value, stderr, cov, self.lo[None], self.hi[None],
+                           self.start[None], np.array([self.success]), np.array([self.redchi]),
+                           np.array([self.residual_runs_z]), np.array([self.dof]), self.weights == "poisson")
+        self.stderr = {n: float(e) for n, e in zip(self.problem.names, q.stderr[0])}
+        self.varying = [n for n, v in zip(self.problem.names, self.problem.vary) if v]
+        self.covariance = q.covariance[0]
+        self.flags = q.flags[0]
+        self.at_bound = {n: "lower" if lower else "upper"
+                         for n, lower, upper in zip(self.problem.names, q.lower[0], q.upper[0]) if lower or upper}
+
     # ----------------------------------------------------------------------------- numbers
     def uvalues(self) -> dict[str, float | uncertainties.UFloat]:
-        """Parameters as correlated uncertain numbers (fixed ones stay exact floats)."""
+        """Parameters as correlated uncertain numbers. Fixed parameters stay exact floats; a varying
+        parameter without a standard error (at a bound, or a singular fit) is an uncertain number
+        with σ = NaN, so everything computed from it says so."""
         out = dict(self.values)
-        if self.covariance is not None and self.varying:
-            cov = np.asarray(self.covariance, dtype=float)
-            if np.all(np.isfinite(cov)):
-                correlated = uncertainties.correlated_values([self.values[n] for n in self.varying], cov)
-                out.update(dict(zip(self.varying, correlated)))
+        if not self.varying:
+            return out
+        cov = np.full((len(self.varying),) * 2, np.nan) if self.covariance is None else \
+            np.asarray(self.covariance, dtype=float)
+        known = np.isfinite(np.diag(cov)) & np.all(np.isfinite(cov) | ~np.isfinite(np.diag(cov))[None, :], axis=1)
+        names = [n for n, k in zip(self.varying, known) if k]
+        if names:
+            block = cov[np.ix_(known, known)]
+            out.update(dict(zip(names, uncertainties.correlated_values([self.values[n] for n in names], block))))
+        out.update({n: uncertainties.ufloat(self.values[n], np.nan) for n, k in zip(self.varying, known) if not k})
         return out
 
     @property
@@ -140,6 +192,8 @@ class LeastSquaresResult:
         ds = results_dataset(self.problem, value=value, stderr=stderr, covariance=cov, success=[self.success],
                              redchi=np.array([self.redchi]), nfev=[self.nfev], message=[self.message],
                              source=[str(self.provenance.get("source") or "")], engine="lmfit",
+                             lo=self.lo[None], hi=self.hi[None], start=self.start[None],
+                             z_runs=np.array([self.residual_runs_z]), dof=np.array([self.dof]), weights=self.weights,
                              mc_value=mc_value, mc_fraction=mc_fraction)
         ds.attrs["provenance"] = json.dumps(self.provenance, default=str)
         if curves:
@@ -164,11 +218,14 @@ class LeastSquaresResult:
         Returns
         -------
         pandas.DataFrame
-            Columns ``quantity``, ``value``, ``stderr``, ``unit``, ``vary``; ``stderr`` is NaN for a
-            fixed or undetermined parameter.
+            Columns ``quantity``, ``value``, ``stderr``, ``unit``, ``vary``, ``flag``; ``stderr`` is
+            NaN for a fixed parameter, one at a bound, and a derived quantity that depends on one;
+            ``flag`` says which (empty when the number can be quoted with its σ).
         """
         value, stderr, cov = self._arrays()
-        rows = [{"quantity": n, "value": v, "stderr": s, "unit": u, "vary": bool(vary)}
+        rows = [{"quantity": n, "value": v, "stderr": s, "unit": u, "vary": bool(vary),
+                 "flag": (f"at {self.at_bound[n]} bound" if n in self.at_bound else "fixed" if not vary
+                          else "" if np.isfinite(s) else "undetermined")}
                 for n, v, s, u, vary in zip(self.problem.names, value[0], stderr[0], self.problem.units,
                                             self.problem.vary)]
         derived, _ = self.problem.derived(value, cov)
@@ -178,25 +235,31 @@ class LeastSquaresResult:
             errors = derived.get(f"{name}_stderr", (None, np.full_like(data, np.nan), None))[1]
             labels = self.problem.fraction_labels if len(dims) == 2 else [""]
             for label, v, s in zip(labels, np.ravel(data[0]), np.ravel(errors[0])):
+                flag = ("" if np.isfinite(s) else "undetermined (covariance singular)" if "singular" in self.flags
+                        else "depends on a parameter at a bound" if self.at_bound else "undetermined")
                 rows.append({"quantity": f"{name}:{label}" if label else name, "value": float(v),
-                             "stderr": float(s), "unit": attrs.get("units", ""), "vary": False})
-        return pd.DataFrame(rows, columns=["quantity", "value", "stderr", "unit", "vary"])
+                             "stderr": float(s), "unit": attrs.get("units", ""), "vary": False, "flag": flag})
+        return pd.DataFrame(rows, columns=["quantity", "value", "stderr", "unit", "vary", "flag"])
 
     def summary(self) -> str:
         """A plain-text report: what was fitted, how the fit ended, every number with its standard
         error and unit, how the errors were made, and where the recipe and data came from."""
         lines = [f"{type(self).__name__}: {self.problem.name.upper()} {self.problem.region}",
                  f"  {'converged' if self.success else 'NOT converged'}: {self.message}",
+                 f"  {'ok: the numbers can be quoted' if self.ok else 'NOT ok'}"
+                 + (f" — {self.flags}" if self.flags else ""),
                  f"  chi-square {self.chisqr:.6g}, reduced {self.redchi:.4g}, {self.nfev} evaluations, "
                  f"{len(self.varying)} varying parameters, {self.x.size} points",
                  f"  uncertainties: {STDERR_METHOD}"]
         if self.monte_carlo:
             lines.append(f"  Monte Carlo: {self.monte_carlo['replicas']} Poisson replicas of the fitted model "
                          f"refitted ({self.monte_carlo['failed']} failed); see .monte_carlo")
-        width = max(len(q) for q in self.table()["quantity"])
-        for row in self.table().itertuples():
-            err = "(fixed)" if not row.vary and row.quantity in self.values else _format_error(row.stderr)
-            lines.append(f"  {row.quantity:<{width}}  {row.value:>14.6g} ± {err:<12} {row.unit}")
+        table = self.table()
+        width = max(len(q) for q in table["quantity"])
+        for row in table.itertuples():
+            err = "(fixed)" if row.flag == "fixed" else _format_error(row.stderr)
+            note = f"  [{row.flag}]" if row.flag and row.flag != "fixed" else ""
+            lines.append(f"  {row.quantity:<{width}}  {row.value:>14.6g} ± {err:<12} {row.unit}{note}")
         lines.append(f"  recipe sha256 {self.problem.sha256[:16]}…, input sha256 "
                      f"{str(self.provenance.get('input_sha256', ''))[:16]}…, source {self.provenance.get('source')}")
         return "\n".join(lines)
@@ -208,12 +271,15 @@ class LeastSquaresResult:
         head = (f"<b>{html.escape(self.problem.name.upper())} {html.escape(self.problem.region)}</b>: "
                 f"χ²ᵣ = {self.redchi:.4g}, {self.nfev} evaluations, "
                 + ("converged" if self.success else "<b>NOT converged</b>: " + html.escape(self.message)))
+        if self.flags:
+            head += f'<br><b style="color:#b00">not ok: {html.escape(self.flags)}</b>'
         rows = "".join(
             f"<tr><td>{html.escape(r.quantity)}</td><td>{r.value:.6g}</td>"
-            f"<td>{'fixed' if not r.vary and r.quantity in self.values else _format_error(r.stderr)}</td>"
-            f"<td>{html.escape(str(r.unit))}</td></tr>" for r in self.table().itertuples())
-        return (f"<div>{head}<table><tr><th>quantity</th><th>value</th><th>σ</th><th>unit</th></tr>{rows}</table>"
-                f"<small>{html.escape(STDERR_METHOD)}</small></div>")
+            f"<td>{'fixed' if r.flag == 'fixed' else _format_error(r.stderr)}</td>"
+            f"<td>{html.escape(str(r.unit))}</td><td>{html.escape(r.flag if r.flag != 'fixed' else '')}</td></tr>"
+            for r in self.table().itertuples())
+        return (f"<div>{head}<table><tr><th>quantity</th><th>value</th><th>σ</th><th>unit</th><th>flag</th></tr>"
+                f"{rows}</table><small>{html.escape(STDERR_METHOD)}</small></div>")
 
     # ----------------------------------------------------------------------------- figure
     def plot(self, ax=None):

@@ -62,6 +62,8 @@ def fit(da: xr.DataArray, recipe, **options):
     method = opts.method or problem.default_method
     result = problem.make_result(item, model, fit_model(model, item.y, item.sigma, method=method))
     result.data_units = str(attrs.get("units", "counts"))
+    result.lo, result.hi, result.start, result.weights = item.lo, item.hi, item.start, opts.weights
+    result.assess()
     result.provenance = {"source": attrs.get("source"), "region": attrs.get("region"),
                          "recipe": problem.text, "recipe_sha256": problem.sha256,
                          "input_sha256": hashlib.sha256(np.ascontiguousarray(raw.y).tobytes()).hexdigest(),

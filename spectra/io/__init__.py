@@ -79,10 +79,20 @@ def load(path: str | os.PathLike, region: str | int | None = None, *, format: st
     format : str, optional
         A reader name from :func:`formats`.
 
+    Returns
+    -------
+    xarray.DataArray
+        The one spectrum in the file, or the one chosen by ``region``. A name is matched exactly
+        first, then ignoring spaces and case.
+
     Raises
     ------
     spectra.errors.RegionError
         The file holds several spectra and ``region`` does not pick exactly one; the message lists them.
+    spectra.errors.FileFormatError
+        The file is damaged or not what it claims to be (raised by :func:`read`).
+    spectra.errors.UnknownFormatError
+        No reader recognises the file, or ``format`` names no reader.
     """
     spectra = read(path, format=format)
     names = _region_names(spectra)
@@ -107,6 +117,14 @@ def load(path: str | os.PathLike, region: str | int | None = None, *, format: st
 
 
 def formats() -> list[dict[str, object]]:
-    """The formats spectra reads: name, technique, extensions and a description each."""
+    """The formats spectra reads: name, technique, extensions and a description each.
+
+    Returns
+    -------
+    list of dict
+        One dict per registered reader, in sniffing order, with keys ``name`` (str), ``technique``
+        (``"xps"`` or ``"xrd"``), ``extensions`` (list of str, lower case with the dot) and
+        ``description`` (str).
+    """
     return [{"name": r.name, "technique": r.technique, "extensions": list(r.extensions),
              "description": r.description} for r in _registry.readers()]

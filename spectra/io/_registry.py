@@ -54,7 +54,23 @@ _READERS: dict[str, Reader] = {}
 
 
 def register(reader: Reader) -> Reader:
-    """Add a reader to the registry (names are unique)."""
+    """Add a reader to the registry (names are unique).
+
+    Parameters
+    ----------
+    reader : Reader
+        The reader to add.
+
+    Returns
+    -------
+    Reader
+        ``reader`` itself.
+
+    Raises
+    ------
+    ValueError
+        A reader of the same name is already registered.
+    """
     if reader.name in _READERS:
         raise ValueError(f"reader {reader.name!r} registered twice")
     _READERS[reader.name] = reader
@@ -62,11 +78,34 @@ def register(reader: Reader) -> Reader:
 
 
 def readers() -> list[Reader]:
-    """All registered readers in sniffing order: magic prefixes, then pattern searches, then catch-alls."""
+    """All registered readers in sniffing order: magic prefixes, then pattern searches, then catch-alls.
+
+    Returns
+    -------
+    list of Reader
+        Sorted by ``(generic, searches)``; readers in the same group keep their registration order.
+    """
     return sorted(_READERS.values(), key=lambda r: (r.generic, r.searches))
 
 
 def get(name: str) -> Reader:
+    """The registered reader called ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A reader name (see :func:`readers`).
+
+    Returns
+    -------
+    Reader
+        The reader.
+
+    Raises
+    ------
+    spectra.errors.UnknownFormatError
+        No reader has that name; the message lists the known ones.
+    """
     try:
         return _READERS[name]
     except KeyError:
@@ -74,7 +113,29 @@ def get(name: str) -> Reader:
 
 
 def detect(path: Path) -> Reader:
-    """Pick the reader for ``path``: by content first, by extension second."""
+    """Pick the reader for ``path``: by content first, by extension second.
+
+    The first :data:`HEAD_SIZE` bytes are handed to each reader's sniffer in :func:`readers` order;
+    a sniffer that raises ``OSError`` or ``ValueError`` counts as a no. When no sniffer accepts the
+    file, a catch-all reader claiming the extension is preferred, else the first specific one.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    Reader
+        The chosen reader.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        ``path`` is a directory, or the file is empty (offset 0).
+    spectra.errors.UnknownFormatError
+        Neither content nor extension matches any reader.
+    """
     try:
         with open(path, "rb") as fh:
             head = fh.read(HEAD_SIZE)
@@ -98,7 +159,29 @@ def detect(path: Path) -> Reader:
 
 
 def run(reader: Reader, path: Path) -> list[xr.DataArray]:
-    """Run ``reader`` on ``path``; any failure becomes a :class:`FileFormatError` naming the file."""
+    """Run ``reader`` on ``path``; any failure becomes a :class:`FileFormatError` naming the file.
+
+    ``SpectraError``, ``FileNotFoundError`` and ``PermissionError`` pass through unchanged; any other
+    exception is wrapped (and the error marked ``unanticipated``). Every returned DataArray gets
+    ``source``, ``format`` and ``region`` attributes if the reader did not set them.
+
+    Parameters
+    ----------
+    reader : Reader
+        The reader to run.
+    path : Path
+        The file.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        The reader's spectra, at least one.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        The reader failed, or found no spectrum.
+    """
     try:
         spectra = reader.read(path)
     except SpectraError:

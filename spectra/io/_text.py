@@ -13,7 +13,27 @@ _ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 
 
 def decode(data: bytes, path: Path, *, encodings=_ENCODINGS) -> str:
-    """Decode file bytes as text; a file with NUL bytes is not text."""
+    """Decode file bytes as text; a file with NUL bytes is not text.
+
+    Parameters
+    ----------
+    data : bytes
+        The file content.
+    path : Path
+        The file, for error messages.
+    encodings : tuple of str
+        Encodings tried in order (by default UTF-8 with optional BOM, cp1252, Latin-1).
+
+    Returns
+    -------
+    str
+        The decoded text.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        The data holds a NUL byte (the error names its offset), or no encoding decodes it.
+    """
     nul = data.find(b"\x00")
     if nul >= 0:
         raise FileFormatError(path, "binary content (NUL byte) in a text format", offset=nul)
@@ -26,12 +46,48 @@ def decode(data: bytes, path: Path, *, encodings=_ENCODINGS) -> str:
 
 
 def read_text(path: Path) -> str:
-    """Read and decode a text file."""
+    """Read and decode a text file.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    str
+        The decoded text (see :func:`decode`).
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        The file holds a NUL byte (the error names its offset).
+    """
     return decode(Path(path).read_bytes(), path)
 
 
 def to_float(token: str, path: Path, line: int) -> float:
-    """Parse a number (Fortran ``D`` exponents allowed), or raise naming the line."""
+    """Parse a number (Fortran ``D`` exponents allowed), or raise naming the line.
+
+    Parameters
+    ----------
+    token : str
+        The text to parse.
+    path : Path
+        The file, for error messages.
+    line : int
+        1-based line number of ``token``, for error messages.
+
+    Returns
+    -------
+    float
+        The value.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        ``token`` is not a number (the error names ``line``).
+    """
     try:
         return float(token.replace("D", "E").replace("d", "e"))
     except ValueError:
@@ -39,7 +95,18 @@ def to_float(token: str, path: Path, line: int) -> float:
 
 
 def optional_float(value) -> float | None:
-    """``float(value)``, or ``None`` for a missing or non-numeric header value."""
+    """``float(value)``, or ``None`` for a missing or non-numeric header value.
+
+    Parameters
+    ----------
+    value : object
+        Anything ``float`` may accept, or ``None``.
+
+    Returns
+    -------
+    float or None
+        The value, or ``None`` when ``float`` raises ``TypeError`` or ``ValueError``.
+    """
     try:
         return float(value)
     except (TypeError, ValueError):
@@ -47,7 +114,27 @@ def optional_float(value) -> float | None:
 
 
 def to_int(token: str, path: Path, line: int) -> int:
-    """Parse an integer (``12``, ``12.0`` and ``1.2e1`` accepted when whole), or raise naming the line."""
+    """Parse an integer (``12``, ``12.0`` and ``1.2e1`` accepted when whole), or raise naming the line.
+
+    Parameters
+    ----------
+    token : str
+        The text to parse.
+    path : Path
+        The file, for error messages.
+    line : int
+        1-based line number of ``token``, for error messages.
+
+    Returns
+    -------
+    int
+        The value.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        ``token`` is not a number, or not a finite whole number (the error names ``line``).
+    """
     value = to_float(token, path, line)
     if not np.isfinite(value) or value != int(value):
         raise FileFormatError(path, f"expected a whole number, found {token.strip()[:40]!r}", line=line)
@@ -78,9 +165,33 @@ class LineCursor:
         return self.pos
 
     def error(self, message: str) -> FileFormatError:
+        """Build (not raise) an error naming the line read last.
+
+        Parameters
+        ----------
+        message : str
+            What is wrong.
+
+        Returns
+        -------
+        spectra.errors.FileFormatError
+            The error, at line :attr:`line_number` (at least 1).
+        """
         return FileFormatError(self.path, message, line=max(self.pos, 1))
 
     def next(self) -> str:
+        """The next line, stripped of surrounding white space.
+
+        Returns
+        -------
+        str
+            The line.
+
+        Raises
+        ------
+        spectra.errors.FileFormatError
+            There is no next line (the error names the line after the last).
+        """
         if self.pos >= len(self.lines):
             raise FileFormatError(self.path, "file ends too early", line=len(self.lines) + 1)
         line = self.lines[self.pos]
@@ -88,10 +199,41 @@ class LineCursor:
         return line.strip()
 
     def next_float(self) -> float:
+        """The next line as a number.
+
+        Returns
+        -------
+        float
+            The value.
+
+        Raises
+        ------
+        spectra.errors.FileFormatError
+            There is no next line, or it is not a number (the error names the line).
+        """
         text = self.next()
         return to_float(text, self.path, self.pos)
 
     def next_int(self, *, minimum: int | None = 0, maximum: int | None = None) -> int:
+        """The next line as a whole number within bounds (typically a count).
+
+        Parameters
+        ----------
+        minimum : int or None
+            Smallest value accepted (default 0); ``None`` for no lower bound.
+        maximum : int or None
+            Largest value accepted; ``None`` for no upper bound.
+
+        Returns
+        -------
+        int
+            The value.
+
+        Raises
+        ------
+        spectra.errors.FileFormatError
+            There is no next line, it is not a whole number, or it is out of bounds (the error names the line).
+        """
         value = to_int(self.next(), self.path, self.pos)
         if minimum is not None and value < minimum:
             raise self.error(f"count {value} is below {minimum}")
@@ -100,6 +242,23 @@ class LineCursor:
         return value
 
     def take(self, n: int) -> list[str]:
+        """The next ``n`` lines, each stripped.
+
+        Parameters
+        ----------
+        n : int
+            Number of lines.
+
+        Returns
+        -------
+        list of str
+            The lines.
+
+        Raises
+        ------
+        spectra.errors.FileFormatError
+            ``n`` is negative or the file ends first (the error names the line after the last).
+        """
         if n < 0 or self.pos + n > len(self.lines):
             raise FileFormatError(self.path, f"file ends inside a list of {n} lines", line=len(self.lines) + 1)
         out = [s.strip() for s in self.lines[self.pos:self.pos + n]]
@@ -107,7 +266,24 @@ class LineCursor:
         return out
 
     def floats(self, n: int) -> np.ndarray:
-        """The next ``n`` lines as numbers (numpy ignores the surrounding white space)."""
+        """The next ``n`` lines as numbers (numpy ignores the surrounding white space).
+
+        Parameters
+        ----------
+        n : int
+            Number of lines, one number each.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n,)``, float64.
+
+        Raises
+        ------
+        spectra.errors.FileFormatError
+            ``n`` is negative, the file ends first (the error names the line after the last), or a
+            line is not a number (the error names that line).
+        """
         start = self.pos
         if n < 0 or start + n > len(self.lines):
             raise FileFormatError(self.path, f"file ends inside a list of {n} values", line=len(self.lines) + 1)
@@ -129,7 +305,31 @@ def numeric_rows(lines: list[str], path: Path, *, first_line: int = 1, delimiter
     """Parse rows of numbers (whitespace, comma, semicolon or tab separated) into a 2-D array.
 
     Every row must have the same number of columns; the error names the first bad line.
-    ``nan`` (any case) is accepted.
+    ``nan`` (any case) is accepted. Blank lines are skipped.
+
+    Parameters
+    ----------
+    lines : list of str
+        The data lines.
+    path : Path
+        The file, for error messages.
+    first_line : int
+        1-based line number of ``lines[0]`` in the file, for error messages.
+    delimiter : str, optional
+        Column separator; by default any run of white space, commas and semicolons.
+    min_columns : int
+        Fewest columns accepted.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(rows, columns)``, float64.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        A value is not a number, the first row has fewer than ``min_columns`` columns, a row's width
+        differs from the first's, or there are no data rows (the error names the line).
     """
     fast = _fast_rows(lines, delimiter, min_columns)
     if fast is not None:
@@ -186,5 +386,16 @@ def _fast_rows(lines: list[str], delimiter: str | None, min_columns: int) -> np.
 
 
 def looks_numeric(line: str) -> bool:
-    """True when a line starts with a number."""
+    """True when a line starts with a number.
+
+    Parameters
+    ----------
+    line : str
+        A line of text; leading white space, commas and semicolons are skipped.
+
+    Returns
+    -------
+    bool
+        Whether a number follows (anything may come after it).
+    """
     return bool(_NUMBER.match(line)) and line.strip() != ""

@@ -26,6 +26,17 @@ def parse(data: bytes, path: Path | str, *, member: str | None = None) -> Elemen
         The file, for error messages.
     member : str, optional
         Name of the document inside a zip container, for error messages.
+
+    Returns
+    -------
+    xml.etree.ElementTree.Element
+        The root element; every tag in the tree has its ``{namespace}`` prefix removed.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        The XML is malformed (the error names the line when the parser reports one), or declares
+        entities or external references (refused for safety).
     """
     where = f" (in {member})" if member else ""
     try:
@@ -42,14 +53,40 @@ def parse(data: bytes, path: Path | str, *, member: str | None = None) -> Elemen
 
 
 def text(element: Element | None, default: str | None = None) -> str | None:
-    """Stripped text of an element, or ``default`` when the element is missing or empty."""
+    """Stripped text of an element, or ``default`` when the element is missing or empty.
+
+    Parameters
+    ----------
+    element : Element or None
+        The element.
+    default : str, optional
+        Returned when there is no text.
+
+    Returns
+    -------
+    str or None
+        The text, or ``default``.
+    """
     if element is None or element.text is None or not element.text.strip():
         return default
     return element.text.strip()
 
 
 def number(element: Element | None, default: float | None = None) -> float | None:
-    """Text of an element as a float, or ``default``."""
+    """Text of an element as a float, or ``default``.
+
+    Parameters
+    ----------
+    element : Element or None
+        The element.
+    default : float, optional
+        Returned when the element is missing, empty or not a number.
+
+    Returns
+    -------
+    float or None
+        The value, or ``default``.
+    """
     value = text(element)
     if value is None:
         return default

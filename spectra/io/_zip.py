@@ -22,6 +22,21 @@ class SafeZip:
     ----------
     path : Path
         The container file.
+
+    Attributes
+    ----------
+    path : Path
+        The container file.
+    zip : zipfile.ZipFile
+        The open archive.
+    names : list of str
+        Member names in archive order.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        The file is not a readable zip, has more than :data:`MAX_MEMBERS` members, would inflate beyond
+        :data:`MAX_TOTAL` bytes, or has a member over 1 MiB with a compression ratio above :data:`MAX_RATIO`.
     """
 
     def __init__(self, path: Path):
@@ -43,7 +58,23 @@ class SafeZip:
         self.names = [i.filename for i in infos]
 
     def read(self, name: str) -> bytes:
-        """Inflate one member, never more than its declared size."""
+        """Inflate one member, never more than its declared size.
+
+        Parameters
+        ----------
+        name : str
+            Member name.
+
+        Returns
+        -------
+        bytes
+            The member's content.
+
+        Raises
+        ------
+        spectra.errors.FileFormatError
+            There is no such member, it is damaged, or it inflates beyond its declared size.
+        """
         try:
             info = self.zip.getinfo(name)
             with self.zip.open(info) as fh:
@@ -57,10 +88,22 @@ class SafeZip:
         return data
 
     def find(self, suffix: str) -> list[str]:
-        """Member names ending with ``suffix`` (case-insensitive), in archive order."""
+        """Member names ending with ``suffix`` (case-insensitive), in archive order.
+
+        Parameters
+        ----------
+        suffix : str
+            The ending to look for, e.g. ``".xml"``.
+
+        Returns
+        -------
+        list of str
+            Matching member names.
+        """
         return [n for n in self.names if n.lower().endswith(suffix.lower())]
 
     def close(self) -> None:
+        """Close the archive."""
         self.zip.close()
 
     def __enter__(self):
@@ -71,4 +114,16 @@ class SafeZip:
 
 
 def is_zip(head: bytes) -> bool:
+    """True when the bytes start with a zip local-file-header signature (``PK\\x03\\x04``).
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of a file.
+
+    Returns
+    -------
+    bool
+        Whether the file looks like a zip container.
+    """
     return head[:4] == b"PK\x03\x04"

@@ -21,6 +21,20 @@ _MAX_STEPS = 50_000_000
 
 
 def sniff(head: bytes, path: Path) -> bool:
+    """Recognise a Bruker/Siemens RAW file (v1-v4) by its magic bytes.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (up to :data:`~spectra.io._registry.HEAD_SIZE`).
+    path : Path
+        The file (unused).
+
+    Returns
+    -------
+    bool
+        True when ``head`` starts with ``RAW ``, ``RAW2``, ``RAW1.01`` or ``RAW4.00``.
+    """
     return head[:4] in (b"RAW ", b"RAW2") or head[:7] in (b"RAW1.01", b"RAW4.00")
 
 
@@ -140,6 +154,26 @@ def _v4(c: BinaryCursor):
 
 
 def read(path: Path):
+    """Read every range of a Bruker/Siemens DIFFRAC RAW file (v1, v2, v3 or v4).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One XRD pattern per range, in file order: dim ``two_theta`` (degrees, from the range's start
+        and step), units ``counts`` (per step), region ``"range <n>"`` (1-based). Wavelengths (Å),
+        anode, sample and ``counting_time`` (s per step) are attributes where the version records them.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        No RAW magic, a header or data block runs past the end of the file, or a header holds an
+        implausible step, range or segment count (the error names the byte offset).
+    """
     data = Path(path).read_bytes()
     c = BinaryCursor(data, path)
     if data[:7] == b"RAW1.01":

@@ -28,10 +28,49 @@ _DATA_KEYS = {"COUNTS": False, "CPS": False, "2THETACOUNTS": True, "2THETACPS": 
 
 
 def sniff_uxd(head: bytes, path: Path) -> bool:
+    """Recognise a Bruker DIFFRAC-plus UXD text file.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (up to :data:`~spectra.io._registry.HEAD_SIZE`).
+    path : Path
+        The file (unused).
+
+    Returns
+    -------
+    bool
+        True when a line in the first 2000 bytes starts with ``_FILEVERSION``.
+    """
     return re.search(rb"^_FILEVERSION", head[:2000], re.MULTILINE) is not None
 
 
 def read_uxd(path: Path):
+    """Read every range of a Bruker DIFFRAC-plus UXD text file.
+
+    A range starts at ``_DRIVE`` (or, before any range, at ``_STEPSIZE``, ``_START`` or ``_STEPTIME``);
+    ``_KEY=value`` lines before it are the file header, those after it the range's own.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One XRD pattern per range: dim ``two_theta`` (degrees; from ``_START`` + ``_STEPSIZE`` for
+        ``_COUNTS``/``_CPS`` data, from the first column for ``_2THETACOUNTS``/``_2THETACPS``), units
+        ``counts`` or ``counts/s``, region ``"range <n>"``. Wavelengths (``_WL1``, ``_WL2``, Å),
+        ``_WLRATIO``, ``_ANODE``, ``_SAMPLE`` and ``_STEPTIME`` become attributes.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        A data block comes before any range, a range has no data block, pair data have one column,
+        ``_COUNTS`` data lack ``_START``/``_STEPSIZE``, or a data row is not numeric (the error names
+        the line).
+    """
     lines = read_text(path).splitlines()
     header: dict = {}
     ranges: list[dict] = []
@@ -89,6 +128,20 @@ def read_uxd(path: Path):
 
 
 def sniff_brml(head: bytes, path: Path) -> bool:
+    """Recognise a Bruker DIFFRAC.SUITE BRML container.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (up to :data:`~spectra.io._registry.HEAD_SIZE`).
+    path : Path
+        The file, whose extension is checked.
+
+    Returns
+    -------
+    bool
+        True for a zip whose first 200 bytes mention ``Experiment``, or any zip named ``.brml``.
+    """
     return is_zip(head) and (b"Experiment" in head[:200] or path.suffix.lower() == ".brml")
 
 
@@ -143,6 +196,28 @@ def _raw_data(root, path: Path, member: str):
 
 
 def read_brml(path: Path):
+    """Read every scan (``RawData*.xml`` member) of a Bruker DIFFRAC.SUITE BRML container.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One XRD pattern per ``RawData<n>.xml``, ordered by folder then ``n``: dim ``two_theta``
+        (degrees), units ``counts``, region the member's stem (e.g. ``"RawData0"``), and the coordinate
+        ``attenuation_factor`` when the DataViews record one. Wavelengths (Å), ``ka2_ratio``, anode,
+        ``counting_time`` and ``acquired`` are attributes where present.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        The container is unreadable or unsafe (see :class:`~spectra.io._zip.SafeZip`), holds no
+        ``RawData*.xml``, a member is malformed XML (the error names the line), or its DataViews or
+        ``<Datum>`` lines are missing, ragged or non-numeric.
+    """
     with SafeZip(path) as archive:
         members = [n for n in archive.names if re.search(r"(^|/)RawData\d+\.xml$", n)]
         if not members:

@@ -22,6 +22,20 @@ _COMPONENT_ROWS = ("Name", "Position", "FWHM", "Area", "Lineshape", "%Conc", "Ar
 
 
 def sniff(head: bytes, path: Path) -> bool:
+    """Recognise a CasaXPS text or spreadsheet export.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (up to :data:`~spectra.io._registry.HEAD_SIZE`).
+    path : Path
+        The file (unused).
+
+    Returns
+    -------
+    bool
+        True when a line starts (after tabs, commas or spaces) with ``Characteristic Energy eV``.
+    """
     return re.search(rb"^[\t, ]*Characteristic Energy eV", head, re.MULTILINE) is not None
 
 
@@ -127,6 +141,32 @@ def _block(lines: list[str], start: int, stop: int, sep: str, path: Path, source
 
 
 def read(path: Path):
+    """Read every region block of a CasaXPS text or spreadsheet export.
+
+    Blocks start at each ``Characteristic Energy eV`` line; the separator (comma or tab) is taken
+    from the first such line.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One XPS spectrum per block: dim ``binding_energy`` (eV) when a B.E. column exists, else the
+        K.E. column (converted with the characteristic energy when it is given); intensity from the
+        Counts column (units ``counts``) or else CPS (``counts/s``). Component, background and envelope
+        columns are extra coordinates along the energy dim; region from the line above the block or
+        the column headers; ``dwell_time`` from ``Acquisition Time s``.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        No ``Characteristic Energy eV`` line, an unreadable energy or acquisition time, no column
+        header, no data rows, a non-numeric cell, or no energy or intensity column (the error names
+        the line).
+    """
     lines = read_text(path).splitlines()
     marks = [k for k, line in enumerate(lines) if MARK in line]
     if not marks:
@@ -142,17 +182,46 @@ _PEAK_TABLE = re.compile(rb"^Name\tPosition\tFWHM\tRaw Area", re.MULTILINE)
 
 
 def sniff_peak_table(head: bytes, path: Path) -> bool:
+    """Recognise a CasaXPS peak/quantification table.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (up to :data:`~spectra.io._registry.HEAD_SIZE`).
+    path : Path
+        The file (unused).
+
+    Returns
+    -------
+    bool
+        True when a line starts with ``Name<TAB>Position<TAB>FWHM<TAB>Raw Area``.
+    """
     return _PEAK_TABLE.search(head) is not None
 
 
 def read_peak_table(path: str | Path) -> list[dict]:
     """Read a CasaXPS peak/quantification table (``Name Position FWHM Raw Area ...`` rows).
 
+    The table is tab-separated and starts at the first line beginning ``Name<TAB>Position<TAB>FWHM``;
+    it ends at the first blank line or line with fewer than three cells.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+
     Returns
     -------
     list of dict
-        One per component, with ``name`` and the numeric columns (``position``, ``fwhm``,
-        ``raw_area``, ``area_rsf_t_mfp``, ``at_conc``) as floats (``nan`` where CasaXPS wrote none).
+        One per component, with ``name`` and those numeric columns the header has (``position`` and
+        ``fwhm`` in eV, ``raw_area``, ``area_rsf_t_mfp``, ``at_conc`` in %) as floats; a column missing
+        from the header, or a row too short to reach it, leaves its key out.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        No ``Name Position FWHM`` header, a numeric column holds a non-number (including an empty
+        cell; the error names the line), or the table has no rows.
     """
     path = Path(path)
     lines = read_text(path).splitlines()

@@ -31,6 +31,20 @@ _WAVELENGTH = re.compile(r"Wavelength:\s*([0-9.eE+-]+)\s*m\b")
 
 
 def sniff(head: bytes, path: Path) -> bool:
+    """Never claim a file by content: plain columns are the fallback chosen by extension.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (unused).
+    path : Path
+        The file (unused).
+
+    Returns
+    -------
+    bool
+        Always False.
+    """
     return False  # never claimed by content: columns are the fallback by extension
 
 
@@ -63,7 +77,16 @@ def read_columns(path: str | Path, *, technique: str | None = None, energy_axis:
     Returns
     -------
     list of xarray.DataArray
-        One spectrum.
+        One spectrum: an XPS spectrum (dim ``binding_energy`` or ``kinetic_energy``, eV) when
+        ``technique="xps"`` or the axis label names an energy, else an XRD pattern (dim ``two_theta``,
+        degrees). Units are ``counts``. Further columns (σ, channels, named columns) become extra
+        coordinates along the axis.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        No numeric rows, a non-numeric or ragged row, or fewer than two columns (the error names the
+        line).
     """
     path = Path(path)
     lines = read_text(path).splitlines()
@@ -133,6 +156,28 @@ def _xrd_header(header_text: str) -> dict:
 
 
 def read(path: Path):
+    """Read a plain column text file, restoring the attributes spectra's own writer stored.
+
+    As :func:`read_columns` with no overrides; a ``# spectra-attrs: {...}`` line among the first
+    three lines, as :func:`spectra.io.write.write_columns` writes it, restores attrs, coordinates
+    and the axis name.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One spectrum (see :func:`read_columns`).
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        No numeric rows, a non-numeric or ragged row, or fewer than two columns (the error names the
+        line).
+    """
     spectra = read_columns(path)
     header = "\n".join(line.lstrip("# ") for line in read_text(path).splitlines()[:3] if line.startswith("#"))
     return [restore(da, header) for da in spectra]

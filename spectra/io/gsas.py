@@ -22,6 +22,20 @@ _BANK = re.compile(rb"^BANK\s+\d+\s+\d+\s+\d+\s+\w+", re.MULTILINE)
 
 
 def sniff(head: bytes, path: Path) -> bool:
+    """Recognise a GSAS powder data file.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (up to :data:`~spectra.io._registry.HEAD_SIZE`).
+    path : Path
+        The file (unused).
+
+    Returns
+    -------
+    bool
+        True when a line starts ``BANK <n> <nchan> <nrec> <BINTYP>``.
+    """
     return bool(_BANK.search(head))
 
 
@@ -85,6 +99,27 @@ def _bank(lines: list[str], at: int, path: Path, title: str, comments: list[str]
 
 
 def read(path: Path):
+    """Read every constant-step bank of a GSAS STD, ESD or FXYE powder data file.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One XRD pattern per ``BANK``: dim ``two_theta`` (degrees, converted from centidegrees), units
+        ``counts``, region ``"bank <n>"``, the coordinate ``sigma`` for ESD and FXYE banks, and
+        ``wavelength_ka1`` (Å) from the last ``wavelength=`` comment when there is one.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        The file is empty, has no ``BANK`` line, a bank is not constant-step or of an unread type
+        (e.g. ``ALT``), declares an implausible channel count, or holds too few or non-numeric values
+        (the error names the line).
+    """
     lines = read_text(path).splitlines()
     if not lines:
         raise FileFormatError(path, "empty file", line=1)

@@ -15,10 +15,36 @@ from ._registry import Reader, register
 
 
 def sniff(head: bytes, path: Path) -> bool:
+    """Recognise a Kratos Vision ``.dset`` file by its extension.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (unused).
+    path : Path
+        The file.
+
+    Returns
+    -------
+    bool
+        True when the extension is ``.dset`` (any case).
+    """
     return path.suffix.lower() == ".dset"
 
 
 def read(path: Path):
+    """Refuse a Kratos Vision ``.dset`` file with an explanation: the format is not decoded.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        Always (offset 0); the message says to export VAMAS from Vision or ESCApe.
+    """
     raise FileFormatError(path, "Kratos Vision .dset is an undocumented binary object store that spectra "
                                 "does not decode; export the data from Vision/ESCApe as VAMAS (.vms), "
                                 "which spectra reads", offset=0)

@@ -25,6 +25,21 @@ _ESD = re.compile(r"^([-+0-9.eE]+)(?:\((\d+)\))?$")
 
 
 def sniff(head: bytes, path: Path) -> bool:
+    """Recognise a powder CIF file.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (up to :data:`~spectra.io._registry.HEAD_SIZE`).
+    path : Path
+        The file, whose extension is checked.
+
+    Returns
+    -------
+    bool
+        True when a line starts with ``data_`` and the head has a line starting ``_pd_`` or the
+        extension is ``.cif``.
+    """
     return re.search(rb"^data_", head, re.MULTILINE) is not None and (b"\n_pd_" in head or path.suffix.lower() == ".cif")
 
 
@@ -127,6 +142,28 @@ def _pattern(lines: list[str], begin: int, path: Path):
 
 
 def read(path: Path):
+    """Read the measured powder profile of every data block of a pdCIF file.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One XRD pattern per ``data_`` block with a profile loop: dim ``two_theta`` (degrees), units
+        ``counts``, region the block name (after ``data_``), the coordinate ``sigma`` when the values
+        carry standard uncertainties, and ``wavelength_ka1`` (Å) from ``_diffrn_radiation_wavelength``.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        No block has a profile loop, a loop row has an unbalanced quote, the loop's values do not fill
+        its columns, an intensity is not a number, 2θ is neither a column nor a readable
+        ``_pd_meas_2theta_range_*``, or the range does not end at its declared maximum (the error
+        names the line).
+    """
     lines = read_text(path).splitlines()
     out = [p for b, _ in _blocks(lines) if (p := _pattern(lines, b, path)) is not None]
     if not out:

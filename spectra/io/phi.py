@@ -28,6 +28,20 @@ _HEADER_END = b"EOFH"
 
 
 def sniff(head: bytes, path: Path) -> bool:
+    """Recognise a PHI MultiPak ``.spe``/``.pro`` file.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (up to :data:`~spectra.io._registry.HEAD_SIZE`).
+    path : Path
+        The file (unused).
+
+    Returns
+    -------
+    bool
+        True when ``head`` starts with ``SOFH``.
+    """
     return head.startswith(b"SOFH")
 
 
@@ -49,6 +63,29 @@ def _header(text: str) -> tuple[dict, list[list[str]]]:
 
 
 def read(path: Path):
+    """Read every region of a PHI MultiPak ``.spe`` spectrum or ``.pro`` depth-profile file.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One XPS spectrum per ``SpectralRegDef`` region, dim ``binding_energy`` (eV) or, for a depth
+        profile, dims (``cycle``, ``binding_energy``); units ``counts/s``; region the region's name;
+        ``pass_energy`` (eV), ``dwell_time``, excitation energy (eV, from ``XraySource``) and
+        ``work_function`` (eV) as attributes.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        No ``SOFH``...``EOFH`` header, the binary header or data run past the end of the file, an
+        implausible spectrum count, an unknown data type, an unreadable ``SpectralRegDef``, binary and
+        text headers that disagree, or several curves in a non-profile file (the error names the byte
+        offset where known).
+    """
     data = Path(path).read_bytes()
     end = data.find(_HEADER_END)
     if not data.startswith(b"SOFH") or end < 0:

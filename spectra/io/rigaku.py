@@ -23,11 +23,25 @@ _RAS_KEY = re.compile(r'^\*(\w+)\s+"?(.*?)"?\s*$')
 
 
 def sniff_ras(head: bytes, path: Path) -> bool:
+    """Recognise a Rigaku SmartLab ``.ras`` text file.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (up to :data:`~spectra.io._registry.HEAD_SIZE`).
+    path : Path
+        The file (unused).
+
+    Returns
+    -------
+    bool
+        True when ``head`` starts (after an optional UTF-8 BOM) with ``*RAS_DATA_START``.
+    """
     return head.lstrip(b"\xef\xbb\xbf").startswith(b"*RAS_DATA_START")
 
 
 def _ras_scan(meta: dict, rows: np.ndarray, index: int):
-    def num(key):
+    def _num(key):
         try:
             return float(meta[key])
         except (KeyError, ValueError):
@@ -37,11 +51,32 @@ def _ras_scan(meta: dict, rows: np.ndarray, index: int):
     return xrd_pattern(rows[:, 0], rows[:, 1], units="counts/s" if "cps" in unit_y or "/s" in unit_y else "counts",
                        extra_coords=extra, metadata=meta, region=f"scan {index + 1}",
                        sample=meta.get("FILE_SAMPLE", "").strip() or None, anode=meta.get("HW_XG_TARGET_NAME"),
-                       wavelength_ka1=num("HW_XG_WAVE_LENGTH_ALPHA1"), wavelength_ka2=num("HW_XG_WAVE_LENGTH_ALPHA2"),
+                       wavelength_ka1=_num("HW_XG_WAVE_LENGTH_ALPHA1"), wavelength_ka2=_num("HW_XG_WAVE_LENGTH_ALPHA2"),
                        acquired=meta.get("MEAS_SCAN_START_TIME"))
 
 
 def read_ras(path: Path):
+    """Read every scan of a Rigaku SmartLab ``.ras`` file (UTF-8, Shift-JIS or Latin-1 text).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One XRD pattern per ``*RAS_INT_START`` block: dim ``two_theta`` (degrees; the first column),
+        units ``counts/s`` when ``MEAS_SCAN_UNIT_Y`` says cps, else ``counts``; region ``"scan <n>"``;
+        a third column is kept as the coordinate ``attenuation_factor``. Sample, anode and wavelengths
+        (Å) come from the preceding header.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        A ``*RAS_INT_START`` without ``*RAS_INT_END``, a non-numeric or ragged data row, or a point
+        count that differs from ``MEAS_DATA_COUNT`` (the error names the line).
+    """
     text = decode(Path(path).read_bytes(), path, encodings=("utf-8-sig", "shift_jis", "latin-1"))
     lines = text.splitlines()
     out = []
@@ -72,6 +107,20 @@ def read_ras(path: Path):
 
 
 def sniff_rasx(head: bytes, path: Path) -> bool:
+    """Recognise a Rigaku SmartLab ``.rasx`` container.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (up to :data:`~spectra.io._registry.HEAD_SIZE`).
+    path : Path
+        The file, whose extension is checked.
+
+    Returns
+    -------
+    bool
+        True for a zip whose first 200 bytes mention ``Data0/``, or any zip named ``.rasx``.
+    """
     return is_zip(head) and (b"Data0/" in head[:200] or path.suffix.lower() == ".rasx")
 
 
@@ -86,6 +135,27 @@ def _conditions(root) -> dict:
 
 
 def read_rasx(path: Path):
+    """Read every profile of a Rigaku SmartLab ``.rasx`` zip container.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One XRD pattern per ``Profile<n>.txt`` member (in sorted member-name order): dim ``two_theta``
+        (degrees), units ``counts``, region ``"<folder> <n>"`` (e.g. ``"Data0 0"``), a third column kept
+        as the coordinate ``attenuation_factor``; anode, sample, wavelengths (Å) and start time from
+        ``MesurementConditions<n>.xml`` when present.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        The container is unreadable or unsafe, holds no ``Profile*.txt``, a conditions document is
+        malformed XML, or a profile row is not numeric (line numbers then count within the member).
+    """
     out = []
     with SafeZip(path) as archive:
         profiles = sorted(n for n in archive.names if re.search(r"(^|/)Profile\d+\.txt$", n))

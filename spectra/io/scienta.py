@@ -19,6 +19,21 @@ from ._text import numeric_rows, optional_float, read_text
 
 
 def sniff_txt(head: bytes, path: Path) -> bool:
+    """Recognise a Scienta SES text export.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (up to :data:`~spectra.io._registry.HEAD_SIZE`).
+    path : Path
+        The file (unused).
+
+    Returns
+    -------
+    bool
+        True when ``head`` starts with ``[Info]`` (after an optional BOM) and mentions
+        ``Number of Regions``.
+    """
     return head.lstrip(b"\xef\xbb\xbf").startswith(b"[Info]") and b"Number of Regions" in head
 
 
@@ -54,6 +69,29 @@ def _ms(value) -> float | None:
 
 
 def read_txt(path: Path):
+    """Read every region of a Scienta SES text export.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One XPS spectrum per region (``[Data n]`` section): dim ``binding_energy`` (eV; a kinetic
+        ``Energy Scale`` is converted with the excitation energy when given, else stays
+        ``kinetic_energy``), with a leading dim ``slice`` when the data have more than one intensity
+        column; units ``counts``; ``pass_energy`` (eV), ``dwell_time`` (s, from ``Step Time`` in ms) and
+        ``n_scans`` from the ``[Info n]`` section.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        ``Number of Regions`` is missing or not positive, a ``[Data n]`` section is missing, a data row
+        is not numeric or ragged, or the row count differs from ``Dimension 1 size`` (the error names
+        the line).
+    """
     lines = read_text(path).splitlines()
     sections = {name: (a, b) for name, a, b in _sections(lines)}
     info = _keys(lines[sections.get("Info", (0, 0))[0] + 1:sections.get("Info", (0, 0))[1]])
@@ -100,13 +138,13 @@ def _load_waves(path: Path, binarywave, packed):
         _records, tree = packed.load(str(path))
         waves = []
 
-        def walk(node):
+        def _walk(node):
             for value in node.values():
                 if isinstance(value, dict):
-                    walk(value)
+                    _walk(value)
                 elif hasattr(value, "wave"):
                     waves.append(value.wave)
-        walk(tree)
+        _walk(tree)
         return waves
     return [binarywave.load(str(path))]
 
@@ -125,6 +163,27 @@ def _note(wave: dict) -> dict:
 
 
 def read_igor(path: Path):
+    """Read every wave of an Igor binary wave (``.ibw``) or packed experiment (``.pxt``), as Scienta SES writes them.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One XPS spectrum per non-empty wave: the energy axis from the wave's x scaling (binding, or
+        kinetic when the note's ``Energy Scale`` says so, converted with its ``Excitation Energy``); a
+        2-D wave gets the leading dim ``slice`` from its y scaling. Units ``counts``; the wave note's
+        ``key=value`` lines become metadata and the SES attributes; region from the note's
+        ``Region Name``, else the wave name.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        igor2 cannot parse the file (damaged), or a wave has more than two dims.
+    """
     out = []
     for w in _igor_waves(path):
         header = w["wave"]["wave_header"]
@@ -150,6 +209,20 @@ def read_igor(path: Path):
 
 
 def sniff_igor(head: bytes, path: Path) -> bool:
+    """Recognise an Igor ``.ibw``/``.pxt`` file by its extension.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (up to :data:`~spectra.io._registry.HEAD_SIZE`).
+    path : Path
+        The file, whose extension is checked.
+
+    Returns
+    -------
+    bool
+        True when the extension is ``.ibw`` or ``.pxt`` and ``head`` has more than 8 bytes.
+    """
     return path.suffix.lower() in (".ibw", ".pxt") and len(head) > 8
 
 

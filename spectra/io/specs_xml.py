@@ -30,6 +30,21 @@ from ._registry import Reader, register
 
 
 def sniff(head: bytes, path: Path) -> bool:
+    """Recognise a SPECS SpecsLab2 XML (CORBA serialisation) file.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (up to :data:`~spectra.io._registry.HEAD_SIZE`).
+    path : Path
+        The file (unused).
+
+    Returns
+    -------
+    bool
+        True for an XML document mentioning ``CORBA XML document`` in its first 400 bytes or
+        ``IDL:specs.de/Serializer`` anywhere in ``head``.
+    """
     return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") and (
         b"CORBA XML document" in head[:400] or b"IDL:specs.de/Serializer" in head)
 
@@ -125,6 +140,28 @@ def _region(rd, group: str, path: Path):
 
 
 def read(path: Path):
+    """Read every region of a SpecsLab2 XML file, summing its scans.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One XPS spectrum per ``RegionData`` of every ``RegionGroup``: a kinetic-energy axis (eV)
+        converted to ``binding_energy`` when the region gives an excitation energy, else kept as
+        ``kinetic_energy``; units ``counts`` (summed over scans); region the region's name, sample the
+        group's; the coordinate ``transmission`` when its length matches the axis.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        The XML is malformed or unsafe (the error names the line where known), a region has no
+        definition, no scans, a non-positive point count or zero step, a non-numeric value, or a scan
+        whose count total does not match ``(values_per_curve + mcd_head + mcd_tail) x channels``.
+    """
     root = _xml.parse(Path(path).read_bytes(), path)
     out = []
     for group in root.iter("struct"):

@@ -23,6 +23,20 @@ _KEY_VALUE = re.compile(r"^#\s*([^:=]+?):\s*(.*)$")
 
 
 def sniff(head: bytes, path: Path) -> bool:
+    """Recognise a SPECS SpecsLab2 / Prodigy ``.xy`` export.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (up to :data:`~spectra.io._registry.HEAD_SIZE`).
+    path : Path
+        The file (unused).
+
+    Returns
+    -------
+    bool
+        True when ``head`` starts with ``# Created by:`` and its first 200 bytes mention ``SpecsLab``.
+    """
     return head.startswith(b"# Created by:") and b"SpecsLab" in head[:200]
 
 
@@ -86,6 +100,28 @@ def _is_cps(settings: dict, labels: list[str]) -> bool:
 
 
 def read(path: Path):
+    """Read every region of a SpecsLab2 / Prodigy ``.xy`` export.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One XPS spectrum per ``# Region:``: dim ``binding_energy`` (eV; a kinetic axis is converted
+        with the region's excitation energy when given, else stays ``kinetic_energy``) or
+        ``photon_energy`` for constant-final-state scans; several data blocks become a leading dim
+        ``scan``. Units ``counts/s`` or ``counts`` as the labels or export settings say. Columns after
+        the intensity become extra coordinates only for single-block regions.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        Data come before any ``# Region:`` line, a region has no data or data blocks on different
+        energy axes, or a data row is not numeric or ragged (the error names the line).
+    """
     lines = read_text(path).splitlines()
     settings: dict = {}
     region = None

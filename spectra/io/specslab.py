@@ -27,10 +27,45 @@ _ANODES = {"Mg": 1253.6, "Al": 1486.6}
 
 
 def sniff_exp(head: bytes, path: Path) -> bool:
+    """Recognise a SpecsLab 1 ``.exp`` file.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (up to :data:`~spectra.io._registry.HEAD_SIZE`).
+    path : Path
+        The file (unused).
+
+    Returns
+    -------
+    bool
+        True when ``head`` starts with ``region:`` and has a line starting ``range:``.
+    """
     return head.startswith(b"region:") and b"\nrange:" in head
 
 
 def read_exp(path: Path):
+    """Read every region of a SpecsLab 1 ``.exp`` file.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One XPS spectrum per ``data:`` section: the kinetic-energy ``range`` (eV), converted to
+        ``binding_energy`` when ``xrs_anode`` is ``Mg`` (1253.6 eV) or ``Al`` (1486.6 eV), else kept as
+        ``kinetic_energy``; units ``counts``; region ``"region <name>"``.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        A count is not a whole number or does not fit in the file, a value is not a number, a region
+        lacks a readable ``range: start stop step`` or its point count disagrees with the data, or
+        there is no ``data:`` section (the error names the line).
+    """
     lines = read_text(path).splitlines()
     out = []
     meta: dict = {}
@@ -85,10 +120,43 @@ def _exp_region(meta: dict, counts: np.ndarray, path: Path, line: int):
 
 
 def sniff_sp2(head: bytes, path: Path) -> bool:
+    """Recognise a SpecsLab2 ``.sp2`` detector image.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (up to :data:`~spectra.io._registry.HEAD_SIZE`).
+    path : Path
+        The file (unused).
+
+    Returns
+    -------
+    bool
+        True when the first line is ``P2``.
+    """
     return head.startswith((b"P2\n", b"P2\r\n"))
 
 
 def read_sp2(path: Path):
+    """Read a SpecsLab2 ``.sp2`` detector image.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One 2-D XPS array, dims (``angle_channel``, ``kinetic_energy``): ``ny`` x ``nx`` counts, the
+        energy axis (eV) evenly spaced over the header's ``ERange``; units ``counts``.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        The image-size line is missing or unreadable, the image does not fit in the file, a value is
+        not a number (these name the line), or the header has no readable ``ERange``.
+    """
     lines = read_text(path).splitlines()
     meta = {}
     i = 1
@@ -119,6 +187,20 @@ def read_sp2(path: Path):
 
 
 def sniff_omicron(head: bytes, path: Path) -> bool:
+    """Recognise an Omicron/Leybold EIS "Spectra" file by its layout.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (up to :data:`~spectra.io._registry.HEAD_SIZE`).
+    path : Path
+        The file (unused).
+
+    Returns
+    -------
+    bool
+        True when the second line holds eight numbers and lines 4-6 are integers.
+    """
     lines = head.splitlines()
     if len(lines) < 6:
         return False
@@ -133,6 +215,26 @@ def sniff_omicron(head: bytes, path: Path) -> bool:
 
 
 def read_omicron(path: Path):
+    """Read every region of an Omicron/Leybold EIS "Spectra" file (``.1``, ``.2``, ...).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One XPS spectrum per region (until a blank line or the end of the file): a kinetic-energy axis
+        (eV) from start and step, converted to ``binding_energy`` with the region's excitation energy
+        when it is positive; units ``counts``; region the region's name, sample the title line.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        A region line does not hold eight numbers, the points do not fit in the file or do not end at
+        the declared end energy, or a value is not a number (the error names the line).
+    """
     lines = read_text(path).splitlines()
     cur = LineCursor(lines, path)
     title = cur.next()

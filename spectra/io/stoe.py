@@ -21,10 +21,43 @@ MAGIC = b"RAW_1.06Powdat"
 
 
 def sniff(head: bytes, path: Path) -> bool:
+    """Recognise a STOE WinXPOW ``.raw`` file.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (up to :data:`~spectra.io._registry.HEAD_SIZE`).
+    path : Path
+        The file (unused).
+
+    Returns
+    -------
+    bool
+        True when ``head`` starts with ``RAW_1.`` and its first 16 bytes contain ``Powdat``.
+    """
     return head.startswith(b"RAW_1.") and b"Powdat" in head[:16]
 
 
 def read(path: Path):
+    """Read the single range of a STOE WinXPOW binary ``.raw`` file.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One XRD pattern: dim ``two_theta`` (degrees, from the range header's start, end and step),
+        units ``counts``, ``counting_time`` (s per step), region the title (or ``"range 1"``).
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        The file ends inside the range header or data, the 2θ range is unreadable or not a whole
+        number of steps, or non-zero values follow the data (the error names the byte offset).
+    """
     data = Path(path).read_bytes()
     c = BinaryCursor(data, path)
     start, omega0, end, omega1, step, omega_step, time_per_step = c.unpack("<7f", 2048 + 44, "the range header")

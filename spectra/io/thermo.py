@@ -22,6 +22,20 @@ _TABLE_SHEETS = ("Peak Table", "Titles", "Quantifications")
 
 
 def sniff(head: bytes, path: Path) -> bool:
+    """Recognise an Excel workbook (a candidate Thermo Avantage export).
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (up to :data:`~spectra.io._registry.HEAD_SIZE`).
+    path : Path
+        The file, whose extension is checked.
+
+    Returns
+    -------
+    bool
+        True for a zip whose extension is ``.xlsx`` or ``.xlsm``.
+    """
     return is_zip(head) and path.suffix.lower() in (".xlsx", ".xlsm")
 
 
@@ -60,6 +74,30 @@ def _sheet(title: str, rows: list[tuple], tables: dict, path: Path):
 
 
 def read(path: Path):
+    """Read every region sheet of a Thermo Avantage "Export to Excel" workbook.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One XPS spectrum per sheet with a ``Binding Energy``/``Kinetic Energy`` header row, dim
+        ``binding_energy`` or ``kinetic_energy`` (eV; no excitation energy is recorded, so a kinetic
+        axis is not converted), units ``counts/s``, region the sheet name without a trailing ``Scan``;
+        further non-empty columns are extra coordinates. An empty list when no sheet has such a header.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        The container is unreadable or unsafe, is not an Excel workbook, the workbook or a sheet is
+        damaged, a sheet has a header but no data rows (the error names the row), or the row count
+        differs from the sheet's ``Elements=``.
+    spectra.errors.OptionalDependencyError
+        openpyxl (the ``thermo`` extra) is not installed.
+    """
     with SafeZip(path) as archive:
         if "xl/workbook.xml" not in archive.names:
             raise FileFormatError(path, "zip container is not an Excel workbook (no xl/workbook.xml)")

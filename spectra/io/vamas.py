@@ -36,6 +36,21 @@ _CASA_NAME = re.compile(r"\(\*(.*?)\*\)")
 
 
 def sniff(head: bytes, path: Path) -> bool:
+    """Recognise a VAMAS (ISO 14976) file.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (up to :data:`~spectra.io._registry.HEAD_SIZE`).
+    path : Path
+        The file (unused).
+
+    Returns
+    -------
+    bool
+        True when ``head`` starts, after blank lines and an optional BOM, with the VAMAS format
+        identifier.
+    """
     return head.lstrip(b"\r\n \t\xef\xbb\xbf")[:60].startswith(MAGIC[:40].encode())
 
 
@@ -261,6 +276,31 @@ def _parse(lines: list[str], path: Path, start: int, *, lenient: bool):
 
 
 def read(path: Path):
+    """Read every block of a VAMAS (ISO 14976) file, restoring attributes spectra's writer stored.
+
+    A file that fails the strict read is read again leniently (see the module notes) and a
+    :class:`UserWarning` says so.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One spectrum per block: dim ``binding_energy`` (eV; kinetic blocks converted with
+        ``BE = hv - KE`` when the block gives an excitation energy, else ``kinetic_energy``); technique
+        from the block (``xps``, ``ups``, ``aes``, ...); units ``counts`` or ``counts/s``; region
+        ``"<species> <transition>"`` (or the block identifier); further corresponding variables are
+        extra coordinates. A ``spectra-attrs:`` block comment restores saved attrs and coordinates.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        The file does not follow ISO 14976 even when read leniently (the strict read's error is
+        raised, naming the line).
+    """
     # PHI MultiPak pads some labels with NUL bytes; they carry nothing.
     lines = decode(Path(path).read_bytes().replace(b"\x00", b""), path).splitlines()
     start = 0

@@ -32,6 +32,25 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], None], *, overw
 
     A failed write leaves nothing behind; an existing ``path`` is replaced only with ``overwrite``.
     The file gets the usual permissions (0666 less the umask), not the temporary file's 0600.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        Target file.
+    write : callable
+        ``write(tmp: str) -> None``; writes the whole content to the temporary file ``tmp``.
+    overwrite : bool
+        Replace an existing ``path``.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    spectra.errors.SpectraError
+        ``path`` exists and ``overwrite`` is False.
     """
     path = Path(path)
     if path.exists() and not overwrite:
@@ -49,7 +68,27 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], None], *, overw
 
 
 def atomic_write_text(path: str | os.PathLike, text: str, *, overwrite: bool = False) -> Path:
-    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path`` atomically."""
+    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path`` atomically.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        Target file.
+    text : str
+        The content.
+    overwrite : bool
+        Replace an existing ``path``.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    spectra.errors.SpectraError
+        ``path`` exists and ``overwrite`` is False.
+    """
     return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8", newline="\n"),
                         overwrite=overwrite)
 
@@ -62,7 +101,25 @@ def _attrs_line(da: xr.DataArray) -> str:
 
 
 def restore(da: xr.DataArray, comment: str) -> xr.DataArray:
-    """Apply a ``spectra-attrs:`` line found in ``comment`` to ``da`` (attrs and extra coords)."""
+    """Apply a ``spectra-attrs:`` line found in ``comment`` to ``da`` (attrs and extra coords).
+
+    Only the first line that starts with ``spectra-attrs:`` is used. Saved coordinates whose length
+    differs from ``da``'s last dim are skipped; the last dim is renamed to the saved axis name, and
+    ``da``'s attrs are replaced by the saved ones.
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        A spectrum as read.
+    comment : str
+        Comment text, one line each.
+
+    Returns
+    -------
+    xarray.DataArray
+        A new DataArray with the saved attrs and coordinates, or ``da`` itself when there is no
+        ``spectra-attrs:`` line.
+    """
     if ATTRS_MARK not in comment:
         return da
     for line in comment.splitlines():
@@ -130,10 +187,19 @@ def write_vamas(spectra: xr.DataArray | Sequence[xr.DataArray], path: str | os.P
         1-D spectra on an evenly spaced ``binding_energy`` or ``kinetic_energy`` axis.
     path : str or PathLike
         Target file; never overwritten unless ``overwrite``.
+    overwrite : bool
+        Replace an existing ``path``.
 
     Returns
     -------
     Path
+        ``path``.
+
+    Raises
+    ------
+    spectra.errors.SpectraError
+        A spectrum is not 1-D, its dim is not an energy, its axis is not evenly spaced, or ``path``
+        exists and ``overwrite`` is False.
     """
     items = _one_d(spectra)
     lines = ["VAMAS Surface Chemical Analysis Standard Data Transfer Format 1988 May 4", "spectra", "", "", "",
@@ -149,6 +215,25 @@ def write_columns(spectrum: xr.DataArray, path: str | os.PathLike, *, overwrite:
 
     The header carries the attrs (``# spectra-attrs: {json}``) and a label row naming each column,
     so :func:`spectra.read` restores the spectrum exactly.
+
+    Parameters
+    ----------
+    spectrum : xarray.DataArray
+        A 1-D spectrum or pattern (a sequence holding exactly one is also accepted).
+    path : str or PathLike
+        Target file; never overwritten unless ``overwrite``.
+    overwrite : bool
+        Replace an existing ``path``.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    spectra.errors.SpectraError
+        The spectrum is not 1-D, or ``path`` exists and ``overwrite`` is False.
     """
     (da,) = _one_d(spectrum)
     dim = da.dims[-1]
@@ -160,6 +245,25 @@ def write_columns(spectrum: xr.DataArray, path: str | os.PathLike, *, overwrite:
 
 
 def write_netcdf(data: xr.DataArray | xr.Dataset, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
-    """Write a spectrum (or a Dataset such as a batch of fit results) to NetCDF-4/HDF5 (h5netcdf),
-    atomically."""
+    """Write a spectrum or Dataset to NetCDF-4/HDF5 (h5netcdf engine), atomically.
+
+    Parameters
+    ----------
+    data : xarray.DataArray or xarray.Dataset
+        What to write, e.g. a spectrum or a batch of fit results.
+    path : str or PathLike
+        Target file; never overwritten unless ``overwrite``.
+    overwrite : bool
+        Replace an existing ``path``.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    spectra.errors.SpectraError
+        ``path`` exists and ``overwrite`` is False.
+    """
     return atomic_write(path, lambda tmp: data.to_netcdf(tmp, engine="h5netcdf"), overwrite=overwrite)

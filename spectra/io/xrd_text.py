@@ -16,10 +16,44 @@ _PANALYTICAL_KEYS = {"Anode material": "anode", "K-Alpha1 wavelength": "waveleng
 
 
 def sniff_panalytical_csv(head: bytes, path: Path) -> bool:
+    """Recognise a PANalytical HighScore / Data Viewer CSV export.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (up to :data:`~spectra.io._registry.HEAD_SIZE`).
+    path : Path
+        The file (unused).
+
+    Returns
+    -------
+    bool
+        True when ``head`` starts (after an optional BOM) with ``[Measurement conditions]``.
+    """
     return head.lstrip(b"\xef\xbb\xbf").startswith(b"[Measurement conditions]")
 
 
 def read_panalytical_csv(path: Path):
+    """Read a PANalytical HighScore / Data Viewer CSV export.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One XRD pattern: dim ``two_theta`` (degrees; first column), units ``counts``; anode,
+        wavelengths (Å), ``ka2_ratio``, ``counting_time`` (s per step), ``acquired`` and ``sample`` from
+        the ``[Measurement conditions]`` section.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        No ``[Scan points]`` section, a non-numeric or ragged data row (these name the line), or a
+        point count that differs from ``No. of points``.
+    """
     lines = read_text(path).splitlines()
     try:
         start = next(i for i, line in enumerate(lines) if line.strip().startswith("[Scan points]"))
@@ -44,11 +78,45 @@ def read_panalytical_csv(path: Path):
 
 
 def sniff_chi(head: bytes, path: Path) -> bool:
+    """Recognise a Fit2D / chiplot ``.chi`` file.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (up to :data:`~spectra.io._registry.HEAD_SIZE`).
+    path : Path
+        The file, whose extension is checked.
+
+    Returns
+    -------
+    bool
+        True when the extension is ``.chi``, there are more than four lines and the fourth is an
+        integer.
+    """
     lines = head.splitlines()
     return (path.suffix.lower() == ".chi" and len(lines) > 4 and lines[3].strip().isdigit())
 
 
 def read_chi(path: Path):
+    """Read a Fit2D / chiplot ``.chi`` file whose x axis is 2θ.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One XRD pattern: dim ``two_theta`` (degrees), units ``counts``, region the title line.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        Fewer than five lines, a point count that is not a whole number or differs from the data, a
+        non-numeric or ragged data row, or an x label that does not mention ``theta``/``2th`` (the
+        error names the line).
+    """
     # Fit2D pads the (often empty) y-axis label line with NUL bytes.
     raw = Path(path).read_bytes()
     head_end = raw.find(b"\n", raw.find(b"\n") + 1) + 1

@@ -21,6 +21,21 @@ from ._registry import Reader, register
 
 
 def sniff(head: bytes, path: Path) -> bool:
+    """Recognise a PANalytical XRDML file.
+
+    Parameters
+    ----------
+    head : bytes
+        The first bytes of the file (up to :data:`~spectra.io._registry.HEAD_SIZE`).
+    path : Path
+        The file (unused).
+
+    Returns
+    -------
+    bool
+        True for an XML document whose head contains ``<xrdMeasurements`` or the
+        ``xrdml.com/XRDMeasurement`` namespace.
+    """
     return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") and (
         b"<xrdMeasurements" in head or b"xrdml.com/XRDMeasurement" in head)
 
@@ -102,6 +117,31 @@ def _intensity(s: dict) -> np.ndarray:
 
 
 def read(path: Path):
+    """Read every scan of a PANalytical XRDML file.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    list of xarray.DataArray
+        One XRD pattern per scan, dim ``two_theta`` (degrees), region ``"scan <appendNumber>"`` (a
+        running number when the attribute is missing or empty), with the coordinate
+        ``attenuation_factor`` when the scan has beam attenuation factors; an area measurement whose
+        scans share one 2θ axis is instead one array with dims (``scan``, ``two_theta``), the
+        coordinate ``omega`` (degrees) along ``scan``, region ``"area measurement <n>"``. Units
+        ``counts`` or ``counts/s`` as the data element says; raw ``<counts>`` are multiplied by the
+        attenuation factors, ``<intensities>`` are not.
+
+    Raises
+    ------
+    spectra.errors.FileFormatError
+        The XML is malformed or unsafe (the error names the line where known), the root is not
+        ``<xrdMeasurements>``, or a scan lacks data points, 2θ positions, or has non-numeric values or
+        mismatched position or attenuation counts.
+    """
     root = _xml.parse(Path(path).read_bytes(), path)
     if root.tag != "xrdMeasurements":
         raise FileFormatError(path, f"root element is <{root.tag}>, not <xrdMeasurements>")

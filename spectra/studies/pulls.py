@@ -8,6 +8,20 @@ def pull_statistics(pulls) -> tuple[float, float, float]:
     """Coverage of ±2, mean and standard deviation of pulls ``(fitted - true) / σ`` (NaN when too few).
 
     Calibrated uncertainties give ≈ 0.954, 0 and 1.
+
+    Parameters
+    ----------
+    pulls : array_like
+        The pulls, shape ``(n,)``.
+
+    Returns
+    -------
+    coverage : float
+        Fraction of pulls with ``|pull| <= 2``; NaN when there are none.
+    mean : float
+        Mean pull; NaN when there are none.
+    std : float
+        Sample standard deviation (ddof 1); NaN with fewer than two pulls.
     """
     pulls = np.asarray(pulls, dtype=float)
     nan = float("nan")

@@ -17,7 +17,33 @@ from .pulls import pull_statistics
 
 @dataclass
 class RecoverySummary:
-    """Pull statistics of one component's fraction over ``trials`` seeded fits."""
+    """Pull statistics of one component's fraction over ``trials`` seeded fits.
+
+    Attributes
+    ----------
+    region : str
+        Library region of the simulation (e.g. ``"S 2p"``).
+    component : str
+        The component whose fraction is studied.
+    true_fraction : float
+        Its true fraction of the summed component area.
+    peak_counts : float
+        Envelope height above background (counts).
+    trials : int
+        Number of simulated spectra.
+    failed : int
+        Fits that did not converge or gave no finite, positive σ (left out of the statistics).
+    coverage_2sigma : float
+        Fraction of pulls within ±2.
+    mean_pull : float
+        Mean pull.
+    pull_std : float
+        Standard deviation of the pulls.
+    mean_sigma : float
+        Mean reported σ of the fraction.
+    mean_bias : float
+        Mean of fitted − true fraction.
+    """
 
     region: str
     component: str
@@ -32,6 +58,14 @@ class RecoverySummary:
     mean_bias: float
 
     def line(self) -> str:
+        """The summary as one fixed-width text line (``mean_bias`` is not shown).
+
+        Returns
+        -------
+        str
+            Region, component, true fraction, peak counts, trials, failures, 2σ coverage (%), mean
+            pull, pull standard deviation and mean σ.
+        """
         return (f"{self.region:<6} {self.component:<9} f={self.true_fraction:<5.2f} peak={self.peak_counts:<8.0e} "
                 f"n={self.trials:<4d} fail={self.failed:<3d} 2σ-coverage={100 * self.coverage_2sigma:5.1f}% "
                 f"mean pull={self.mean_pull:+.3f} pull sd={self.pull_std:.3f} σ={self.mean_sigma:.4f}")
@@ -48,16 +82,32 @@ def recovery(recipe, fractions: dict[str, float], component: str, *, peak_counts
     recipe : recipe
         The fit model (its region must match the simulation's).
     fractions : dict
-        True component fractions.
+        True component fractions (normalised to 1 by their sum).
     component : str
         The component whose fraction is studied.
     peak_counts : float
         Envelope height above background (counts).
     trials : int
         Number of seeded spectra (seeds ``seed .. seed + trials - 1``).
+    seed : int
+        First seed.
+    lineshape : str
+        Line shape of the simulation (see :func:`spectra.simulate.xps`).
+    centers, fwhm : dict, optional
+        Overrides of the library centres / FWHM (eV) for the simulation.
     engine : {"lmfit", "batched"}
         ``lmfit`` fits each spectrum with :func:`spectra.fit`; ``batched`` fits them all with
-        :func:`spectra.fitting.batch.fit_many`.
+        :func:`spectra.fitting.batch.fit_many`. Any other value behaves as ``lmfit``.
+
+    Returns
+    -------
+    RecoverySummary
+        Pull statistics over the fits that converged with a finite, positive σ.
+
+    Raises
+    ------
+    spectra.errors.RecipeError
+        The recipe is invalid or its region is not in the library.
     """
     spec = parse_xps_recipe(recipe)
     truth_f = fractions[component] / sum(fractions.values())

@@ -22,9 +22,28 @@ SCENARIOS = {
 
 
 def recipe_for(scenario: dict, *, li2s: bool = True, window=(15.0, 56.0), li2s_size: float | None = None) -> dict:
-    """The fit recipe matching a scenario: the well-crystallised phases' sizes fixed; Li2S size free,
-    or fixed at ``li2s_size`` (nm) with a fixed cell for a detection test (a template of known shape
-    whose scale alone is tested; with no Li2S present a free size has nothing to fit)."""
+    """The fit recipe matching a scenario.
+
+    The well-crystallised phases' sizes are fixed; the Li2S size is free, or fixed at ``li2s_size``
+    (nm) with a fixed cell for a detection test (a template of known shape whose scale alone is
+    tested; with no Li2S present a free size has nothing to fit).
+
+    Parameters
+    ----------
+    scenario : dict
+        An entry of :data:`SCENARIOS`.
+    li2s : bool
+        Add Li2S to the phases.
+    window : (float, float)
+        Fitted 2θ range (degrees).
+    li2s_size : float, optional
+        Fixed Li2S size (nm) for a detection test; None fits it (start 10 nm, 1–300 nm).
+
+    Returns
+    -------
+    dict
+        An XRD recipe with a second-order Chebyshev background.
+    """
     phases = list(scenario["phases"]) + (["Li2S"] if li2s and "Li2S" not in scenario["phases"] else [])
     options = {name: {"size": {"value": v["size"], "vary": False}} for name, v in scenario["phases"].items()}
     if li2s and li2s_size is None:
@@ -40,6 +59,30 @@ def recipe_for(scenario: dict, *, li2s: bool = True, window=(15.0, 56.0), li2s_s
 
 @dataclass
 class XRDRecovery:
+    """Li2S recovery statistics of one scenario over ``trials`` seeded fits.
+
+    Attributes
+    ----------
+    scenario : str
+        Key of :data:`SCENARIOS`.
+    li2s_scale : float
+        True Li2S scale (0: absent).
+    li2s_size : float
+        True (or, in detection tests, fixed) Li2S size (nm).
+    trials : int
+        Number of simulated patterns.
+    coverage_2sigma : float
+        Fraction of Li2S-scale pulls within ±2 (NaN when Li2S is absent).
+    size_within_10pct : float
+        Fraction of fits whose Li2S size is within 10 % of the truth (NaN when Li2S is absent).
+    significant : float
+        Fraction of fits with Li2S scale / σ ≥ 3 (a detection rate; a false-positive rate when absent).
+    mean_pull : float
+        Mean Li2S-scale pull.
+    pull_std : float
+        Standard deviation of the pulls.
+    """
+
     scenario: str
     li2s_scale: float
     li2s_size: float
@@ -51,6 +94,14 @@ class XRDRecovery:
     pull_std: float
 
     def line(self) -> str:
+        """The statistics as one fixed-width text line.
+
+        Returns
+        -------
+        str
+            Scenario, Li2S scale and size, trials, 2σ coverage, size-within-10 % and significance
+            rates (%), pull mean and standard deviation.
+        """
         return (f"{self.scenario:<22} Li2S scale={self.li2s_scale:<6g} size={self.li2s_size:<5g}nm n={self.trials:<4d} "
                 f"2σ-coverage={100 * self.coverage_2sigma:5.1f}% size±10%={100 * self.size_within_10pct:5.1f}% "
                 f"significant={100 * self.significant:5.1f}% pull mean={self.mean_pull:+.2f} sd={self.pull_std:.2f}")
@@ -58,10 +109,41 @@ class XRDRecovery:
 
 def recovery(scenario_name: str, li2s_scale: float, li2s_size: float, *, trials: int, seed: int = 0,
              displacement: float = 60.0, detection: bool = False, engine: str = "lmfit") -> XRDRecovery:
-    """Simulate ``trials`` patterns of a scenario with Li2S at ``li2s_scale`` (0: absent) and fit each;
-    ``detection`` fits Li2S as a fixed-shape template (size ``li2s_size``, cell fixed). ``engine``:
-    ``"lmfit"`` fits one pattern at a time (:func:`spectra.fit`), ``"batched"`` all
-    together (:func:`spectra.fit_many`)."""
+    """Simulate ``trials`` patterns of a scenario with Li2S at ``li2s_scale`` (0: absent) and fit each.
+
+    Patterns cover 15–56° 2θ in 0.03° steps with a (150, −20, 5) Chebyshev background.
+
+    Parameters
+    ----------
+    scenario_name : str
+        Key of :data:`SCENARIOS`.
+    li2s_scale : float
+        True Li2S scale; 0 leaves Li2S out of the simulation (it is still fitted).
+    li2s_size : float
+        True Li2S crystallite size (nm).
+    trials : int
+        Number of seeded patterns (seeds ``seed .. seed + trials - 1``).
+    seed : int
+        First seed.
+    displacement : float
+        Specimen displacement of the simulation (µm).
+    detection : bool
+        Fit Li2S as a fixed-shape template (size ``li2s_size``, cell fixed).
+    engine : {"lmfit", "batched"}
+        ``"lmfit"`` fits one pattern at a time (:func:`spectra.fit`), ``"batched"`` all together
+        (:func:`spectra.fit_many`). Any other value behaves as ``lmfit``.
+
+    Returns
+    -------
+    XRDRecovery
+        The statistics; fits without a finite, positive σ of the Li2S scale count as not significant
+        and give no pull.
+
+    Raises
+    ------
+    KeyError
+        ``scenario_name`` is not in :data:`SCENARIOS`.
+    """
     scenario = SCENARIOS[scenario_name]
     phases = dict(scenario["phases"])
     if li2s_scale > 0:

@@ -23,13 +23,45 @@ _FLOATS = re.compile(r"[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?")
 
 
 def casa_model(da: xr.DataArray) -> tuple[list[dict], list[dict]]:
-    """The CasaXPS regions and components saved with a spectrum (empty lists when none)."""
+    """The CasaXPS regions and components saved with a spectrum (empty lists when none).
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        A spectrum read from VAMAS (its ``metadata`` attribute is parsed).
+
+    Returns
+    -------
+    regions : list of dict
+        ``metadata['casa_regions']``.
+    components : list of dict
+        ``metadata['casa_components']``.
+    """
     meta = json.loads(da.attrs.get("metadata", "{}"))
     return meta.get("casa_regions", []), meta.get("casa_components", [])
 
 
 def casa_lineshape(name: str) -> tuple[str, dict]:
-    """spectra line-shape name and shape parameters for a CasaXPS line-shape string."""
+    """spectra line-shape name and shape parameters for a CasaXPS line-shape string.
+
+    Parameters
+    ----------
+    name : str
+        CasaXPS line shape, e.g. ``"GL(30)"``, ``"SGL(20)"``, ``"LA(1.1,2.3,5)"``, ``"LF(1,1,25,280)"``.
+
+    Returns
+    -------
+    lineshape : str
+        ``"gl_product"``, ``"gl_sum"`` or ``"la"``.
+    shape : dict
+        ``{"m": ...}`` (default 30) for GL/SGL; ``{"alpha", "beta", "m"}`` for LA/LF (defaults 1, 1,
+        100; ``m`` capped at 499; LF's ``w`` is dropped).
+
+    Raises
+    ------
+    spectra.errors.RecipeError
+        The line shape has no spectra equivalent.
+    """
     numbers = [float(v) for v in _FLOATS.findall(name[name.find("("):])] if "(" in name else []
     key = name.split("(")[0].strip().upper()
     if key == "GL":
@@ -44,7 +76,22 @@ def casa_lineshape(name: str) -> tuple[str, dict]:
 
 
 def true_fwhm(casa_fwhm: float, lineshape: str, shape: dict) -> float:
-    """The true FWHM of a CasaXPS component whose width parameter is ``casa_fwhm``."""
+    """The true FWHM of a CasaXPS component whose width parameter is ``casa_fwhm``.
+
+    Parameters
+    ----------
+    casa_fwhm : float
+        CasaXPS's width parameter (eV).
+    lineshape : str
+        spectra line-shape name (from :func:`casa_lineshape`).
+    shape : dict
+        Its shape parameters.
+
+    Returns
+    -------
+    float
+        FWHM in eV: ``r(m)·F`` for ``gl_product``, ``casa_fwhm`` unchanged otherwise.
+    """
     if lineshape == "gl_product":
         width, _ = lineshapes.gl_product_norm(float(shape["m"]) / 100.0)
         return casa_fwhm * width
@@ -64,7 +111,13 @@ def recipe_from_casa(da: xr.DataArray, region_index: int = 0) -> dict:
     Returns
     -------
     dict
-        A recipe (``components_extra`` named ``c1``, ``c2``, ... in CasaXPS's order).
+        A recipe (``components_extra`` named ``c1``, ``c2``, ... in CasaXPS's order): window and
+        positions in binding energy (eV), every component of the block, shape parameters fixed.
+
+    Raises
+    ------
+    spectra.errors.RecipeError
+        No CASA region in the comments, or a background or line shape with no spectra equivalent.
     """
     regions, comps = casa_model(da)
     if not regions:

@@ -12,7 +12,21 @@ from ..errors import RecipeError
 
 @dataclass(frozen=True)
 class Doublet:
-    """Spin-orbit doublet of a region: splitting (eV), minor:major area ratio, sources."""
+    """Spin-orbit doublet of a region: splitting (eV), minor:major area ratio, sources.
+
+    Attributes
+    ----------
+    splitting : float
+        Minor-line position minus major-line position (eV).
+    splitting_range : tuple of float
+        Bounds of the splitting (eV).
+    ratio : float
+        Minor:major area ratio used.
+    scofield_ratio : float
+        The ratio from Scofield cross sections, for comparison.
+    source : str
+        Literature source.
+    """
 
     splitting: float
     splitting_range: tuple[float, float]
@@ -23,7 +37,25 @@ class Doublet:
 
 @dataclass(frozen=True)
 class Species:
-    """A chemical species of a region: its major-line centre, FWHM and their ranges (eV)."""
+    """A chemical species of a region: its major-line centre, FWHM and their ranges (eV).
+
+    Attributes
+    ----------
+    name : str
+        Component name (the recipe key).
+    label : str
+        Human-readable label.
+    center : float
+        Major-line binding energy (eV).
+    center_range : tuple of float
+        Bounds of the centre (eV).
+    fwhm : float
+        FWHM (eV).
+    fwhm_range : tuple of float
+        Bounds of the FWHM (eV).
+    source : str
+        Literature source.
+    """
 
     name: str
     label: str
@@ -36,7 +68,19 @@ class Species:
 
 @dataclass(frozen=True)
 class Region:
-    """A core-level region: default window, doublet (None for s levels) and species."""
+    """A core-level region: default window, doublet (None for s levels) and species.
+
+    Attributes
+    ----------
+    name : str
+        Region name as in the library, e.g. ``"S 2p"``.
+    window : tuple of float
+        Default binding-energy window (eV).
+    doublet : Doublet or None
+        The spin-orbit doublet; None for s levels.
+    species : dict of str to Species
+        The region's species by name.
+    """
 
     name: str
     window: tuple[float, float]
@@ -55,12 +99,34 @@ def _canonical(name: str) -> str:
 
 
 def regions() -> list[str]:
-    """Names of the regions in the library."""
+    """Names of the regions in the library.
+
+    Returns
+    -------
+    list of str
+        Region names in library order.
+    """
     return list(_data()["regions"])
 
 
 def region(name: str) -> Region:
-    """The library entry of a region (``"S 2p"``, ``"Li 1s"``, ...; spaces and case are ignored)."""
+    """The library entry of a region (``"S 2p"``, ``"Li 1s"``, ...; spaces and case are ignored).
+
+    Parameters
+    ----------
+    name : str
+        Region name.
+
+    Returns
+    -------
+    Region
+        The region with its doublet and species.
+
+    Raises
+    ------
+    spectra.errors.RecipeError
+        The region is not in the library; the message lists those that are.
+    """
     table = _data()["regions"]
     key = next((k for k in table if _canonical(k) == _canonical(name)), None)
     if key is None:
@@ -81,8 +147,19 @@ def cross_section(line: str, *, excitation: str = "al_ka") -> float:
     Parameters
     ----------
     line : str
-        ``"S 2p"``, ``"Li 1s"``, ...
+        ``"S 2p"``, ``"Li 1s"``, ... (spaces and case are ignored).
     excitation : {"al_ka", "mg_ka"}
+        Al Kα or Mg Kα excitation.
+
+    Returns
+    -------
+    float
+        Cross section relative to C 1s.
+
+    Raises
+    ------
+    spectra.errors.RecipeError
+        The line is not in the table.
     """
     table = _data()["cross_sections"]
     key = next((k for k in table if k != "source" and _canonical(k) == _canonical(line)), None)
@@ -92,11 +169,34 @@ def cross_section(line: str, *, excitation: str = "al_ka") -> float:
 
 
 def cross_section_source() -> str:
+    """The literature source of the cross-section table.
+
+    Returns
+    -------
+    str
+        The citation.
+    """
     return _data()["cross_sections"]["source"]
 
 
 def line_binding_energy(line: str) -> float:
-    """Typical binding energy of a line (eV), for kinetic-energy-dependent corrections."""
+    """Typical binding energy of a line (eV), for kinetic-energy-dependent corrections.
+
+    Parameters
+    ----------
+    line : str
+        ``"S 2p"``, ``"Li 1s"``, ... (spaces and case are ignored).
+
+    Returns
+    -------
+    float
+        Binding energy (eV) from the cross-section table.
+
+    Raises
+    ------
+    spectra.errors.RecipeError
+        The line is not in the table.
+    """
     table = _data()["cross_sections"]
     key = next((k for k in table if k != "source" and _canonical(k) == _canonical(line)), None)
     if key is None:

@@ -29,7 +29,21 @@ EXCITATION = {"al_ka": 1486.6, "mg_ka": 1253.6}
 @dataclass(frozen=True)
 class Material:
     """Matrix parameters for TPP-2M: density (g/cm³), valence electrons per formula unit, molar mass
-    (g/mol) and band gap (eV)."""
+    (g/mol) and band gap (eV).
+
+    Attributes
+    ----------
+    name : str
+        Material name.
+    density : float
+        g/cm³.
+    valence_electrons : float
+        Valence electrons per formula unit.
+    molar_mass : float
+        g/mol.
+    band_gap : float
+        eV.
+    """
 
     name: str
     density: float
@@ -47,7 +61,20 @@ MATERIALS = {
 
 
 def tpp2m(kinetic_energy: float, material: Material) -> float:
-    """Inelastic mean free path (nm) from the TPP-2M formula at a kinetic energy (eV)."""
+    """Inelastic mean free path (nm) from the TPP-2M formula at a kinetic energy (eV).
+
+    Parameters
+    ----------
+    kinetic_energy : float
+        Electron kinetic energy (eV).
+    material : Material
+        The matrix.
+
+    Returns
+    -------
+    float
+        IMFP in nm.
+    """
     e = kinetic_energy
     rho, nv, m, eg = material.density, material.valence_electrons, material.molar_mass, material.band_gap
     ep = 28.8 * math.sqrt(nv * rho / m)
@@ -62,7 +89,29 @@ def tpp2m(kinetic_energy: float, material: Material) -> float:
 
 @dataclass
 class QuantRow:
-    """One line of the quantification table (CasaXPS-like)."""
+    """One line of the quantification table (CasaXPS-like).
+
+    Attributes
+    ----------
+    name : str
+        Peak name (key of ``areas``).
+    line : str
+        Core level, e.g. ``"S 2p"``.
+    raw_area : UFloat or float
+        Area as given (counts·eV).
+    sensitivity : float
+        S: σ·λ·T (Scofield route) or the vendor RSF.
+    cross_section : float or None
+        Scofield σ relative to C 1s; None on the RSF route.
+    imfp_nm : float or None
+        TPP-2M inelastic mean free path (nm); None on the RSF route.
+    transmission : float or None
+        Analyser transmission used; None on the RSF route.
+    corrected_area : UFloat or float
+        ``raw_area / sensitivity``.
+    atomic_percent : UFloat, float or None
+        Atomic %, filled in by :func:`quantify`.
+    """
 
     name: str
     line: str
@@ -76,8 +125,18 @@ class QuantRow:
 
 
 def transmission_of(da) -> float | None:
-    """Mean analyser transmission over a spectrum, when the file recorded it (e.g. the SPECS
-    ``transmission`` column), else None."""
+    """Mean analyser transmission over a spectrum, when the file recorded it, else None.
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        A spectrum, e.g. with the SPECS ``transmission`` coordinate.
+
+    Returns
+    -------
+    float or None
+        Mean of the ``transmission`` coordinate; None when there is none.
+    """
     if "transmission" in da.coords:
         return float(da["transmission"].mean())
     return None
@@ -97,17 +156,32 @@ def quantify(areas: Mapping[str, tuple], *, method: str = "scofield",
         the *whole* line (both spin-orbit components); a third item is that line's analyser
         transmission from the file (see :func:`transmission_of`), used instead of the power law.
     method : {"scofield", "rsf"}
+        Sensitivities from Scofield σ, TPP-2M λ and transmission, or from ``rsf``.
     excitation : {"al_ka", "mg_ka"}
+        Al Kα (1486.6 eV) or Mg Kα (1253.6 eV), for kinetic energies and cross sections.
     material : str or Material
-        Matrix for the TPP-2M inelastic mean free path (Scofield route).
+        Matrix for the TPP-2M inelastic mean free path (Scofield route); a string names an entry of
+        :data:`MATERIALS`.
     transmission : callable, optional
-        T(kinetic energy); default ``KE**transmission_exponent``.
+        T(kinetic energy in eV); default ``KE**transmission_exponent``. A transmission given in
+        ``areas`` takes precedence.
+    transmission_exponent : float
+        Exponent of the default power-law transmission.
     rsf : mapping, optional
         Line → vendor RSF (RSF route only).
 
     Returns
     -------
     list of QuantRow
+        One per entry of ``areas``, in order, with ``atomic_percent`` filled in (summing to 100).
+
+    Raises
+    ------
+    spectra.errors.RecipeError
+        ``method`` is unknown, the RSF route has no table or no RSF for a line, or (Scofield route) a
+        line is not in the cross-section table.
+    KeyError
+        ``material`` or ``excitation`` is not a known name.
     """
     if method not in ("scofield", "rsf"):
         raise RecipeError(f"method must be 'scofield' or 'rsf', not {method!r}")
@@ -141,7 +215,18 @@ def quantify(areas: Mapping[str, tuple], *, method: str = "scofield",
 
 
 def table(rows: list[QuantRow]) -> str:
-    """A plain-text table in CasaXPS's column order."""
+    """A plain-text table in CasaXPS's column order.
+
+    Parameters
+    ----------
+    rows : list of QuantRow
+        As returned by :func:`quantify`.
+
+    Returns
+    -------
+    str
+        A header and one line per row: name, line, raw area, S, area/S and at. % ± σ.
+    """
     head = f"{'Name':<10}{'Line':<8}{'Raw Area':>14}{'S':>10}{'Area/S':>14}{'At %':>16}"
     lines = [head]
     for r in rows:

@@ -26,7 +26,17 @@ from .result import XPSFitResult
 
 @dataclass(frozen=True)
 class EnergyShift:
-    """A shift (eV, added to binding energies), its standard error and the method in words."""
+    """A shift (eV, added to binding energies), its standard error and the method in words.
+
+    Attributes
+    ----------
+    shift : float
+        Added to every binding energy (eV).
+    stderr : float
+        Standard error of the shift (eV); NaN when unknown.
+    method : str
+        How the shift was determined, recorded in ``energy_reference``.
+    """
 
     shift: float
     stderr: float
@@ -34,7 +44,24 @@ class EnergyShift:
 
 
 def internal_shift(result: XPSFitResult, component: str, reference: float, *, what: str | None = None) -> EnergyShift:
-    """Shift that puts ``component``'s fitted major-line centre at ``reference`` eV."""
+    """Shift that puts ``component``'s fitted major-line centre at ``reference`` eV.
+
+    Parameters
+    ----------
+    result : XPSFitResult
+        A fit containing ``component``.
+    component : str
+        Component name.
+    reference : float
+        Binding energy the component is set to (eV).
+    what : str, optional
+        How to name the component in ``method``; by default ``"<region> <component>"``.
+
+    Returns
+    -------
+    EnergyShift
+        ``reference − fitted centre``, with the centre's standard error.
+    """
     center = result.values[f"{component}_center"]
     err = result.stderr.get(f"{component}_center", np.nan)
     label = what or f"{result.spec.region} {component}"
@@ -43,7 +70,22 @@ def internal_shift(result: XPSFitResult, component: str, reference: float, *, wh
 
 
 def c1s_shift(result: XPSFitResult, *, component: str = "C_C", reference: float = 284.8) -> EnergyShift:
-    """Shift that puts the adventitious C 1s component at ``reference`` eV (284.8 by convention)."""
+    """Shift that puts the adventitious C 1s component at ``reference`` eV (284.8 by convention).
+
+    Parameters
+    ----------
+    result : XPSFitResult
+        A C 1s fit.
+    component : str
+        The C–C/C–H component.
+    reference : float
+        Binding energy it is set to (eV).
+
+    Returns
+    -------
+    EnergyShift
+        As :func:`internal_shift`, the method named a C 1s reference.
+    """
     shift = internal_shift(result, component, reference, what="adventitious C 1s (C-C/C-H)")
     return EnergyShift(shift.shift, shift.stderr, shift.method.replace("internal reference", "C 1s reference"))
 
@@ -54,6 +96,25 @@ def separation_shift(reference: XPSFitResult, reference_component: str, target: 
 
     E.g. with the S 2p3/2 of Li2S as reference and the Li 1s of Li2S as target, ``separation`` is the
     BE difference S 2p3/2 − Li 1s of Li2S measured on a reference sample.
+
+    Parameters
+    ----------
+    reference : XPSFitResult
+        Fit of the reference region.
+    reference_component : str
+        Component of ``reference`` whose centre is kept.
+    target : XPSFitResult
+        Fit of the region to shift.
+    target_component : str
+        Component of ``target`` placed ``separation`` below the reference component.
+    separation : float
+        Stated BE separation (eV).
+
+    Returns
+    -------
+    EnergyShift
+        ``reference_center − separation − target_center``; its standard error combines both centres'
+        in quadrature (correlations ignored).
     """
     ref = reference.values[f"{reference_component}_center"]
     tgt = target.values[f"{target_component}_center"]
@@ -65,7 +126,27 @@ def separation_shift(reference: XPSFitResult, reference_component: str, target: 
 
 
 def apply(da: xr.DataArray, shift: EnergyShift) -> xr.DataArray:
-    """Return ``da`` with its binding-energy axis shifted and the method recorded."""
+    """Return ``da`` with its binding-energy axis shifted and the method recorded.
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        A spectrum with dim ``binding_energy``.
+    shift : EnergyShift
+        The shift to add.
+
+    Returns
+    -------
+    xarray.DataArray
+        A copy whose ``binding_energy`` is shifted, with the coordinate ``binding_energy_measured``
+        holding ``da``'s axis, ``energy_reference`` describing the method (and the previous reference)
+        and ``energy_shift`` (eV) accumulating the shifts applied.
+
+    Raises
+    ------
+    ValueError
+        ``da`` has no ``binding_energy`` dim.
+    """
     if "binding_energy" not in da.dims:
         raise ValueError("referencing needs a binding_energy axis")
     measured = da["binding_energy"].values

@@ -10,8 +10,21 @@ import xarray as xr
 def snip(da: xr.DataArray, *, half_window_deg: float = 1.5, **options) -> xr.DataArray:
     """SNIP background of a pattern (pybaselines ``Baseline.snip``), returned on the same axis.
 
-    ``half_window_deg`` is the largest clipping half-window in degrees 2θ (wider than the broadest
-    peak to keep); other options go to pybaselines.
+    Parameters
+    ----------
+    da : xarray.DataArray
+        A 1-D pattern with dim ``two_theta`` (degrees).
+    half_window_deg : float
+        Largest clipping half-window in degrees 2θ (wider than the broadest peak to keep); converted
+        to points with the median step, at least 2.
+    **options
+        Passed to ``Baseline.snip``.
+
+    Returns
+    -------
+    xarray.DataArray
+        The background, same shape and coordinates as ``da``, with ``long_name`` and ``background``
+        attributes describing it.
     """
     from pybaselines import Baseline
 
@@ -26,8 +39,28 @@ def snip(da: xr.DataArray, *, half_window_deg: float = 1.5, **options) -> xr.Dat
 
 
 def fixed_points(da: xr.DataArray, points) -> xr.DataArray:
-    """Background through user-chosen ``(2θ, intensity)`` points, linearly interpolated (and held
-    constant beyond the first and last point)."""
+    """Background through user-chosen ``(2θ, intensity)`` points, linearly interpolated.
+
+    The background is held constant beyond the first and last point.
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        A 1-D pattern with dim ``two_theta`` (degrees).
+    points : sequence of (float, float)
+        ``(2θ in degrees, intensity)`` pairs, in any order (they are sorted).
+
+    Returns
+    -------
+    xarray.DataArray
+        The background, same shape and coordinates as ``da``, with ``long_name`` and ``background``
+        attributes describing it.
+
+    Raises
+    ------
+    ValueError
+        ``points`` is not at least two pairs.
+    """
     pts = np.asarray(sorted(points), dtype=float)
     if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) < 2:
         raise ValueError("points must be at least two (2θ, intensity) pairs")

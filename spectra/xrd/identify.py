@@ -28,6 +28,26 @@ from .structure import load_structure, phase_names
 
 @dataclass
 class Candidate:
+    """How well one reference phase explains a pattern (see the module notes).
+
+    Attributes
+    ----------
+    phase : str
+        Phase name.
+    figure_of_merit : float
+        ``matched_reference × explained_observed × agreement`` at the best strain, in [0, 1].
+    matched_reference : float
+        Intensity-weighted fraction of the phase's lines that have an observed peak within tolerance.
+    explained_observed : float
+        Height-weighted fraction of the observed peaks that one of the phase's lines explains.
+    strain : float
+        The uniform relative change of d (d → d·(1 + ε)) that gave the best figure of merit.
+    matched_lines : int
+        Number of the phase's lines that matched.
+    lines : int
+        Number of the phase's lines in the measured range with relative intensity ≥ 5.
+    """
+
     phase: str
     figure_of_merit: float
     matched_reference: float
@@ -38,8 +58,22 @@ class Candidate:
 
 
 def observed_peaks(da: xr.DataArray, *, prominence: float = 0.02) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (2θ) and heights of peaks above a SNIP background (``prominence``: fraction of the
-    highest peak)."""
+    """Positions (2θ) and heights of peaks above a SNIP background.
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        A 1-D pattern with dim ``two_theta`` (degrees); any order.
+    prominence : float
+        Smallest peak prominence, as a fraction of the highest background-subtracted point.
+
+    Returns
+    -------
+    positions : numpy.ndarray
+        Peak positions (degrees 2θ), ascending.
+    heights : numpy.ndarray
+        Their prominences above the SNIP background (data units).
+    """
     from pybaselines import Baseline
 
     x = np.asarray(da["two_theta"].values, dtype=float)
@@ -76,6 +110,12 @@ def identify(da: xr.DataArray, *, candidates: list[str] | None = None, elements:
         Largest uniform relative lattice change tried (d → d·(1 + ε)).
     wavelength : float, optional
         Å; by default the pattern's ``wavelength_ka1`` (Cu Kα1 if absent).
+
+    Returns
+    -------
+    list of Candidate
+        Sorted by descending figure of merit; phases with no line (relative intensity ≥ 5) in the
+        measured range are left out. Empty when no peak is observed.
     """
     lam = wavelength or float(da.attrs.get("wavelength_ka1") or 1.540562)
     pos, height = observed_peaks(da)

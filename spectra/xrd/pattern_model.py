@@ -24,6 +24,19 @@ from .structure import Structure, reciprocal_metric, variant
 
 
 def crystal_system(structure: Structure) -> str:
+    """The cell family that decides which cell lengths are refined.
+
+    Parameters
+    ----------
+    structure : Structure
+        The phase.
+
+    Returns
+    -------
+    str
+        ``"cubic"`` (a = b = c, all angles 90°), ``"hexagonal"`` (a = b, γ = 120°; trigonal phases in
+        hexagonal setting included) or ``"other"``.
+    """
     a, b, c, al, be, ga = structure.cell
     if abs(a - b) < 1e-9 and abs(b - c) < 1e-9 and all(abs(v - 90) < 1e-9 for v in (al, be, ga)):
         return "cubic"
@@ -33,7 +46,31 @@ def crystal_system(structure: Structure) -> str:
 
 
 class PhaseTemplate:
-    """A phase's reflections with their per-cell intensities, recomputed for a refined cell."""
+    """A phase's reflections with their per-cell intensities, recomputed for a refined cell.
+
+    Parameters
+    ----------
+    structure : Structure
+        The phase.
+    wavelength : float
+        Kα1 (or monochromatic) wavelength in Å.
+    two_theta_max : float
+        Highest 2θ of the data (degrees); lines are computed to 5° beyond it (at most 179°) down to
+        relative intensity 0.01.
+
+    Attributes
+    ----------
+    structure : Structure
+        The phase.
+    system : str
+        Its :func:`crystal_system`.
+    lines : ReflectionList
+        The lines at the nominal cell.
+    m_f2 : numpy.ndarray
+        Multiplicity × |F|² of each line, shape ``(n_lines,)``.
+    nominal : tuple of float
+        The structure's cell ``(a, b, c, α, β, γ)`` (Å, degrees).
+    """
 
     def __init__(self, structure: Structure, wavelength: float, two_theta_max: float):
         self.structure = structure
@@ -44,6 +81,22 @@ class PhaseTemplate:
         self.nominal = structure.cell
 
     def cell(self, p: dict[str, float], name: str):
+        """The cell for parameter values ``p``.
+
+        Parameters
+        ----------
+        p : dict of str to float
+            Parameter values by name (see the module notes for the names).
+        name : str
+            The phase's name in the model (the parameter prefix).
+
+        Returns
+        -------
+        tuple of float
+            ``(a, b, c, α, β, γ)`` (Å, degrees): ``<name>_a`` for cubic cells, ``<name>_a`` and ``_c`` for
+            hexagonal ones, the nominal cell times ``<name>_cell_scale`` otherwise; nominal values where a
+            parameter is absent.
+        """
         a, b, c, al, be, ga = self.nominal
         if self.system == "cubic":
             x = p.get(f"{name}_a", a)
@@ -55,11 +108,35 @@ class PhaseTemplate:
         return (a * s, b * s, c * s, al, be, ga)
 
     def d_spacings(self, cell) -> np.ndarray:
+        """d-spacings of the template's lines for another cell.
+
+        Parameters
+        ----------
+        cell : sequence of float
+            ``(a, b, c, α, β, γ)`` in Å and degrees.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n_lines,)``, Å, from each line's representative (h, k, l).
+        """
         g = reciprocal_metric(cell)
         h = self.lines.indices
         return 1 / np.sqrt(np.einsum("ni,ij,nj->n", h, g, h))
 
     def volume(self, cell) -> float:
+        """Volume of a cell.
+
+        Parameters
+        ----------
+        cell : sequence of float
+            ``(a, b, c, α, β, γ)`` in Å and degrees.
+
+        Returns
+        -------
+        float
+            Å³.
+        """
         a, b, c, al, be, ga = cell
         ca, cb, cg = (math.cos(math.radians(v)) for v in (al, be, ga))
         return a * b * c * math.sqrt(1 - ca**2 - cb**2 - cg**2 + 2 * ca * cb * cg)
@@ -67,8 +144,24 @@ class PhaseTemplate:
 
 @functools.lru_cache(maxsize=64)
 def phase_template(structure: Structure, wavelength: float, two_theta_max: float) -> PhaseTemplate:
-    """The template of a structure (cached: models of many patterns on one grid share it; templates
-    are never modified)."""
+    """The template of a structure (cached; templates are never modified).
+
+    Models of many patterns on one grid share it (up to 64 templates are kept).
+
+    Parameters
+    ----------
+    structure : Structure
+        The phase.
+    wavelength : float
+        Kα1 (or monochromatic) wavelength in Å.
+    two_theta_max : float
+        Highest 2θ of the data (degrees).
+
+    Returns
+    -------
+    PhaseTemplate
+        The shared template.
+    """
     return PhaseTemplate(structure, wavelength, two_theta_max)
 
 
@@ -77,7 +170,19 @@ def _structure(phase) -> Structure:
 
 
 def cell_lengths(phase) -> list[str]:
-    """Names of the refined cell parameters of a phase (``<phase>_a``, ``_c`` or ``_cell_scale``)."""
+    """Names of the refined cell parameters of a phase (``<phase>_a``, ``_c`` or ``_cell_scale``).
+
+    Parameters
+    ----------
+    phase : PhaseSpec
+        The phase's recipe entry; ``refine_cell`` True refines ``a`` and ``c``, a tuple only those lengths.
+
+    Returns
+    -------
+    list of str
+        Empty when the cell is fixed; ``<phase>_a`` for cubic, ``<phase>_a``/``_c`` for hexagonal cells
+        (as requested), else ``<phase>_cell_scale`` (whatever lengths were requested).
+    """
     system = crystal_system(_structure(phase))
     lengths = phase.refine_cell if isinstance(phase.refine_cell, tuple) else ("a", "c")
     if not phase.refine_cell:
@@ -90,9 +195,21 @@ def cell_lengths(phase) -> list[str]:
 
 
 def parameter_layout(spec: XRDSpec) -> list[ParamInfo]:
-    """Every parameter of an XRD recipe from the recipe alone, in the model's order; ``value`` is
-    None where the data decide (phase scales, hump and peak areas without a recipe value, the
-    background level)."""
+    """Every parameter of an XRD recipe from the recipe alone, in the model's order.
+
+    Parameters
+    ----------
+    spec : XRDSpec
+        The validated recipe.
+
+    Returns
+    -------
+    list of ParamInfo
+        Phase scales, cell lengths (±3 %) and sizes; hump and free-peak parameters; ``displacement``
+        (µm) and ``zero`` (degrees); ``inst_u`` … ``inst_y``; ``bg_c0`` … ``bg_cN``. ``value`` is None
+        where the data decide (phase scales, hump and peak areas without a recipe value, the background
+        level ``bg_c0``).
+    """
     out = []
     for ph in spec.phases:
         out.append(ParamInfo(f"{ph.name}_scale", ph.scale.value, ph.scale.min, ph.scale.max, ph.scale.vary, "1"))
@@ -125,7 +242,30 @@ def parameter_layout(spec: XRDSpec) -> list[ParamInfo]:
 
 
 class XRDModel:
-    """Everything that makes a pattern on the grid ``x`` (2θ in degrees)."""
+    """Everything that makes a pattern on the grid ``x`` (2θ in degrees).
+
+    Parameters
+    ----------
+    spec : XRDSpec
+        The validated recipe.
+    x : array_like, shape (n,)
+        2θ grid (degrees).
+    y : array_like, shape (n,)
+        Measured intensity (counts), used only for starting values.
+
+    Attributes
+    ----------
+    spec : XRDSpec
+        The recipe.
+    x, y : numpy.ndarray
+        Grid (degrees 2θ) and data, float64.
+    lo, hi : float
+        Smallest and largest 2θ of the grid (degrees).
+    templates : dict of str to PhaseTemplate
+        One per phase of the recipe.
+    params : list of ParamInfo
+        :func:`parameter_layout` with data-derived starting values filled in.
+    """
 
     def __init__(self, spec: XRDSpec, x: np.ndarray, y: np.ndarray):
         self.spec = spec
@@ -174,6 +314,13 @@ class XRDModel:
         return max(height, 1.0) * 0.2 / per_cell
 
     def defaults(self) -> dict[str, float]:
+        """Starting values of every parameter.
+
+        Returns
+        -------
+        dict of str to float
+            Name to starting value, in model order.
+        """
         return {p.name: p.value for p in self.params}
 
     # -------------------------------------------------------------------------------- evaluation
@@ -207,6 +354,19 @@ class XRDModel:
         return y
 
     def component_curves(self, p: dict[str, float]) -> dict[str, np.ndarray]:
+        """Each phase's, hump's and free peak's curve on the grid, without background.
+
+        Parameters
+        ----------
+        p : dict of str to float
+            Parameter values by name (see the module notes for the names).
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            Name to curve, shape ``(n,)`` (counts). Phases and free peaks include their Kα2 lines,
+            displacement and zero shift; humps (sums of Gaussian sub-bands) are not shifted.
+        """
         curves = {}
         for ph in self.spec.phases:
             tt, gauss, lorentz, area = self._lines(ph.name, p)
@@ -225,6 +385,18 @@ class XRDModel:
         return curves
 
     def background(self, p: dict[str, float]) -> np.ndarray:
+        """The Chebyshev background on the grid (2θ mapped onto [-1, 1]).
+
+        Parameters
+        ----------
+        p : dict of str to float
+            Parameter values; ``bg_c0`` … ``bg_cN`` are used.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n,)`` (counts); zeros when the recipe has no background.
+        """
         order = self.spec.background_order
         if order < 0:
             return np.zeros_like(self.x)
@@ -232,13 +404,46 @@ class XRDModel:
         return chebyshev.chebval(u, [p[f"bg_c{k}"] for k in range(order + 1)])
 
     def evaluate(self, p: dict[str, float]):
+        """The whole model on the grid.
+
+        Parameters
+        ----------
+        p : dict of str to float
+            Parameter values by name (see the module notes for the names).
+
+        Returns
+        -------
+        total : numpy.ndarray
+            Shape ``(n,)``, background plus every component (counts).
+        curves : dict of str to numpy.ndarray
+            As :meth:`component_curves`.
+        background : numpy.ndarray
+            Shape ``(n,)``, as :meth:`background`.
+        """
         curves = self.component_curves(p)
         bg = self.background(p)
         total = bg + (np.sum(list(curves.values()), axis=0) if curves else 0.0)
         return total, curves, bg
 
     def line_table(self, name: str, p: dict[str, float]) -> dict[str, np.ndarray]:
-        """Per-reflection positions (Kα1, shifted), FWHM and integrated intensities of a phase."""
+        """Per-reflection positions (Kα1, shifted), FWHM and integrated intensities of a phase.
+
+        Only lines within 3° of the grid are listed.
+
+        Parameters
+        ----------
+        name : str
+            Phase name.
+        p : dict of str to float
+            Parameter values by name (see the module notes for the names).
+
+        Returns
+        -------
+        dict
+            ``hkl`` (list of str), ``two_theta`` (degrees, with displacement and zero shift), ``fwhm``
+            (degrees 2θ, TCH) and ``intensity`` (integrated Kα1 area, counts·degree), arrays of equal
+            length.
+        """
         t = self.templates[name]
         tt, gauss, lorentz, area = self._lines(name, p)
         shift = profiles.displacement_shift(tt, p["displacement"], self.spec.radius_mm) + p["zero"]

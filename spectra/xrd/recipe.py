@@ -38,6 +38,24 @@ DEFAULT_INSTRUMENT = {"u": 0.004, "v": -0.002, "w": 0.002, "x": 0.0, "y": 0.02}
 
 @dataclass
 class PhaseSpec:
+    """One crystalline phase of an XRD recipe.
+
+    Attributes
+    ----------
+    name : str
+        Phase name, the parameter prefix.
+    structure : str
+        Reference phase in ``reference_patterns`` (the same as ``name`` from :func:`parse_xrd_recipe`).
+    scale : ParamSpec
+        Scale of the per-cell intensities (dimensionless; ``value`` None: from the data).
+    size : ParamSpec
+        Crystallite size (nm).
+    refine_cell : bool or tuple of str
+        True, False, or the cell lengths to refine, e.g. ``("c",)``.
+    structure_parameters : dict
+        Structural parameters, e.g. ``{"cl_on_4d": 0.5}``.
+    """
+
     name: str
     structure: str
     scale: ParamSpec
@@ -48,6 +66,22 @@ class PhaseSpec:
 
 @dataclass
 class HumpSpec:
+    """An amorphous hump: one or several Gaussian sub-bands moving and scaling together.
+
+    Attributes
+    ----------
+    name : str
+        Hump name, the parameter prefix.
+    center : ParamSpec
+        Centre of the first sub-band (degrees 2θ).
+    fwhm : ParamSpec
+        FWHM of the first sub-band (degrees 2θ).
+    area : ParamSpec
+        Area of the first sub-band (counts·degree; ``value`` None: from the data).
+    shape : tuple of (float, float, float)
+        ``(centre offset in degrees, FWHM factor, area factor)`` of each sub-band relative to the first.
+    """
+
     name: str
     center: ParamSpec
     fwhm: ParamSpec
@@ -57,6 +91,22 @@ class HumpSpec:
 
 @dataclass
 class PeakSpec:
+    """A free pseudo-Voigt peak (with its Kα2 partner).
+
+    Attributes
+    ----------
+    name : str
+        Peak name, the parameter prefix.
+    center : ParamSpec
+        Kα1 position (degrees 2θ).
+    fwhm : ParamSpec
+        FWHM (degrees 2θ).
+    area : ParamSpec
+        Kα1 area (counts·degree; ``value`` None: from the data).
+    eta : ParamSpec
+        Lorentzian fraction η.
+    """
+
     name: str
     center: ParamSpec
     fwhm: ParamSpec
@@ -66,6 +116,34 @@ class PeakSpec:
 
 @dataclass
 class XRDSpec:
+    """A validated XRD recipe.
+
+    Attributes
+    ----------
+    window : tuple of float or None
+        ``(low, high)`` 2θ range fitted (degrees); None for the whole pattern.
+    radiation : Radiation
+        Wavelengths (Å) and Kα2 ratio.
+    phases : list of PhaseSpec
+        Crystalline phases.
+    humps : list of HumpSpec
+        Amorphous humps (those listed under ``humps`` and ``amorphous``).
+    peaks : list of PeakSpec
+        Free peaks.
+    background_order : int
+        Chebyshev order; -1 for no background.
+    instrument : dict of str to ParamSpec
+        Caglioti ``u``, ``v``, ``w`` (degrees²) and Lorentzian ``x``, ``y`` (degrees).
+    displacement : ParamSpec
+        Specimen displacement (µm).
+    zero : ParamSpec
+        Zero shift (degrees 2θ).
+    radius_mm : float
+        Goniometer radius (mm).
+    text : str
+        Canonical recipe text.
+    """
+
     window: tuple[float, float] | None
     radiation: Radiation
     phases: list[PhaseSpec]
@@ -102,6 +180,7 @@ def parse_xrd_recipe(recipe, *, attrs: dict | None = None) -> XRDSpec:
     Returns
     -------
     XRDSpec
+        The validated recipe, with defaults filled in.
 
     Raises
     ------
@@ -195,8 +274,24 @@ def parse_xrd_recipe(recipe, *, attrs: dict | None = None) -> XRDSpec:
 
 
 def radiation_of(recipe: dict, attrs: dict | None = None) -> Radiation:
-    """The radiation a recipe fits with: its ``wavelength`` or ``anode``, else the pattern's anode or
-    monochromatic wavelength (``attrs``), else Cu Kα."""
+    """The radiation a recipe fits with.
+
+    In order: the recipe's ``wavelength``; the recipe's or else the pattern's anode, if it is Cu, Co,
+    Mo or Ag; the pattern's ``wavelength_ka1`` (monochromatic); else Cu Kα. Any other anode name is
+    passed over without an error.
+
+    Parameters
+    ----------
+    recipe : dict
+        Recipe data (``wavelength``, ``anode`` and ``ka2_ratio`` are read).
+    attrs : dict, optional
+        The pattern's attributes (``anode``, ``wavelength_ka1``).
+
+    Returns
+    -------
+    Radiation
+        The radiation; ``ka2_ratio`` from the recipe applies to anodes only.
+    """
     attrs = attrs or {}
     anode = recipe.get("anode") or attrs.get("anode")
     if "wavelength" in recipe:

@@ -20,7 +20,31 @@ from .wavelengths import ANODES
 
 @dataclass
 class ReflectionList:
-    """Powder lines of a phase for one wavelength."""
+    """Powder lines of a phase for one wavelength.
+
+    Attributes
+    ----------
+    phase : str
+        Phase name.
+    wavelength : float
+        Wavelength (Å).
+    hkl : list of str
+        Reflection families on each line, e.g. ``"511 333"``.
+    d : numpy.ndarray
+        Shape ``(n,)``, d-spacing (Å), descending.
+    two_theta : numpy.ndarray
+        Shape ``(n,)``, line position (degrees 2θ).
+    multiplicity : numpy.ndarray
+        Shape ``(n,)``, number of reflections merged into each line.
+    f2 : numpy.ndarray
+        Shape ``(n,)``, |F|² per reflection of the line (multiplicity-weighted mean), electrons².
+    intensity : numpy.ndarray
+        Shape ``(n,)``, m |F|² LP (absolute, per cell).
+    relative : numpy.ndarray
+        Shape ``(n,)``, intensity on a 0-100 scale.
+    indices : numpy.ndarray or None
+        Shape ``(n, 3)``, one representative (h, k, l) per line, for refining the cell.
+    """
 
     phase: str
     wavelength: float
@@ -34,6 +58,14 @@ class ReflectionList:
     indices: np.ndarray | None = None  # one representative (h, k, l) per line, for refining the cell
 
     def to_csv(self) -> str:
+        """The list as CSV text (the format of ``reference_patterns/*.reflections.csv``).
+
+        Returns
+        -------
+        str
+            A header row ``hkl,d_A,two_theta_deg,multiplicity,F2,intensity,relative`` and one row per
+            line, ending with a newline.
+        """
         rows = ["hkl,d_A,two_theta_deg,multiplicity,F2,intensity,relative"]
         for i in range(len(self.d)):
             rows.append(f"{self.hkl[i]},{self.d[i]:.5f},{self.two_theta[i]:.3f},{self.multiplicity[i]:d},"
@@ -42,7 +74,20 @@ class ReflectionList:
 
 
 def lorentz_polarisation(two_theta_deg, monochromator_two_theta: float = 0.0):
-    """Lorentz-polarisation factor for a powder line (monochromator angle in degrees)."""
+    """Lorentz-polarisation factor for a powder line (monochromator angle in degrees).
+
+    Parameters
+    ----------
+    two_theta_deg : float or array_like
+        Line position (degrees 2θ).
+    monochromator_two_theta : float
+        Monochromator 2θ (degrees); 0 for none.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(1 + cos²2θm cos²2θ) / (sin²θ cosθ (1 + cos²2θm))``, shaped like ``two_theta_deg``.
+    """
     tt = np.radians(two_theta_deg)
     cm = math.cos(math.radians(monochromator_two_theta)) ** 2
     theta = tt / 2
@@ -60,9 +105,9 @@ def _family_names(indices: np.ndarray, cubic: bool) -> list[str]:
     if cubic:
         names = {"".join(str(v) for v in sorted(np.abs(i).astype(int), reverse=True)) for i in indices}
         return sorted(names, reverse=True)
-    def rank(i):
+    def _rank(i):
         return (bool(np.all(i >= 0)), int(i[2]), int(i[0]), int(i[1]))
-    best = max((tuple(int(v) for v in i) for i in indices), key=lambda i: rank(np.array(i)))
+    best = max((tuple(int(v) for v in i) for i in indices), key=lambda i: _rank(np.array(i)))
     return ["".join(str(v) if v >= 0 else f"-{-v}" for v in best)]
 
 
@@ -81,14 +126,23 @@ def compute(structure: Structure, *, wavelength: float = ANODES["Cu"].ka1, two_t
     Parameters
     ----------
     structure : Structure
+        The phase.
     wavelength : float
         Å (Cu Kα1 by default).
+    two_theta_max : float
+        Highest line position kept (degrees 2θ).
     debye_waller, anomalous : bool
         Apply the sites' B factors; add f′ + i f″ at the radiation energy.
     monochromator_two_theta : float
         Monochromator 2θ (degrees) for the polarisation factor.
     min_relative : float
         Lines weaker than this (0–100 scale) are dropped.
+
+    Returns
+    -------
+    ReflectionList
+        Lines in order of descending d; reflections with |F|² below 10⁻⁶ of the strongest are
+        treated as absent, and reflections whose d agree to 5 decimals are merged into one line.
     """
     d_min = wavelength / (2 * math.sin(math.radians(two_theta_max / 2)))
     hkl = _indices(structure, d_min * 0.999)
@@ -127,11 +181,31 @@ def compute(structure: Structure, *, wavelength: float = ANODES["Cu"].ka1, two_t
 
 
 def committed_path(name: str):
+    """Path of a phase's committed reflection list.
+
+    Parameters
+    ----------
+    name : str
+        Phase name.
+
+    Returns
+    -------
+    Path
+        ``reference_patterns/<name>.reflections.csv`` (whether or not it exists).
+    """
     return _root() / f"{name}.reflections.csv"
 
 
 def write_all() -> list[str]:
-    """Regenerate every committed reflection list (Cu Kα1, B factors and f′, f″ applied)."""
+    """Regenerate every committed reflection list (Cu Kα1, B factors and f′, f″ applied).
+
+    Phases whose ``kind`` is not ``"crystal"`` are skipped.
+
+    Returns
+    -------
+    list of str
+        Names of the phases written.
+    """
     written = []
     for name in phase_names():
         structure = load_structure(name)

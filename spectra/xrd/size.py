@@ -15,7 +15,25 @@ from uncertainties import umath
 
 
 def sample_broadening(beta_observed, beta_instrument, *, profile: str = "lorentzian"):
-    """Sample FWHM (degrees) after removing the instrument's."""
+    """Sample FWHM (degrees) after removing the instrument's.
+
+    Parameters
+    ----------
+    beta_observed, beta_instrument : float, UFloat or array_like
+        FWHM of the observed peak and of the instrument (degrees 2θ).
+    profile : {"lorentzian", "gaussian"}
+        ``β_obs − β_inst`` for Lorentzian, ``sqrt(β_obs² − β_inst²)`` for Gaussian profiles.
+
+    Returns
+    -------
+    float, UFloat or array_like
+        Sample broadening (degrees 2θ), of the inputs' type.
+
+    Raises
+    ------
+    ValueError
+        ``profile`` is neither ``"lorentzian"`` nor ``"gaussian"``.
+    """
     if profile == "lorentzian":
         return beta_observed - beta_instrument
     if profile == "gaussian":
@@ -35,6 +53,20 @@ def scherrer(two_theta, beta_observed, *, wavelength: float, beta_instrument=0.0
         FWHM of the observed peak and of the instrument at that angle (degrees 2θ).
     wavelength : float
         Å.
+    k : float
+        Scherrer constant (0.9: spherical crystallites, FWHM-based).
+    profile : {"lorentzian", "gaussian"}
+        How the instrumental width is removed (see :func:`sample_broadening`).
+
+    Returns
+    -------
+    float or UFloat
+        Crystallite size in nm (a ``UFloat`` when a width is one).
+
+    Raises
+    ------
+    ValueError
+        ``profile`` is neither ``"lorentzian"`` nor ``"gaussian"``.
     """
     beta = sample_broadening(beta_observed, beta_instrument, profile=profile)
     theta = np.radians(two_theta / 2)
@@ -50,12 +82,19 @@ def williamson_hall(two_theta, beta, *, wavelength: float, k: float = 0.9):
     two_theta : array_like
         Positions (degrees).
     beta : array_like of float or UFloat
-        Sample broadening (degrees 2θ, instrument removed).
+        Sample broadening (degrees 2θ, instrument removed), one per position.
+    wavelength : float
+        Å.
+    k : float
+        Scherrer constant.
 
     Returns
     -------
-    (size, strain) as ``uncertainties`` numbers (σ from the weighted fit; from the scatter when
-    the inputs carry no uncertainty).
+    size : UFloat
+        Crystallite size in nm.
+    strain : UFloat
+        Microstrain ε (dimensionless), correlated with ``size``. σ come from the weighted fit when
+        every width carries an uncertainty, else from the scatter about an unweighted fit.
     """
     tt = np.asarray(two_theta, dtype=float)
     theta = np.radians(tt / 2)

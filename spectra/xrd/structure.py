@@ -22,6 +22,22 @@ from ..errors import SpectraError
 
 @dataclass(frozen=True)
 class Site:
+    """One crystallographic site of a structure.
+
+    Attributes
+    ----------
+    label : str
+        Site label, e.g. ``"X_4d"``.
+    species : tuple of (str, float)
+        ``(element or ion, occupancy)`` pairs on the site.
+    wyckoff : str
+        Wyckoff position (multiplicity and letter, e.g. ``"4a"``); may be empty.
+    xyz : tuple of float
+        Fractional coordinates of the representative position.
+    b_iso : float
+        Isotropic displacement parameter B in Å².
+    """
+
     label: str
     species: tuple[tuple[str, float], ...]   # (element or ion, occupancy) on the site
     wyckoff: str
@@ -31,7 +47,31 @@ class Site:
 
 @dataclass(frozen=True)
 class Structure:
-    """A crystal structure: space group, cell (Å, degrees), sites, source."""
+    """A crystal structure: space group, cell (Å, degrees), sites, source.
+
+    Attributes
+    ----------
+    name : str
+        Phase name, e.g. ``"Li6PS5Cl"``.
+    spacegroup : str
+        Hermann–Mauguin symbol with setting, as gemmi reads it.
+    cell : tuple of float
+        ``(a, b, c, α, β, γ)`` in Å and degrees.
+    sites : tuple of Site
+        Asymmetric-unit sites.
+    source : str
+        Literature source of the structure.
+    z : float
+        Formula units per cell (for weight fractions).
+    formula_mass : float
+        g/mol of one formula unit.
+    kind : str
+        ``"crystal"``, or another kind (e.g. amorphous) for which no reflection list is computed.
+    notes : str
+        Free text from the phase file.
+    extra : dict
+        Further phase-file data (e.g. ``humps``); not compared or hashed.
+    """
 
     name: str
     spacegroup: str
@@ -46,11 +86,24 @@ class Structure:
 
     @property
     def volume(self) -> float:
+        """Cell volume (Å³)."""
         a, b, c, al, be, ga = self.cell
         ca, cb, cg = (math.cos(math.radians(v)) for v in (al, be, ga))
         return a * b * c * math.sqrt(1 - ca**2 - cb**2 - cg**2 + 2 * ca * cb * cg)
 
     def with_cell(self, cell) -> Structure:
+        """A copy with another cell.
+
+        Parameters
+        ----------
+        cell : sequence of float
+            ``(a, b, c, α, β, γ)`` in Å and degrees.
+
+        Returns
+        -------
+        Structure
+            The same structure with ``cell`` replaced.
+        """
         return Structure(self.name, self.spacegroup, tuple(cell), self.sites, self.source, self.z, self.formula_mass,
                          self.kind, self.notes, self.extra)
 
@@ -64,13 +117,35 @@ def _root() -> Path:
 
 
 def phase_names() -> list[str]:
-    """Names of the phases shipped in ``reference_patterns``."""
+    """Names of the phases shipped in ``reference_patterns``.
+
+    Returns
+    -------
+    list of str
+        Sorted stems of every ``*.toml`` file there.
+    """
     return sorted(p.stem for p in _root().glob("*.toml"))
 
 
 @functools.cache
 def load_structure(name: str) -> Structure:
-    """Read ``reference_patterns/<name>.toml``."""
+    """Read ``reference_patterns/<name>.toml`` (cached: each name is read once).
+
+    Parameters
+    ----------
+    name : str
+        Phase name (see :func:`phase_names`).
+
+    Returns
+    -------
+    Structure
+        The phase; ``b``, ``c`` default to ``a`` and the angles to 90°.
+
+    Raises
+    ------
+    spectra.errors.SpectraError
+        No phase file of that name.
+    """
     path = _root() / f"{name}.toml"
     if not path.exists():
         raise SpectraError(f"no reference phase {name!r}; phases: {', '.join(phase_names())}")
@@ -97,8 +172,28 @@ def _replace_species(structure: Structure, label: str, species: dict[str, float]
 
 
 def argyrodite_disorder(structure: Structure, cl_on_4d: float) -> Structure:
-    """Li6PS5Cl with a fraction ``cl_on_4d`` of the Cl on the 4d anion site (the rest on 4a; S fills
-    the other share of each site). 1.0 is fully ordered, 0.5 fully disordered."""
+    """Li6PS5Cl with a fraction ``cl_on_4d`` of the Cl on the 4d anion site.
+
+    The rest of the Cl is on 4a; S fills the other share of each site. 1.0 is fully ordered, 0.5
+    fully disordered.
+
+    Parameters
+    ----------
+    structure : Structure
+        An argyrodite structure with sites labelled ``X_4d`` and ``X_4a``.
+    cl_on_4d : float
+        Fraction in [0, 1].
+
+    Returns
+    -------
+    Structure
+        A copy with the two anion sites' species replaced.
+
+    Raises
+    ------
+    spectra.errors.SpectraError
+        ``cl_on_4d`` is outside [0, 1].
+    """
     if not 0 <= cl_on_4d <= 1:
         raise SpectraError("cl_on_4d must lie in [0, 1]")
     s = _replace_species(structure, "X_4d", {"Cl": cl_on_4d, "S": 1 - cl_on_4d})
@@ -106,7 +201,25 @@ def argyrodite_disorder(structure: Structure, cl_on_4d: float) -> Structure:
 
 
 def ncm_exchange(structure: Structure, li_ni_exchange: float) -> Structure:
-    """NCM811 with a fraction ``li_ni_exchange`` of Ni on the Li 3a site (and as much Li on 3b)."""
+    """NCM811 with a fraction ``li_ni_exchange`` of Ni on the Li 3a site (and as much Li on 3b).
+
+    Parameters
+    ----------
+    structure : Structure
+        An NCM structure with sites labelled ``Li_3a`` and ``TM_3b``.
+    li_ni_exchange : float
+        Fraction x in [0, 0.3].
+
+    Returns
+    -------
+    Structure
+        A copy with ``Li_3a`` = Li(1−x)Ni(x) and ``TM_3b`` = Ni(0.8−x)Co(0.1)Mn(0.1)Li(x).
+
+    Raises
+    ------
+    spectra.errors.SpectraError
+        ``li_ni_exchange`` is outside [0, 0.3].
+    """
     x = li_ni_exchange
     if not 0 <= x <= 0.3:
         raise SpectraError("li_ni_exchange must lie in [0, 0.3]")
@@ -119,7 +232,25 @@ STRUCTURE_PARAMETERS = {"Li6PS5Cl": {"cl_on_4d": argyrodite_disorder}, "NCM811":
 
 
 def variant(name: str, **parameters: float) -> Structure:
-    """A shipped phase with its structural parameters (e.g. ``cl_on_4d``, ``li_ni_exchange``) set."""
+    """A shipped phase with its structural parameters (e.g. ``cl_on_4d``, ``li_ni_exchange``) set.
+
+    Parameters
+    ----------
+    name : str
+        Phase name (see :func:`phase_names`).
+    **parameters : float
+        Structural parameters of that phase (see :data:`STRUCTURE_PARAMETERS`).
+
+    Returns
+    -------
+    Structure
+        The phase with the parameters applied (the cached structure itself when none are given).
+
+    Raises
+    ------
+    spectra.errors.SpectraError
+        No such phase, the phase has no such parameter, or a value is out of range.
+    """
     s = load_structure(name)
     for key, value in parameters.items():
         try:
@@ -140,7 +271,18 @@ def _operations(spacegroup: str):
 
 
 def expand(structure: Structure) -> list[tuple[Site, np.ndarray]]:
-    """Every site with all its symmetry-equivalent fractional positions (duplicates removed)."""
+    """Every site with all its symmetry-equivalent fractional positions (duplicates removed).
+
+    Parameters
+    ----------
+    structure : Structure
+        The structure; its space group is read by gemmi.
+
+    Returns
+    -------
+    list of (Site, numpy.ndarray)
+        Each site with its positions, shape ``(multiplicity, 3)``, fractional coordinates in [0, 1).
+    """
     out = []
     for site in structure.sites:
         xyz = np.array(site.xyz)
@@ -154,7 +296,18 @@ def expand(structure: Structure) -> list[tuple[Site, np.ndarray]]:
 
 
 def reciprocal_metric(cell) -> np.ndarray:
-    """Reciprocal metric tensor G* so that 1/d² = hᵀ G* h."""
+    """Reciprocal metric tensor G* so that 1/d² = hᵀ G* h.
+
+    Parameters
+    ----------
+    cell : sequence of float
+        ``(a, b, c, α, β, γ)`` in Å and degrees.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(3, 3)``, in Å⁻².
+    """
     a, b, c, al, be, ga = cell
     ca, cb, cg = (math.cos(math.radians(v)) for v in (al, be, ga))
     g = np.array([[a * a, a * b * cg, a * c * cb], [a * b * cg, b * b, b * c * ca], [a * c * cb, b * c * ca, c * c]])
@@ -170,7 +323,22 @@ def _f_anomalous(species: str, energy_ev: float) -> tuple[float, float]:
 
 
 def scattering_factor(species: str, s: np.ndarray, energy_ev: float | None) -> np.ndarray:
-    """f0(s) (Waasmaier–Kirfel) + f′ + i f″ (Chantler) for an element or ion, s = sinθ/λ (1/Å)."""
+    """f0(s) (Waasmaier–Kirfel) + f′ + i f″ (Chantler) for an element or ion, s = sinθ/λ (1/Å).
+
+    Parameters
+    ----------
+    species : str
+        Element or ion symbol as xraydb knows it (e.g. ``"Cl1-"``); f′, f″ use its letters only.
+    s : numpy.ndarray
+        sinθ/λ in Å⁻¹.
+    energy_ev : float or None
+        Photon energy (eV) for f′ and f″; ``None`` for f0 alone.
+
+    Returns
+    -------
+    numpy.ndarray
+        Complex scattering factors (electrons), shaped like ``s``.
+    """
     import xraydb
 
     f = np.asarray(xraydb.f0(species, s), dtype=complex)
@@ -182,7 +350,24 @@ def scattering_factor(species: str, s: np.ndarray, energy_ev: float | None) -> n
 
 def structure_factors(structure: Structure, hkl: np.ndarray, *, energy_ev: float | None,
                       debye_waller: bool = True) -> np.ndarray:
-    """Complex structure factors F(hkl) (electrons) for an (n, 3) array of indices."""
+    """Complex structure factors F(hkl) (electrons) for an (n, 3) array of indices.
+
+    Parameters
+    ----------
+    structure : Structure
+        The structure.
+    hkl : numpy.ndarray
+        Shape ``(n, 3)``, Miller indices.
+    energy_ev : float or None
+        Photon energy (eV) for the anomalous terms; ``None`` leaves them out.
+    debye_waller : bool
+        Apply each site's exp(−B s²).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n,)``, complex, in electrons per cell.
+    """
     g = reciprocal_metric(structure.cell)
     inv_d2 = np.einsum("ni,ij,nj->n", hkl, g, hkl)
     s = 0.5 * np.sqrt(inv_d2)

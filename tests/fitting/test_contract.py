@@ -66,7 +66,17 @@ def xrd_pattern():
 
 @pytest.fixture(scope="module")
 def cases(xps_spectrum, xrd_pattern):
+    """One good spectrum and recipe per registered technique: the row a new technique adds."""
     return {"xps": (xps_spectrum, XPS_RECIPE), "xrd": (xrd_pattern, XRD_RECIPE)}
+
+
+#: the techniques the contracts below run over (every registered one; see the test after)
+TECHNIQUES = registered()
+
+
+def test_every_registered_technique_has_a_contract_case(cases):
+    """A technique registered without a row in ``cases`` would escape the contracts of this file."""
+    assert set(cases) == set(TECHNIQUES)
 
 
 # ------------------------------------------------------------------------------------------ bad input
@@ -315,7 +325,7 @@ def test_xrd_monte_carlo_through_spectra_fit(cases):
     assert np.all(np.isfinite(ds.mc_fraction.values))
 
 
-@pytest.mark.parametrize("technique", ["xps", "xrd"])
+@pytest.mark.parametrize("technique", TECHNIQUES)
 def test_unit_weights_through_both_verbs(cases, technique):
     da, recipe = cases[technique]
     poisson = spectra.fit(da, recipe)
@@ -340,7 +350,7 @@ def pairs(cases):
             for t, (da, recipe) in cases.items()}
 
 
-@pytest.mark.parametrize("technique", ["xps", "xrd"])
+@pytest.mark.parametrize("technique", TECHNIQUES)
 def test_single_dataset_is_the_one_row_of_fit_many(pairs, technique):
     result, many = pairs[technique]
     single = result.to_dataset(curves=False)
@@ -363,7 +373,7 @@ def test_single_dataset_is_the_one_row_of_fit_many(pairs, technique):
             np.testing.assert_array_equal(a.values, b.values, err_msg=name)
 
 
-@pytest.mark.parametrize("technique", ["xps", "xrd"])
+@pytest.mark.parametrize("technique", TECHNIQUES)
 def test_source_coordinate_is_the_same_for_both_verbs(pairs, cases, technique):
     """The same DataArray fitted by either verb should be labelled with the same ``source``."""
     result, many = pairs[technique]
@@ -377,7 +387,7 @@ def test_source_coordinate_is_the_same_for_both_verbs(pairs, cases, technique):
         "LeastSquaresResult.to_dataset uses provenance['source'] = attrs['source']")
 
 
-@pytest.mark.parametrize("technique", ["xps", "xrd"])
+@pytest.mark.parametrize("technique", TECHNIQUES)
 def test_table_summary_html(pairs, technique):
     result, _ = pairs[technique]
     table = result.table()
@@ -397,7 +407,7 @@ def test_table_summary_html(pairs, technique):
         assert f"<td>{quantity}</td>" in html
 
 
-@pytest.mark.parametrize("technique", ["xps", "xrd"])
+@pytest.mark.parametrize("technique", TECHNIQUES)
 def test_plot_returns_axes_and_never_shows(pairs, technique, monkeypatch):
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")
