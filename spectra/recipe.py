@@ -62,23 +62,36 @@ def param_spec(value: Any, where: str, default: ParamSpec) -> ParamSpec:
     Raises
     ------
     spectra.errors.RecipeError
-        An unknown key, a value outside its bounds, or min above max, naming ``where``.
+        An unknown key, a value that is not a finite number, a bound that is NaN, a value outside its
+        bounds (a plain number is checked against the default bounds too), or min above max, naming
+        ``where``.
     """
     if value is None:
         return default
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return ParamSpec(float(value), default.min, default.max, default.vary)
+        value = {"value": value}
     if isinstance(value, dict):
         unknown = set(value) - {"value", "min", "max", "vary"}
         if unknown:
             raise RecipeError(f"{where}: unknown keys {sorted(unknown)} (use value, min, max, vary)")
-        spec = ParamSpec(float(value["value"]) if "value" in value else default.value,
-                         float(value.get("min", default.min)), float(value.get("max", default.max)),
-                         bool(value.get("vary", default.vary)))
-        if spec.value is not None and not spec.min <= spec.value <= spec.max:
-            raise RecipeError(f"{where}: value {spec.value} outside [{spec.min}, {spec.max}]")
+        numbers = {}
+        for key in ("value", "min", "max"):
+            if key in value:
+                v = value[key]
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
+                    raise RecipeError(f"{where}.{key}: expected a number, got {v!r}")
+                numbers[key] = float(v)
+        if "value" in numbers and not math.isfinite(numbers["value"]):
+            raise RecipeError(f"{where}.value: expected a finite number, got {numbers['value']!r}")
+        vary = value.get("vary", default.vary)
+        if not isinstance(vary, bool):
+            raise RecipeError(f"{where}.vary: expected true or false, got {vary!r}")
+        spec = ParamSpec(numbers.get("value", default.value), numbers.get("min", default.min),
+                         numbers.get("max", default.max), vary)
         if spec.min > spec.max:
             raise RecipeError(f"{where}: min {spec.min} > max {spec.max}")
+        if spec.value is not None and not spec.min <= spec.value <= spec.max:
+            raise RecipeError(f"{where}: value {spec.value} outside [{spec.min}, {spec.max}]")
         return spec
     raise RecipeError(f"{where}: expected a number or a table with value/min/max/vary, got {value!r}")
 

@@ -80,7 +80,7 @@ def _prepare_all(indices, items: list, problem: Problem, out: _Results, weights:
     return sorted(good, key=lambda it: it.index)
 
 
-def _by_grid(problem: Problem, items: list[Item]) -> list[list[Item]]:
+def _by_grid(problem: Problem, items: list[Item], out: _Results) -> list[list[Item]]:
     """Items grouped by identical axis grids, with their start models."""
     groups: dict[bytes, list[Item]] = {}
     keys: dict[int, bytes] = {}  # rows of a stack share one axis array: its key is computed once
@@ -89,10 +89,28 @@ def _by_grid(problem: Problem, items: list[Item]) -> list[list[Item]]:
         if key is None:
             key = keys[id(item.x)] = np.round(item.x, 9).tobytes()
         groups.setdefault(key, []).append(item)
+    ready = []
     for group in groups.values():
+        kept = []
         for begin in range(0, len(group), _BLOCK):
-            problem.attach_models(group[begin:begin + _BLOCK])
-    return list(groups.values())
+            block = group[begin:begin + _BLOCK]
+            kept += _isolating(block, problem.attach_models, out)
+        if kept:
+            ready.append(kept)
+    return ready
+
+
+def _isolating(items: list[Item], work, out: _Results) -> list[Item]:
+    """Run ``work`` on items together; if it raises, on each alone, so that only the items that
+    cannot be processed fail (with the reason). Returns the items processed."""
+    try:
+        work(items)
+        return items
+    except Exception as exc:  # noqa: BLE001 - one bad spectrum must not stop the batch
+        if len(items) == 1:
+            out.fail({items[0].index: f"{type(exc).__name__}: {exc}"})
+            return []
+    return [item for one in items for item in _isolating([one], work, out)]
 
 
 def fit_many(data, recipe, **options) -> xr.Dataset:
@@ -178,21 +196,34 @@ def fit_many(data, recipe, **options) -> xr.Dataset:
     items = _as_list(data, problem.axis)
     out = _Results(problem, len(items), opts.progress, opts.weights)
     out.source = [_source_of(item) for item in items]
-    todo = out.resume_from(resume) if resume is not None else range(len(items))
+    fit_todo, mc_todo = out.resume_from(resume) if resume is not None else (list(range(len(items))), [])
+    out.mc_replicas = opts.mc_replicas
     try:
-        good = _prepare_all(todo, items, problem, out, opts.weights)
-        groups = _by_grid(problem, good)
+        good = _prepare_all(sorted(fit_todo + mc_todo), items, problem, out, opts.weights)
+        groups = _by_grid(problem, good, out)
+        refit = set(fit_todo)
+        groups = [kept for kept in ([it for it in group if it.index in refit] for group in groups) if kept]
         if use_batched:
             _fit_batched(problem, groups, out, chunk_size, opts.start == "neighbour")
         else:
             _fit_lmfit(problem, groups, out, opts)
         if opts.mc_replicas:
             rng = np.random.default_rng(opts.seed)
+            engine = "batched" if use_batched else "lmfit"
             for item in good:
-                if out.success[item.index]:
-                    _monte_carlo(problem, item, out, opts, rng, "batched" if use_batched else "lmfit")
+                if out.success[item.index] and not out.mc_done[item.index]:
+                    try:
+                        _monte_carlo(problem, item, out, opts, rng, engine)
+                    except Exception as exc:  # noqa: BLE001 - the fit stands; its intervals could not be made
+                        out.message[item.index] += f"; Monte Carlo failed: {type(exc).__name__}: {exc}"
+                        out.mc_done[item.index] = True
     except KeyboardInterrupt:  # keep what is done; fit_many(..., resume=result) finishes the rest
         out.interrupted = True
+    for _ in range(3):  # a second Ctrl-C while the result is assembled must not lose the work
+        try:
+            return out.dataset("batched" if use_batched else "lmfit")
+        except KeyboardInterrupt:
+            out.interrupted = True
     return out.dataset("batched" if use_batched else "lmfit")
 
 
@@ -200,8 +231,12 @@ def _fit_lmfit(problem: Problem, groups: list[list[Item]], out: _Results, opts: 
     """One spectrum at a time with lmfit, as :func:`spectra.fit` (series seeded from the last success)."""
     previous = None
     for item in sorted((item for group in groups for item in group), key=lambda it: it.index):
-        r = fit_model(problem.lmfit_model(item), item.y, item.sigma, method=opts.method or problem.default_method,
-                      start=previous)
+        try:
+            r = fit_model(problem.lmfit_model(item), item.y, item.sigma, method=opts.method or problem.default_method,
+                          start=previous)
+        except Exception as exc:  # noqa: BLE001 - one bad spectrum must not stop the batch
+            out.fail({item.index: f"{type(exc).__name__}: {exc}"})
+            continue
         out.store(item.index, r.values, r.stderr, r.varying, r.covariance, r.redchi, r.nfev, r.success, r.message)
         out.setup([item.index], [item], ((item.y - r.best_fit) / item.sigma)[None])
         out.add_notes(problem, [item])
@@ -244,11 +279,22 @@ def _fit_batched(problem: Problem, groups: list[list[Item]], out: _Results, chun
     for items in groups:
         for begin in range(0, len(items), chunk_size):
             chunk = items[begin:begin + chunk_size]
-            _fit_chunk(problem, chunk, out, _neighbour_start(out, [chunk[0].index]) if from_neighbours else None)
+            start = _neighbour_start(out, [chunk[0].index]) if from_neighbours else None
+            _isolating(chunk, lambda part, start=start: _fit_chunk(problem, part, out, _rows_of(start, chunk, part)), out)
         if from_neighbours:  # refit the failures from their nearest successful neighbours
             failed = [it for it in items if not out.success[it.index]]
             if failed and out.success.any():
-                _fit_chunk(problem, failed, out, _neighbour_start(out, [it.index for it in failed], nearest=True))
+                start = _neighbour_start(out, [it.index for it in failed], nearest=True)
+                _isolating(failed, lambda part, start=start: _fit_chunk(problem, part, out,
+                                                                        _rows_of(start, failed, part)), out)
+
+
+def _rows_of(start: np.ndarray | None, chunk: list[Item], part: list[Item]) -> np.ndarray | None:
+    """The rows of a chunk's start values (one row for all, or one per item) that belong to ``part``."""
+    if start is None or part is chunk or len(start) == 1:
+        return start
+    where = {id(item): k for k, item in enumerate(chunk)}
+    return start[[where[id(item)] for item in part]]
 
 
 def _neighbour_start(out: _Results, indices: list[int], *, nearest: bool = False) -> np.ndarray | None:
@@ -285,11 +331,14 @@ class _Results:
         self.message = np.full(n_spec, PENDING, dtype=object)
         self.mc_value = None
         self.mc_fraction = None
+        self.mc_replicas = 0
+        self.mc_done = np.zeros(n_spec, bool)
         self.interrupted = False
         self.source = [""] * n_spec
 
-    def resume_from(self, previous: xr.Dataset) -> list[int]:
-        """Copy the finished items of an interrupted result; return the indices still to fit."""
+    def resume_from(self, previous: xr.Dataset) -> tuple[list[int], list[int]]:
+        """Copy the finished work of an interrupted result; return the indices still to fit, and those
+        fitted whose Monte Carlo replicas are still to do."""
         if previous.attrs.get("recipe_sha256") != self.problem.sha256 or previous.sizes["spectrum"] != len(self.value):
             raise FitError("resume needs the result of the same recipe on the same spectra")
         pending = np.asarray(previous.message.values == PENDING)
@@ -301,7 +350,9 @@ class _Results:
             getattr(self, name)[done] = previous[stored].values[done]
         if "mc_value" in previous:
             self.mc_value, self.mc_fraction = previous.mc_value.values.copy(), previous.mc_fraction.values.copy()
-        return [int(i) for i in np.where(pending)[0]]
+            self.mc_done = previous.mc_done.values.astype(bool).copy()
+        mc_todo = np.where(done & self.success & ~self.mc_done)[0]
+        return [int(i) for i in np.where(pending)[0]], [int(i) for i in mc_todo]
 
     def report(self) -> None:
         """Print the number of finished items (with ``progress``)."""
@@ -346,9 +397,13 @@ class _Results:
                                success=self.success, redchi=self.redchi, nfev=self.nfev, message=self.message,
                                source=self.source, engine=engine, lo=self.lo, hi=self.hi, start=self.start,
                                z_runs=self.z_runs, dof=self.dof, weights=self.weights,
-                               complete=not self.interrupted,
-                               pending=int((self.message == PENDING).sum()), mc_value=self.mc_value,
-                               mc_fraction=self.mc_fraction)
+                               complete=not self.interrupted, pending=self.pending(), mc_value=self.mc_value,
+                               mc_fraction=self.mc_fraction, mc_done=self.mc_done if self.mc_replicas else None)
+
+    def pending(self) -> int:
+        """Spectra not fitted yet, plus fitted ones whose Monte Carlo replicas are still to do."""
+        mc = int((self.success & ~self.mc_done).sum()) if self.mc_replicas else 0
+        return int((self.message == PENDING).sum()) + mc
 
 
 def _start_arrays(items: list[Item]):
@@ -401,6 +456,7 @@ def _monte_carlo(problem: Problem, item: Item, out: _Results, opts: FitOptions, 
         out.mc_fraction = np.full((len(out.value), len(QUANTILES), len(problem.fraction_labels)), np.nan)
     out.mc_value[i] = quantiles(theta[ok])
     out.mc_fraction[i] = quantiles(fraction[ok])
+    out.mc_done[i] = True
 
 
 def write_results(results: xr.Dataset, path: str | os.PathLike, *, overwrite: bool = False):

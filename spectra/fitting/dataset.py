@@ -29,7 +29,7 @@ def versions() -> dict[str, str]:
 
 def results_dataset(problem, *, value, stderr, covariance, success, redchi, nfev, message, source, engine: str,
                     lo, hi, start, z_runs, dof, weights: str, complete: bool = True, pending: int = 0,
-                    mc_value=None, mc_fraction=None) -> xr.Dataset:
+                    mc_value=None, mc_fraction=None, mc_done=None) -> xr.Dataset:
     """The Dataset of N fits of one recipe.
 
     Parameters
@@ -60,6 +60,8 @@ def results_dataset(problem, *, value, stderr, covariance, success, redchi, nfev
         Spectra an interrupted run did not reach.
     mc_value, mc_fraction : ndarray (N, Q, P) and (N, Q, C), optional
         Monte Carlo quantiles (:data:`QUANTILES`) of the parameters and fractions.
+    mc_done : ndarray of bool (N,), optional
+        Which spectra have their Monte Carlo replicas (an interrupted run may lack some).
 
     Returns
     -------
@@ -111,6 +113,9 @@ def results_dataset(problem, *, value, stderr, covariance, success, redchi, nfev
                                     {**problem.fraction_attrs, "long_name": "Monte Carlo quantiles of the "
                                      + problem.fraction_attrs["long_name"]})
         coords["quantile"] = list(QUANTILES)
+    if mc_done is not None:
+        variables["mc_done"] = ("spectrum", np.asarray(mc_done, bool),
+                                {"units": "1", "long_name": "Monte Carlo replicas fitted"})
     return xr.Dataset(variables, coords=coords,
                       attrs={"technique": problem.name, "engine": engine, "weights": weights, "recipe": problem.text,
                              "recipe_sha256": problem.sha256, "region": problem.region,

@@ -12,6 +12,9 @@ from ..errors import FitError
 from .problem import Item, Problem
 from .weights import sigma_for
 
+#: intensities beyond this are not counting data (a detector counts far fewer), and overflow models
+MAX_INTENSITY = 1e15
+
 
 class Raw(NamedTuple):
     """One spectrum as arrays: axis values, intensities and the attributes of its DataArray."""
@@ -68,8 +71,9 @@ def prepare(indices: list[int], raw: Raw, y: np.ndarray | None, problem: Problem
         On the recipe window, ascending, with σ for the weights.
     failures : dict
         Index → reason, for each spectrum that cannot be fitted: data on another radiation (or
-        whatever the problem's ``check`` refuses), non-finite intensities, too few points in the
-        window, negative intensities where counts cannot be negative, a flat spectrum.
+        whatever the problem's ``check`` refuses), non-finite axis values or intensities, too few
+        points in the window, intensities beyond :data:`MAX_INTENSITY`, repeated axis values,
+        negative intensities where counts cannot be negative, a flat spectrum.
     """
     window = problem.window
     x, y = raw.x, (raw.y[None] if y is None else y)
@@ -83,6 +87,7 @@ def prepare(indices: list[int], raw: Raw, y: np.ndarray | None, problem: Problem
     non_finite = (~np.isfinite(y)).sum(axis=1)
     with np.errstate(invalid="ignore"):
         negative = (y < 0).any(axis=1)
+        huge = (np.abs(y) > MAX_INTENSITY).any(axis=1)
         flat = np.ptp(y, axis=1) <= 0 if x.size else np.ones(len(y), bool)
     duplicated = x.size > 1 and bool(np.any(np.diff(x) <= 0))
     factor = problem.counts_factor(raw.attrs)
@@ -93,6 +98,7 @@ def prepare(indices: list[int], raw: Raw, y: np.ndarray | None, problem: Problem
         reason = (mismatch if mismatch else
                   f"{non_finite[k]} non-finite intensities in the window" if non_finite[k] else
                   f"only {x.size} points inside the window {window}{span}" if x.size < problem.min_points else
+                  f"intensities beyond {MAX_INTENSITY:g} (not counting data)" if huge[k] else
                   "repeated axis values (each point needs its own axis value)" if duplicated else
                   "negative intensities; counting data cannot be negative" if negative[k] and
                   not problem.allows_negative else

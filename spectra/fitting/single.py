@@ -57,10 +57,13 @@ def fit(da: xr.DataArray, recipe, **options):
     if failures:
         raise FitError(f"cannot fit {attrs.get('source') or 'this spectrum'}: {failures[0]}")
     item = items[0]
-    problem.attach_models([item])
-    model = problem.lmfit_model(item)
     method = opts.method or problem.default_method
-    result = problem.make_result(item, model, fit_model(model, item.y, item.sigma, method=method))
+    try:
+        problem.attach_models([item])
+        model = problem.lmfit_model(item)
+        result = problem.make_result(item, model, fit_model(model, item.y, item.sigma, method=method))
+    except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:
+        raise FitError(f"cannot fit {attrs.get('source') or 'this spectrum'}: {type(exc).__name__}: {exc}") from exc
     result.data_units = str(attrs.get("units", "counts"))
     result.lo, result.hi, result.start, result.weights = item.lo, item.hi, item.start, opts.weights
     result.assess()

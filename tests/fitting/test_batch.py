@@ -371,3 +371,63 @@ def test_progress_is_reported_per_chunk(capsys):
     assert lines == [f"spectra.fit_many: {k}/5 spectra done" for k in (2, 4, 5)]
     fit_many(das, S2P)
     assert capsys.readouterr().err == ""
+
+
+def test_interrupt_during_monte_carlo_is_pending_and_resumed(monkeypatch):
+    """Ctrl-C in the Monte Carlo phase: the result says which spectra still lack their replicas
+    (``complete`` 0, ``pending`` > 0, ``mc_done``), and ``resume`` fits only those replicas."""
+    from spectra.fitting import batch
+
+    das = [da for da, _ in _s2p_spectra(4, seed0=700)]
+    real_mc, calls = batch._monte_carlo, []
+
+    def interrupt_third(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_mc(*args)
+
+    monkeypatch.setattr(batch, "_monte_carlo", interrupt_third)
+    partial = fit_many(das, S2P, mc_replicas=20, seed=3)
+    assert partial.attrs["complete"] == 0 and partial.attrs["pending"] == 2
+    assert partial.mc_done.values.tolist() == [True, True, False, False]
+    assert np.isnan(partial.mc_value.values[2:]).all() and np.isfinite(partial.mc_value.values[:2]).all()
+    monkeypatch.setattr(batch, "_monte_carlo", real_mc)
+    done = fit_many(das, S2P, mc_replicas=20, seed=3, resume=partial)
+    assert done.attrs["complete"] == 1 and done.attrs["pending"] == 0 and done.mc_done.all()
+    assert np.isfinite(done.mc_value.values).all()
+    np.testing.assert_array_equal(done.value.values, partial.value.values)  # fits kept, not redone
+    np.testing.assert_array_equal(done.mc_value.values[:2], partial.mc_value.values[:2])
+
+
+def test_a_spectrum_that_breaks_the_model_fails_alone(monkeypatch):
+    """An exception while fitting a chunk (here: raised for spectrum 1, as an overflow inside a kernel
+    would be) costs only that spectrum: the chunk is refitted item by item, and the others get the
+    same numbers as without it. The lmfit engine likewise."""
+    from spectra.fitting import batch
+
+    das = [da for da, _ in _s2p_spectra(4, seed0=800)]
+    clean = fit_many(das, S2P)
+    real_chunk, real_fit = batch._fit_chunk, batch.fit_model
+    bad = das[1].values.copy()
+
+    def chunk_breaks_on_1(problem, items, out, start=None):
+        if any(it.index == 1 for it in items):
+            raise FloatingPointError("overflow in the line kernel")
+        return real_chunk(problem, items, out, start)
+
+    def fit_breaks_on_1(model, y, sigma, **kw):
+        if np.isin(y, bad).all():  # spectrum 1's windowed counts
+            raise OverflowError("numerical result out of range")
+        return real_fit(model, y, sigma, **kw)
+
+    monkeypatch.setattr(batch, "_fit_chunk", chunk_breaks_on_1)
+    mixed = fit_many(das, S2P)
+    assert mixed.success.values.tolist() == [True, False, True, True]
+    assert "FloatingPointError: overflow in the line kernel" in str(mixed.message.values[1])
+    keep = [0, 2, 3]
+    np.testing.assert_allclose(mixed.value.values[keep], clean.value.values[keep], rtol=1e-6)
+    monkeypatch.setattr(batch, "fit_model", fit_breaks_on_1)
+    lm = fit_many(das, S2P, engine="lmfit")
+    assert lm.success.values.tolist() == [True, False, True, True]
+    assert "OverflowError" in str(lm.message.values[1])

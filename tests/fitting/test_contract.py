@@ -160,6 +160,10 @@ def _reversed(da, recipe):
     return da.isel({da.dims[0]: slice(None, None, -1)})
 
 
+def _huge(da, recipe):
+    return da * 1e165
+
+
 def _nan_outside_window(da, recipe):
     """A NaN beyond the window does not matter (XRD only: the simulated S 2p spectrum spans exactly
     the library window the XPS recipe takes)."""
@@ -191,6 +195,8 @@ BAD_INPUT = [
     ("repeated-axis", "xrd", _repeated_axis, REFUSED, "repeated axis values"),
     ("wrong-axis", "xps", _wrong_axis, REFUSED, "needs a 1-D spectrum on binding_energy"),
     ("wrong-axis", "xrd", _wrong_axis, REFUSED, "needs a 1-D spectrum on two_theta"),
+    ("huge-intensities", "xps", _huge, REFUSED, "intensities beyond 1e+15"),
+    ("huge-intensities", "xrd", _huge, REFUSED, "intensities beyond 1e+15"),
     ("descending-axis", "xps", _reversed, ACCEPTED, None),
     ("descending-axis", "xrd", _reversed, ACCEPTED, None),
 ]
