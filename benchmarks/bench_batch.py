@@ -42,8 +42,7 @@ from bench_xrd import PHASES
 from bench_xrd import RECIPE as XRD_RECIPE
 from bench_xrd import lmfit_composite as xrd_composite
 
-from spectra import backgrounds, lineshapes, simulate
-from spectra import kernels
+from spectra import backgrounds, kernels, lineshapes, simulate
 from spectra.fitting.batch import fit_many
 from spectra.xrd.pattern_model import XRDModel
 from spectra.xrd.recipe import parse_xrd_recipe

@@ -19,9 +19,9 @@ import numpy as np
 from _timing import median_time
 from numpy.polynomial import chebyshev
 
+import spectra
 from spectra import simulate
 from spectra.xrd import profiles
-import spectra
 from spectra.xrd.pattern_model import PhaseTemplate
 from spectra.xrd.reflections import lorentz_polarisation
 from spectra.xrd.structure import load_structure

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from spectra.io.write import write_columns, write_vamas
 from spectra.dataarray import xps_spectrum, xrd_pattern
+from spectra.io.write import write_columns, write_vamas
 
 OUT = Path(__file__).resolve().parents[1] / "spectra" / "data"
 RNG = np.random.default_rng(20261123)

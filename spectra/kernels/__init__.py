@@ -80,7 +80,7 @@ def _pseudo_voigt_lines_numpy(x, c1, c2, w, eta, area, ratio, sens, want_jacobia
 
 @functools.cache
 def _compiled():
-    """The module of compiled loops (:mod:`spectra.fitting._loops`; each loop is compiled on first
+    """The module of compiled loops (:mod:`spectra.kernels._loops`; each loop is compiled on first
     call and cached on disk), or None without numba."""
     try:
         from . import _loops
@@ -91,7 +91,7 @@ def _compiled():
 
 def xps_lines(x, center, fwhm, area, area_factor, ratio_factor, constants, rows, want_jacobian):
     """Sum of XPS lines and their Jacobian rows, fused (numba only; the numpy path is
-    :meth:`spectra.fitting.batched_xps.BatchedXPS.evaluate`'s loop over :mod:`partials`).
+    :meth:`spectra.xps.batched.BatchedXPS.evaluate`'s loop over the line shapes' partials).
 
     Parameters
     ----------
@@ -100,7 +100,8 @@ def xps_lines(x, center, fwhm, area, area_factor, ratio_factor, constants, rows,
         Per spectrum and line (a doublet has two lines): centre, FWHM, area, and ∂area/∂(the
         component's area parameter) and ∂area/∂(its doublet ratio).
     constants : ndarray (L, 4)
-        :func:`spectra.fitting.partials.kernel_constants` of each line.
+        Each line's ``kernel_constants`` from its line-shape entry
+        (:class:`spectra.lineshapes.LineShape`; the forms are described in :mod:`spectra.lineshapes.partials`).
     rows : ndarray of int (L, 5)
         Jacobian rows of each line's centre, splitting, FWHM, area and ratio parameters (−1: not
         varying or not a parameter of this line).

@@ -1,4 +1,4 @@
-"""The compiled loops of :mod:`spectra.fitting.kernels` (imported only when numba is installed
+"""The compiled loops of :mod:`spectra.kernels` (imported only when numba is installed
 and the kernels are used, so ``import spectra`` never pays for numba)."""
 from __future__ import annotations
 
@@ -73,7 +73,10 @@ def lines_loop(x, c1, c2, w, eta, area, ratio, sens, cols, want, total, jac):
     n_free = jac.shape[1]
     for b in prange(n_spec):
         acc = np.zeros(n_free)
-        inv_s2 = np.empty(n_lines); g_norm = np.empty(n_lines); h2 = np.empty(n_lines); l_norm = np.empty(n_lines)
+        inv_s2 = np.empty(n_lines)
+        g_norm = np.empty(n_lines)
+        h2 = np.empty(n_lines)
+        l_norm = np.empty(n_lines)
         inv_w = np.empty(n_lines)
         for k in range(n_lines):
             sigma = w[b, k] * _FWHM_TO_SIGMA

@@ -15,13 +15,13 @@ gaussian, lorentzian, pseudo_voigt (Lorentzian fraction ``eta``), voigt (Lorentz
 gl_product (CasaXPS GL(m), m in %), gl_sum (CasaXPS SGL(m)), doniach_sunjic (asymmetry ``alpha``,
 convolved with a Gaussian taking ``gaussian_share`` of the FWHM), la (CasaXPS-style LA(α, β, m):
 a Lorentzian raised to ``alpha`` on the high-BE side and ``beta`` on the low-BE side, convolved with
-a Gaussian whose FWHM is ``m`` % of the Lorentzian's ... see :func:`la`).
+a Gaussian whose FWHM is ``m`` % of the Lorentzian's ... see :func:`la`), pearson7 (exponent ``m``:
+1 is the Lorentzian, large ``m`` approaches the Gaussian).
 """
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -107,6 +107,27 @@ def gl_sum(x, center, fwhm, area, m=30.0):
     return area / (unit_area * fwhm) * unit
 
 
+def pearson7_norm(m: float) -> tuple[float, float]:
+    """(k, height) of the unit-FWHM, unit-area Pearson VII ``height·(1 + k u²)^(-m)``.
+
+    ``k = 4(2^(1/m) - 1)`` puts the half maximum at ``u = ±1/2`` for every ``m``; the integral of
+    ``(1 + k u²)^(-m)`` is ``√(π/k)·Γ(m - ½)/Γ(m)`` (finite for ``m > ½``), so
+    ``height = √(k/π)·Γ(m)/Γ(m - ½)`` (through log-gamma, stable for large ``m``).
+    """
+    k = 4.0 * (2.0 ** (1.0 / m) - 1.0)
+    return k, math.sqrt(k / math.pi) * math.exp(math.lgamma(m) - math.lgamma(m - 0.5))
+
+
+def pearson7(x, center, fwhm, area, m=2.0):
+    """Pearson VII ``(1 + 4(2^(1/m) - 1)·u²)^(-m)``, ``u = (x - center)/fwhm``, with exponent ``m``
+    (1: Lorentzian; large ``m``: approaches the Gaussian), normalised through gamma functions
+    (:func:`pearson7_norm`) so that ``fwhm`` and ``area`` are exact for every ``m > ½``."""
+    m = float(m)
+    k, height = pearson7_norm(m)
+    u = (np.asarray(x) - center) / fwhm
+    return area / fwhm * (height * (1.0 + k * u**2) ** -m)
+
+
 @dataclass(frozen=True)
 class _Tabulated:
     """A unit-FWHM, unit-area shape tabulated on a fine grid (u = (x - center)/fwhm)."""
@@ -155,16 +176,32 @@ def _grid(narrowest: float, widest: float, window: float) -> np.ndarray:
     return np.linspace(-half_span, half_span, n)
 
 
+def _tabulate(profile, narrowest: float, widest: float, window: float) -> _Tabulated:
+    """:func:`_normalise` of ``profile`` on :func:`_grid`, widened until the table spans ±window FWHM
+    (a profile much wider than ``widest``, e.g. a strongly asymmetric one, would otherwise be cut
+    short of the window its area is defined over)."""
+    for _ in range(8):
+        u = _grid(narrowest, widest, window)
+        table = _normalise(u, profile(u), window)
+        reach = min(-table.u[0], table.u[-1])
+        if reach >= window:
+            return table
+        widest *= (window + 4.0) / reach
+    raise ValueError(f"could not tabulate the profile over ±{window} FWHM")
+
+
 @functools.lru_cache(maxsize=128)
 def _ds_table(alpha: float, gaussian_share: float, window: float) -> _Tabulated:
     # Doniach–Šunjić with unit Lorentzian half width, tail towards +u (higher binding energy)
     g_fwhm = 2.0 * gaussian_share / max(1e-9, 1 - gaussian_share)
-    u = _grid(min(2.0, max(g_fwhm, 0.5)), 2.0 + g_fwhm, window)
     a = alpha
-    v = -u  # the textbook form (kinetic energy) tails to -v: mirror it so the tail is at higher BE
-    ds = np.cos(math.pi * a / 2 + (1 - a) * np.arctan(v)) / (1 + v**2) ** ((1 - a) / 2)
-    y = _convolve_gauss(u, ds, g_fwhm)
-    return _normalise(u, y, window)
+
+    def profile(u):
+        v = -u  # the textbook form (kinetic energy) tails to -v: mirror it so the tail is at higher BE
+        ds = np.cos(math.pi * a / 2 + (1 - a) * np.arctan(v)) / (1 + v**2) ** ((1 - a) / 2)
+        return _convolve_gauss(u, ds, g_fwhm)
+
+    return _tabulate(profile, min(2.0, max(g_fwhm, 0.5)), 2.0 + g_fwhm, window)
 
 
 def doniach_sunjic(x, center, fwhm, area, alpha=0.1, gaussian_share=0.5, window=WINDOW):
@@ -182,11 +219,12 @@ def doniach_sunjic(x, center, fwhm, area, alpha=0.1, gaussian_share=0.5, window=
 def _la_table(alpha: float, beta: float, m: float, window: float) -> _Tabulated:
     # full width at half maximum of the Lorentzian raised to a power p: sqrt(2**(1/p) - 1)
     widths = [math.sqrt(2.0 ** (1.0 / p) - 1.0) for p in (alpha, beta)]
-    u = _grid(min(min(widths), max(m / 100.0, 0.5)), max(widths) + m / 100.0, window)
-    lor = 1.0 / (1.0 + 4.0 * u**2)
-    y = np.where(u >= 0, lor**alpha, lor**beta)
-    y = _convolve_gauss(u, y, m / 100.0)
-    return _normalise(u, y, window)
+
+    def profile(u):
+        lor = 1.0 / (1.0 + 4.0 * u**2)
+        return _convolve_gauss(u, np.where(u >= 0, lor**alpha, lor**beta), m / 100.0)
+
+    return _tabulate(profile, min(min(widths), max(m / 100.0, 0.5)), max(widths) + m / 100.0, window)
 
 
 def la(x, center, fwhm, area, alpha=1.0, beta=1.0, m=100.0, window=WINDOW):
@@ -199,50 +237,3 @@ def la(x, center, fwhm, area, alpha=1.0, beta=1.0, m=100.0, window=WINDOW):
     """
     table = _la_table(float(alpha), float(beta), float(m), float(window))
     return area / fwhm * table((np.asarray(x) - center) / fwhm)
-
-
-@dataclass(frozen=True)
-class LineShape:
-    """A registered line shape: its function and its shape parameters (name → (default, min, max))."""
-
-    name: str
-    function: Callable
-    shape_params: dict[str, tuple[float, float, float]]
-    casa_name: str = ""
-
-
-LINESHAPES: dict[str, LineShape] = {
-    s.name: s for s in (
-        LineShape("gaussian", gaussian, {}, "GL(0)"),
-        LineShape("lorentzian", lorentzian, {}, "GL(100)"),
-        LineShape("pseudo_voigt", pseudo_voigt, {"eta": (0.3, 0.0, 1.0)}),
-        LineShape("voigt", voigt, {"gamma_fwhm": (0.1, 0.0, 1.0)}),
-        LineShape("gl_product", gl_product, {"m": (30.0, 0.0, 100.0)}, "GL"),
-        LineShape("gl_sum", gl_sum, {"m": (30.0, 0.0, 100.0)}, "SGL"),
-        LineShape("doniach_sunjic", doniach_sunjic, {"alpha": (0.1, 0.0, 0.5), "gaussian_share": (0.5, 0.0, 0.95)}, "DS"),
-        LineShape("la", la, {"alpha": (1.0, 0.1, 20.0), "beta": (1.0, 0.1, 20.0), "m": (100.0, 0.0, 499.0)}, "LA"),
-    )
-}
-
-_SHORT = {"G": "gaussian", "L": "lorentzian", "PV": "pseudo_voigt", "V": "voigt", "GL": "gl_product",
-          "SGL": "gl_sum", "DS": "doniach_sunjic", "LA": "la"}
-
-
-def parse(spec: str) -> tuple[LineShape, dict[str, float]]:
-    """Parse a line-shape name such as ``"GL(30)"``, ``"SGL(10)"``, ``"voigt"``, ``"LA(1.2,2,50)"``.
-
-    Returns the :class:`LineShape` and the shape-parameter values given in brackets.
-    """
-    text = spec.strip()
-    name, _, rest = text.partition("(")
-    key = _SHORT.get(name.strip().upper(), name.strip().lower())
-    if key not in LINESHAPES:
-        raise ValueError(f"unknown line shape {spec!r}; known: {', '.join(LINESHAPES)} or {', '.join(_SHORT)}(...)")
-    shape = LINESHAPES[key]
-    values = {}
-    if rest:
-        numbers = [float(v) for v in rest.rstrip(")").split(",") if v.strip()]
-        if len(numbers) > len(shape.shape_params):
-            raise ValueError(f"{spec!r}: {shape.name} takes {len(shape.shape_params)} shape parameters")
-        values = dict(zip(shape.shape_params, numbers))
-    return shape, values

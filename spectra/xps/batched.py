@@ -1,35 +1,36 @@
 """XPS recipes in the batched engine: the model of N spectra with its analytic Jacobian
 (:class:`BatchedXPS`).
 
-Supported: Gaussian, Lorentzian, pseudo-Voigt, GL(m) and SGL(m) with fixed shape parameters;
-every background (none, static Shirley and Tougaard recomputed per spectrum, Tougaard with fitted
-B, active Shirley, linear, step); doublets with fixed or free splitting and ratio, tied or untied
-minor-line FWHM; FWHM shared between components. The line shapes normalised numerically (Voigt,
-Doniach-Šunjić, LA) and free shape parameters are fitted by the lmfit engine, which
-``engine="auto"`` chooses for them.
+Supported: every line shape whose registry entry (:data:`spectra.lineshapes.LINESHAPES`) has analytic
+partials (Gaussian, Lorentzian, pseudo-Voigt, GL(m), SGL(m), ...), with fixed shape parameters;
+lines whose entry also has kernel constants run in the compiled kernel when numba is available,
+the others through the numpy partials. Every background kind whose registry entry
+(:data:`spectra.backgrounds.BACKGROUND_KINDS`) has partials (all built-in kinds: none, static Shirley
+and Tougaard recomputed per spectrum, Tougaard with fitted B, active Shirley, linear, step). Doublets
+with fixed or free splitting and ratio, tied or untied minor-line FWHM; FWHM shared between
+components. The line shapes without partials (Voigt, Doniach-Šunjić, LA) and free shape parameters
+are fitted by the lmfit engine, which ``engine="auto"`` chooses for them.
 """
 from __future__ import annotations
 
 from typing import NamedTuple
 
 import numpy as np
-from scipy import special
 
-from .. import backgrounds, kernels
+from .. import backgrounds, kernels, lineshapes
 from ..errors import FitError
-from ..lineshapes import partials
 from .recipe import XPSSpec
-
-_STEP_Z = backgrounds.STEP_WIDTH_IN_Z
 
 
 def supported(spec: XPSSpec) -> str | None:
     """None when the batched engine can fit ``spec``, else the reason it cannot."""
     for comp in spec.components:
-        if comp.lineshape not in partials.SUPPORTED:
+        if lineshapes.LINESHAPES[comp.lineshape].partials is None:
             return f"line shape {comp.lineshape!r}"
         if any(p.vary for p in comp.shape.values()):
             return "a varying shape parameter"
+    if backgrounds.background_kind(spec.background.kind).partials is None:
+        return f"background {spec.background.kind!r}"
     return None
 
 
@@ -42,8 +43,9 @@ class BatchedXPS:
     x : ndarray (n,)
         Binding energies, ascending (the caller sorts the data to match).
     background : ndarray (N, n), optional
-        The static background (Shirley, Tougaard; zeros for ``none``), or for ``tougaard-fitted``
-        the Tougaard curve per unit B.
+        The curves the background kind prepared (:attr:`spectra.backgrounds.Prepared.curves`): the
+        static background (Shirley, Tougaard; zeros for ``none``), or for ``tougaard-fitted`` the
+        Tougaard curve per unit B.
     """
 
     def __init__(self, spec: XPSSpec, names: list[str], vary: np.ndarray, x: np.ndarray,
@@ -54,73 +56,46 @@ class BatchedXPS:
         self.x = np.asarray(x, dtype=float)[None, :]
         if np.any(np.diff(self.x[0]) <= 0):
             raise FitError("the batched engine needs a strictly ascending energy grid")
-        self.half_dx = 0.5 * np.diff(self.x[0])
         self.background = background
+        self.background_kind = backgrounds.background_kind(spec.background.kind)
+        # the peaks' Jacobian rows come first, the background's after them
+        self.n_peak_rows = sum(n not in self.background_kind.parameter_names for n in self.jac_row)
         # per line (two per doublet): its parameters, kernel constants and Jacobian rows
         self.lines = []
         for comp in spec.components:
-            shape = [float(comp.shape[s].value) for s in partials.SUPPORTED[comp.lineshape][1]]
+            entry = lineshapes.LINESHAPES[comp.lineshape]
+            shape = [float(comp.shape[s].value) for s in entry.shape_params]
             fwhm = f"{comp.fwhm_same_as or comp.name}_fwhm"
-            self.lines.append(_Line(comp.lineshape, shape, f"{comp.name}_center", None, fwhm, f"{comp.name}_area",
-                                    None))
+            self.lines.append(_Line(entry, shape, f"{comp.name}_center", None, fwhm, f"{comp.name}_area", None))
             if comp.is_doublet:
-                self.lines.append(_Line(comp.lineshape, shape, f"{comp.name}_center", f"{comp.name}_splitting",
+                self.lines.append(_Line(entry, shape, f"{comp.name}_center", f"{comp.name}_splitting",
                                         fwhm if spec.tie_fwhm else f"{comp.name}_fwhm_minor", f"{comp.name}_area",
                                         f"{comp.name}_ratio"))
-        constants = [partials.kernel_constants(line.lineshape, line.shape) for line in self.lines]
-        self.line_constants = np.array(constants, dtype=float).reshape(-1, 4)
+        # the compiled kernel when every line has kernel constants, else the numpy partials (None)
+        self.line_constants = None
+        if all(line.lineshape.kernel_constants is not None for line in self.lines):
+            constants = [line.lineshape.kernel_constants(*line.shape) for line in self.lines]
+            self.line_constants = np.array(constants, dtype=float).reshape(-1, 4)
         self.line_rows = np.array([[self.jac_row.get(n, -1) if n else -1 for n in line.roles()]
                                    for line in self.lines], dtype=np.int64).reshape(-1, 5)
-
-    def _cumint(self, y):
-        """Trapezoid integral from the low-BE end, along the last axis."""
-        out = np.zeros_like(y)
-        np.cumsum((y[..., 1:] + y[..., :-1]) * self.half_dx, axis=-1, out=out[..., 1:])
-        return out
 
     def evaluate(self, theta: np.ndarray, want_jacobian: bool, rows=slice(None)):
         """Model (N, n) and, if asked, ∂model/∂θ (N, F, n) for the F varying parameters, at external
         parameters ``theta`` (N, P) of the spectra ``rows`` (default all)."""
         background = None if self.background is None else self.background[rows]
         col = {n: theta[:, i:i + 1] for n, i in self.index.items()}
-        if kernels.numba_enabled():
+        if self.line_constants is not None and kernels.numba_enabled():
             peaks, jac = self._peaks_compiled(col, want_jacobian)
         else:
             peaks, jac = self._peaks_numpy(col, want_jacobian)
-
-        def add(name, value):
-            if want_jacobian and name in self.jac_row:
-                jac[:, self.jac_row[name]] += value
-
-        kind = self.spec.background.kind
-        if kind == "active-shirley":  # c + k ∫ peaks, which depends on every peak parameter
-            integral = self._cumint(peaks)
-            total = peaks + col["bg_constant"] + col["bg_k"] * integral
-            if want_jacobian:
-                peak_rows = slice(0, sum(not n.startswith("bg_") for n in self.jac_row))  # peaks come first
-                jac[:, peak_rows] += col["bg_k"][:, :, None] * self._cumint(jac[:, peak_rows])
-            add("bg_constant", 1.0)
-            add("bg_k", integral)
-        elif kind == "tougaard-fitted":
-            total = peaks + col["bg_constant"] + col["bg_b"] * background
-            add("bg_constant", 1.0)
-            add("bg_b", background)
-        elif kind == "linear":
-            dx0 = self.x - self.x[0, 0]
-            total = peaks + col["bg_constant"] + col["bg_slope"] * dx0
-            add("bg_constant", 1.0)
-            add("bg_slope", dx0)
-        elif kind == "step":  # c + h/2 (1 + erf(z)), z = (x - x0)·1.8124/width (10-90 % width)
-            z = (self.x - col["bg_step_center"]) * (_STEP_Z / col["bg_step_width"])
-            rise = 0.5 * (1.0 + special.erf(z))
-            slope = col["bg_step_height"] / np.sqrt(np.pi) * np.exp(-z * z)  # ∂step/∂z
-            total = peaks + col["bg_constant"] + col["bg_step_height"] * rise
-            add("bg_constant", 1.0)
-            add("bg_step_height", rise)
-            add("bg_step_center", -slope * _STEP_Z / col["bg_step_width"])
-            add("bg_step_width", -slope * z / col["bg_step_width"])
-        else:  # static: none, shirley, tougaard
-            total = peaks + background
+        bg = self.background_kind.partials(self.x, col, peaks, background, want_jacobian)
+        total = peaks + bg.value
+        if want_jacobian:
+            if bg.through_peaks is not None:  # a background built on the fitted peaks (active Shirley)
+                jac[:, :self.n_peak_rows] += bg.through_peaks(jac[:, :self.n_peak_rows])
+            for name, partial in bg.partials.items():
+                if name in self.jac_row:
+                    jac[:, self.jac_row[name]] += partial
         return total, jac
 
     def _line_values(self, col):
@@ -145,13 +120,13 @@ class BatchedXPS:
         return peaks, jac
 
     def _peaks_numpy(self, col, want_jacobian):
-        """The peaks and their Jacobian rows, line by line with :mod:`partials`."""
+        """The peaks and their Jacobian rows, line by line with each line shape's partials."""
         n_spec = next(iter(col.values())).shape[0]
         peaks = np.zeros((n_spec, self.x.shape[1]))
         jac = np.zeros((n_spec, len(self.jac_row), self.x.shape[1])) if want_jacobian else None
         for line, (center, w, area, area_factor, ratio_factor), rows in zip(self.lines, self._line_values(col),
                                                                             self.line_rows):
-            y, dc, dw, unit = partials.SUPPORTED[line.lineshape][0](self.x, center, w, area, *line.shape)
+            y, dc, dw, unit = line.lineshape.partials(self.x, center, w, area, *line.shape)
             peaks += y
             if want_jacobian:
                 for row, partial in zip(rows, (dc, dc, dw, unit * area_factor, unit * ratio_factor)):
@@ -163,7 +138,7 @@ class BatchedXPS:
 class _Line(NamedTuple):
     """One line of the model (a doublet has two) and the parameter names it depends on."""
 
-    lineshape: str
+    lineshape: lineshapes.LineShape
     shape: list
     center: str
     splitting: str | None

@@ -18,12 +18,6 @@ from ..recipe import ParamSpec
 from .recipe import ComponentSpec, XPSSpec
 
 
-def tougaard_unit(info: backgrounds.Background) -> np.ndarray:
-    """The Tougaard background of a spectrum per unit B, above its low-level offset (the curve a
-    fitted B multiplies)."""
-    return (info.values - info.settings["low_level"]) / (info.settings["b"] or 1.0)
-
-
 class StartRow(NamedTuple):
     """One parameter of N spectra: start values (N,), bounds (scalars or (N,)), vary, unit."""
 
@@ -33,16 +27,6 @@ class StartRow(NamedTuple):
     max: float | np.ndarray
     vary: bool
     unit: str
-
-
-#: fitted background parameters of each kind: (name, unit); static kinds have none
-BACKGROUND_PARAMETERS = {
-    "active-shirley": (("bg_constant", "counts"), ("bg_k", "1/eV")),
-    "tougaard-fitted": (("bg_constant", "counts"), ("bg_b", "eV^2")),
-    "linear": (("bg_constant", "counts"), ("bg_slope", "counts/eV")),
-    "step": (("bg_constant", "counts"), ("bg_step_height", "counts"), ("bg_step_center", "eV"),
-             ("bg_step_width", "eV")),
-}
 
 
 def parameter_layout(spec: XPSSpec) -> list[tuple[str, ParamSpec, str]]:
@@ -61,12 +45,13 @@ def parameter_layout(spec: XPSSpec) -> list[tuple[str, ParamSpec, str]]:
                 rows.append((f"{comp.name}_fwhm_minor", comp.fwhm, "eV"))
         for name, shape in comp.shape.items():
             rows.append((f"{comp.name}_{name}", shape, "1" if name != "gamma_fwhm" else "eV"))
-    rows += [(name, ParamSpec(None), unit) for name, unit in BACKGROUND_PARAMETERS.get(spec.background.kind, ())]
+    kind = backgrounds.background_kind(spec.background.kind)
+    rows += [(name, ParamSpec(None), unit) for name, unit in kind.parameters]
     return rows
 
 
 def start_table(spec: XPSSpec, x: np.ndarray, y: np.ndarray, static_background: np.ndarray | None = None,
-                tougaard_b: np.ndarray | None = None) -> list[StartRow]:
+                background_seeds: dict[str, np.ndarray] | None = None) -> list[StartRow]:
     """The parameters of a recipe with start values for N spectra at once.
 
     Parameters
@@ -79,8 +64,9 @@ def start_table(spec: XPSSpec, x: np.ndarray, y: np.ndarray, static_background: 
     static_background : ndarray (N, n), optional
         Their static (Shirley, Tougaard) backgrounds; without one the lower end level is used when
         areas are estimated from peak heights.
-    tougaard_b : ndarray (N,), optional
-        The Tougaard B of each spectrum (``tougaard-fitted``).
+    background_seeds : dict, optional
+        Start values (N,) of fitted background parameters found before the fit (the fourth value of
+        :func:`static_backgrounds`; e.g. the Tougaard B of each spectrum for ``tougaard-fitted``).
 
     Returns
     -------
@@ -109,37 +95,25 @@ def start_table(spec: XPSSpec, x: np.ndarray, y: np.ndarray, static_background: 
             value = np.maximum(height, floor) * width * 1.064
             value = np.minimum(np.maximum(value, p.min) if math.isfinite(p.min) else value, p.max)
         rows.append(StartRow(name, value, p.min, p.max, p.vary, unit))
-    rows += _background_rows(spec, x, y, low, high, rows, tougaard_b)
+    rows += _background_rows(spec, x, y, low, high, rows, background_seeds)
     return rows
 
 
-def _background_rows(spec, x, y, low, high, peak_rows, tougaard_b) -> list[StartRow]:
-    """Start values and bounds of the fitted background's parameters."""
-    kind = spec.background.kind
-    n_spec = y.shape[0]
-    span = np.ptp(y, axis=1)
-    span = np.where(span > 0, span, 1.0)
-    constant = StartRow("bg_constant", low, -math.inf, math.inf, True, "counts")
-    if kind == "active-shirley":
-        total_peak = np.sum([r.value for r in peak_rows if r.name.endswith("_area")], axis=0)
-        total_peak = np.where(total_peak != 0, total_peak, 1.0)
-        return [constant, StartRow("bg_k", np.maximum(high - low, 0.0) / total_peak, 0.0, math.inf, True, "1/eV")]
-    if kind == "tougaard-fitted":
-        return [constant, StartRow("bg_b", np.asarray(tougaard_b, dtype=float), 0.0, math.inf, True, "eV^2")]
-    if kind == "linear":
-        return [constant, StartRow("bg_slope", (high - low) / np.ptp(x), -10 * span, 10 * span, True, "counts/eV")]
-    if kind == "step":
-        centers = [c.center.value for c in spec.components]
-        return [constant,
-                StartRow("bg_step_height", np.maximum(high - low, 0.0), 0.0, math.inf, True, "counts"),
-                StartRow("bg_step_center", np.full(n_spec, float(np.mean(centers))), float(np.min(x)),
-                         float(np.max(x)), True, "eV"),
-                StartRow("bg_step_width", np.ones(n_spec), 0.05, float(np.ptp(x)), True, "eV")]
-    return []
+def _background_rows(spec, x, y, low, high, peak_rows, seeds) -> list[StartRow]:
+    """Start values and bounds of the fitted background's parameters (from its registry entry)."""
+    kind = backgrounds.background_kind(spec.background.kind)
+    if kind.static:
+        return []
+    peak_area = np.sum([r.value for r in peak_rows if r.name.endswith("_area")], axis=0)
+    context = backgrounds.StartContext(x, y, low, high, peak_area, tuple(c.center.value for c in spec.components),
+                                       dict(seeds or {}))
+    start = kind.start(context)
+    return [StartRow(name, *start[name], True, unit) for name, unit in kind.parameters]
 
 
 def static_backgrounds(spec: XPSSpec, x: np.ndarray, y: np.ndarray):
-    """The backgrounds computed from the data before a fit, for N spectra ``y`` (N, n) on ``x``.
+    """The backgrounds computed from the data before a fit, for N spectra ``y`` (N, n) on ``x``
+    (what the recipe's background kind prepares, :class:`spectra.backgrounds.BackgroundKind`).
 
     Returns
     -------
@@ -149,25 +123,13 @@ def static_backgrounds(spec: XPSSpec, x: np.ndarray, y: np.ndarray):
         The background the model adds as it stands (Shirley, Tougaard, zeros for ``none``).
     curves : ndarray (N, n) or None
         What the batched model uses: ``static``, or for ``tougaard-fitted`` the curve per unit B.
-    b : ndarray (N,) or None
-        The Tougaard B of each spectrum (``tougaard-fitted``).
+    seeds : dict
+        Start values (N,) of fitted background parameters found from the data (``tougaard-fitted``:
+        ``bg_b``, the Tougaard B of each spectrum), for :func:`start_table`.
     """
-    kind, options = spec.background.kind, spec.background.options
-    infos = [None] * len(y)
-    if kind == "shirley":  # in blocks: small arrays stay in cache
-        infos = [b for begin in range(0, len(y), 256)
-                 for b in backgrounds.shirley_many(x, y[begin:begin + 256], **options)]
-    elif kind in ("tougaard", "tougaard-fitted"):
-        infos = [backgrounds.tougaard(x, row, **options) for row in y]
-    static, b, curves = None, None, None
-    if kind in ("shirley", "tougaard"):
-        static = curves = np.stack([info.values for info in infos])
-    elif kind == "none":
-        static = curves = np.zeros_like(y)
-    elif kind == "tougaard-fitted":
-        b = np.array([float(info.settings["b"]) for info in infos])
-        curves = np.stack([tougaard_unit(info) for info in infos])
-    return infos, static, curves, b
+    kind = backgrounds.background_kind(spec.background.kind)
+    prepared = kind.prepare(x, y, spec.background.options)
+    return prepared.infos, prepared.curves if kind.static else None, prepared.curves, prepared.seeds
 
 
 class XPSModel:
@@ -181,40 +143,31 @@ class XPSModel:
         Binding energies (eV), any order.
     y : ndarray
         The measured intensities on ``x`` (used for starting values and static backgrounds).
-    shirley : Background, optional
-        A Shirley background already computed for ``y`` with the recipe's settings (batched fits
-        compute them for many spectra at once).
+    background_info : Background, optional
+        The background record (Shirley, Tougaard) already computed for ``y`` with the recipe's settings
+        (batched fits compute them for many spectra at once); None computes it here.
     """
 
-    def __init__(self, spec: XPSSpec, x: np.ndarray, y: np.ndarray, shirley: backgrounds.Background | None = None):
+    def __init__(self, spec: XPSSpec, x: np.ndarray, y: np.ndarray,
+                 background_info: backgrounds.Background | None = None):
         self.spec = spec
         self.x = np.asarray(x, dtype=float)
         self.y = np.asarray(y, dtype=float)
-        self.static_background = None
-        self.background_info = None
-        kind = spec.background.kind
-        options = spec.background.options
-        if kind == "shirley":
-            self.background_info = shirley or backgrounds.shirley(self.x, self.y, **options)
-            self.static_background = self.background_info.values
-        elif kind == "tougaard":
-            self.background_info = backgrounds.tougaard(self.x, self.y, **options)
-            self.static_background = self.background_info.values
-        elif kind == "tougaard-fitted":
-            info = backgrounds.tougaard(self.x, self.y, **options)
-            self.background_info = info
-            self._tougaard_unit = tougaard_unit(info)
-        elif kind == "none":
-            self.static_background = np.zeros_like(self.x)
+        self._background_kind = backgrounds.background_kind(spec.background.kind)
+        prepared = self._background_kind.prepare(self.x, self.y[None], spec.background.options,
+                                                 None if background_info is None else [background_info])
+        self.background_info = prepared.infos[0]
+        self._background_curve = None if prepared.curves is None else prepared.curves[0]
+        self._background_seeds = prepared.seeds
+        self.static_background = self._background_curve if self._background_kind.static else None
         self.params = self._parameters()
 
     # ---------------------------------------------------------------------------------- parameters
     def _parameters(self) -> list[ParamInfo]:
         start_bg = None if self.static_background is None else self.static_background[None]
-        b = None if self.spec.background.kind != "tougaard-fitted" else \
-            np.array([float(self.background_info.settings["b"])])
+        rows = start_table(self.spec, self.x, self.y[None], start_bg, self._background_seeds)
         return [ParamInfo(row.name, float(row.value[0]), float(np.ravel(row.min)[0]), float(np.ravel(row.max)[0]),
-                          row.vary, row.unit) for row in start_table(self.spec, self.x, self.y[None], start_bg, b)]
+                          row.vary, row.unit) for row in rows]
 
     @property
     def names(self) -> list[str]:
@@ -244,19 +197,8 @@ class XPSModel:
         return comp.fwhm_same_as or comp.name
 
     def background(self, p: dict[str, float], peaks: np.ndarray) -> np.ndarray:
-        kind = self.spec.background.kind
-        if self.static_background is not None:
-            return self.static_background
-        if kind == "active-shirley":
-            return p["bg_constant"] + p["bg_k"] * backgrounds.cumulative_peak_integral(self.x, peaks)
-        if kind == "tougaard-fitted":
-            return p["bg_constant"] + p["bg_b"] * self._tougaard_unit
-        if kind == "linear":
-            return p["bg_constant"] + p["bg_slope"] * (self.x - np.min(self.x))
-        if kind == "step":
-            return p["bg_constant"] + backgrounds.step(self.x, p["bg_step_center"], p["bg_step_height"],
-                                                       p["bg_step_width"])
-        raise AssertionError(kind)
+        """The background at parameter values ``p`` given the summed peaks (the kind's ``value``)."""
+        return self._background_kind.value(self.x, p, peaks, self._background_curve)
 
     def evaluate(self, p: dict[str, float]) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
         """(total model, component curves, background) for parameter values ``p``."""

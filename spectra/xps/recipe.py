@@ -28,12 +28,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import lineshapes
+from .. import backgrounds, lineshapes
 from ..errors import RecipeError
 from ..recipe import ParamSpec, load_recipe, param_spec, technique_of
 from . import library
 
-BACKGROUNDS = ("shirley", "active-shirley", "tougaard", "tougaard-fitted", "linear", "step", "none")
 _TOP_KEYS = {"technique", "region", "window", "background", "lineshape", "components", "doublet_ratio",
              "overrides", "components_extra", "tie_fwhm", "shape", "name", "description"}
 _COMPONENT_KEYS = {"center", "fwhm", "area", "splitting", "ratio", "lineshape", "label", "doublet", "shape"}
@@ -142,8 +141,10 @@ def parse_xps_recipe(recipe) -> XPSSpec:
     background = data.get("background", "shirley")
     if isinstance(background, str):
         background = {"kind": background}
-    if not isinstance(background, dict) or background.get("kind") not in BACKGROUNDS:
-        raise RecipeError(f"background must be one of {BACKGROUNDS} (or a table with 'kind'), got {background!r}")
+    kind = background.get("kind") if isinstance(background, dict) else None
+    if not isinstance(kind, str) or kind not in backgrounds.BACKGROUND_KINDS:
+        raise RecipeError(f"background must be one of {tuple(backgrounds.BACKGROUND_KINDS)} (or a table with 'kind'), "
+                          f"got {background!r}")
     bg = BackgroundSpec(background["kind"], {k: v for k, v in background.items() if k != "kind"})
     ratio_mode = data.get("doublet_ratio", "degeneracy")
     global_shape = data.get("lineshape", "GL(30)")

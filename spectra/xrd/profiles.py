@@ -9,9 +9,7 @@ pseudo-Voigt of :mod:`spectra.lineshapes`.
 """
 from __future__ import annotations
 
-
 import numpy as np
-
 
 #: TCH coefficients: FWHM⁵ = Σ_k TCH_FWHM[k] G^(5-k) L^k, and η = Σ_k TCH_ETA[k] (L/FWHM)^(k+1)
 TCH_FWHM = (1.0, 2.69269, 2.42843, 4.47163, 0.07842, 1.0)

@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 
 import spectra
-from spectra import backgrounds, lineshapes
+from spectra import backgrounds, kernels, lineshapes
 from spectra.errors import SpectraError
-from spectra import kernels
 
 from ..conftest import shared_files
 

@@ -9,13 +9,11 @@ import pytest
 import xarray as xr
 
 import spectra
-from spectra import simulate
+from spectra import kernels, simulate
 from spectra.errors import FitError, SpectraError
-from spectra import kernels
-from spectra.lineshapes import partials
 from spectra.fitting.batch import fit_many, write_results
-from spectra.xps.batched import BatchedXPS, supported
 from spectra.fitting.problem import problem_for
+from spectra.xps.batched import BatchedXPS, supported
 from spectra.xps.peak_model import start_table
 from spectra.xps.recipe import parse_xps_recipe
 
@@ -27,22 +25,6 @@ def _s2p_spectra(n, seed0=0, fraction=0.3, peak=1e4):
         warnings.simplefilter("ignore")
         return [simulate.xps("S 2p", {"PS4": 1 - fraction, "Li2S": fraction}, peak_counts=peak, seed=s)
                 for s in range(seed0, seed0 + n)]
-
-
-@pytest.mark.parametrize("shape,extra", [("gaussian", ()), ("lorentzian", ()), ("pseudo_voigt", (0.3,)),
-                                         ("gl_product", (30,)), ("gl_sum", (40,))])
-def test_partials_match_finite_differences(shape, extra):
-    f, _ = partials.SUPPORTED[shape]
-    x = np.linspace(150, 170, 801)[None, :]
-    c, w, a = np.array([[160.3]]), np.array([[1.1]]), np.array([[2500.0]])
-    y, dc, dw, da = f(x, c, w, a, *extra)
-    reference = getattr(spectra.lineshapes, shape)(x[0], 160.3, 1.1, 2500.0, *extra)
-    assert np.allclose(y[0], reference, rtol=1e-12, atol=0)  # the same curves as spectra.lineshapes
-    for analytic, shift in ((dc, (1e-6, 0, 0)), (dw, (0, 1e-6, 0)), (da, (0, 0, 1e-3))):
-        up = f(x, c + shift[0], w + shift[1], a + shift[2], *extra)[0]
-        down = f(x, c - shift[0], w - shift[1], a - shift[2], *extra)[0]
-        numeric = (up - down) / (2 * max(shift))
-        assert np.max(np.abs(analytic - numeric)) < 1e-6 * np.max(np.abs(numeric)) + 1e-9
 
 
 #: doublets with free splitting and ratio, an untied minor-line FWHM and a step background

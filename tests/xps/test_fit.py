@@ -9,13 +9,12 @@ import numpy as np
 import pytest
 
 import spectra
-from spectra import simulate
+from spectra import fit, simulate
 from spectra.errors import FitError, RecipeError
-from spectra.xps.peak_model import XPSModel
-from spectra import fit
-from spectra.xps.recipe import parse_xps_recipe
-from spectra.xps import referencing
 from spectra.studies.xps_recovery import recovery
+from spectra.xps import referencing
+from spectra.xps.peak_model import XPSModel
+from spectra.xps.recipe import parse_xps_recipe
 
 S2P = {"region": "S 2p", "components": ["PS4", "Li2S"], "background": "active-shirley"}
 SI2P = {"region": "Si 2p", "components": ["Si0", "LixSi", "SiO2"], "background": "active-shirley"}

@@ -10,10 +10,10 @@ import xarray as xr
 import spectra
 from spectra import kernels, simulate
 from spectra.fitting.batch import fit_many, write_results
+from spectra.studies.xrd_recovery import SCENARIOS, recipe_for, recovery
 from spectra.xrd.batched import BatchedXRD
 from spectra.xrd.pattern_model import XRDModel
 from spectra.xrd.recipe import parse_xrd_recipe
-from spectra.studies.xrd_recovery import SCENARIOS, recipe_for, recovery
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 

@@ -8,9 +8,9 @@ import uncertainties
 
 import spectra
 from spectra import simulate
+from spectra.studies.xrd_recovery import recovery
 from spectra.xrd import profiles
 from spectra.xrd.identify import identify
-from spectra.studies.xrd_recovery import recovery
 from spectra.xrd.size import scherrer, williamson_hall
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")

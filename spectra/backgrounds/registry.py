@@ -1,0 +1,335 @@
+"""The registry of XPS background kinds: one :class:`BackgroundKind` entry per kind a recipe may name.
+
+An entry says everything a model needs about its background, so that neither the XPS model, its
+start values, the batched engine nor the recipe parser branch on the kind's name:
+
+* ``parameters`` — the fitted parameters (name, unit) in the model's order; none for a *static*
+  kind, whose background is computed from the data before the fit and added as it stands;
+* ``prepare`` — what is computed from the data before the fit (N spectra at once): the per-spectrum
+  :class:`~spectra.backgrounds.Background` records, the curve each model uses (the static background
+  itself, or the curve a fitted parameter multiplies) and start values the computation provides;
+* ``start`` — start values and bounds of the fitted parameters;
+* ``value`` — the background of one spectrum at parameter values, given the fitted peaks (the lmfit
+  engine's model);
+* ``partials`` — the background of N spectra with its analytic partial derivatives (the batched
+  engine; None: recipes with this kind are fitted by the lmfit engine only).
+
+Entries are pure numpy. Adding a kind means writing its functions and one entry (:func:`register`);
+``tests/backgrounds/test_contract.py`` fits every registered kind with both engines.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+from scipy import special
+
+from .curves import STEP_WIDTH_IN_Z, cumulative_peak_integral, shirley_many, step, tougaard, tougaard_unit
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a background kind computes from N spectra before the fit.
+
+    Attributes
+    ----------
+    infos : list
+        Per spectrum, the :class:`~spectra.backgrounds.Background` computed (or None).
+    curves : ndarray (N, n) or None
+        Per spectrum, the curve the model uses: the background itself for a static kind, the curve a
+        fitted parameter multiplies otherwise (e.g. Tougaard per unit B); None when there is none.
+    seeds : dict
+        Start values (N,) of fitted parameters that the computation provides, by parameter name.
+    """
+
+    infos: list
+    curves: np.ndarray | None = None
+    seeds: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StartContext:
+    """What start values of fitted background parameters may depend on, for N spectra.
+
+    Attributes
+    ----------
+    x : ndarray (n,)
+        Binding energies, any order.
+    y : ndarray (N, n)
+        Intensities.
+    low, high : ndarray (N,)
+        Averaged end levels at the low- and high-BE ends (:func:`~spectra.backgrounds.end_levels`).
+    peak_area : ndarray (N,)
+        Sum of the start areas of the peaks' area parameters.
+    centers : tuple of float
+        The recipe's component centres (eV).
+    seeds : dict
+        :attr:`Prepared.seeds`.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    peak_area: np.ndarray
+    centers: tuple[float, ...]
+    seeds: dict[str, np.ndarray]
+
+
+class BackgroundPartials(NamedTuple):
+    """The background of N spectra and its analytic partial derivatives.
+
+    Attributes
+    ----------
+    value : ndarray (N, n) or broadcastable
+        The background.
+    partials : dict
+        ∂background/∂(parameter) by fitted-parameter name (arrays broadcastable to (N, n), or
+        scalars); empty when the Jacobian was not asked for.
+    through_peaks : callable or None
+        For a background that depends on the fitted peaks: maps the peaks' Jacobian rows (N, F, n)
+        to the background's derivatives by the same parameters.
+    """
+
+    value: np.ndarray
+    partials: dict
+    through_peaks: Callable | None = None
+
+
+def _nothing_to_prepare(x, y, options, infos=None) -> Prepared:
+    return Prepared([None] * len(y))
+
+
+@dataclass(frozen=True)
+class BackgroundKind:
+    """A registered XPS background kind.
+
+    Attributes
+    ----------
+    name : str
+        The kind as recipes name it (``"shirley"``, ``"active-shirley"``, ...).
+    value : callable
+        ``value(x, p, peaks, curve) -> ndarray (n,)``: the background of one spectrum on ``x`` (any
+        order) at parameter values ``p`` (dict of floats), given the fitted ``peaks`` (n,) and this
+        spectrum's prepared ``curve`` (n,) or None.
+    parameters : tuple of (str, str)
+        Fitted parameters (name, unit) in the model's order; empty for a static kind.
+    prepare : callable
+        ``prepare(x, y, options, infos=None) -> Prepared`` for N spectra ``y`` (N, n) on ``x`` (n,), with
+        the recipe's background options; ``infos`` are per-spectrum records already computed (then
+        only the curves are derived from them).
+    start : callable or None
+        ``start(ctx: StartContext) -> {name: (value (N,), min, max)}`` for every fitted parameter
+        (bounds scalars or (N,)); None for a static kind.
+    partials : callable or None
+        ``partials(x, p, peaks, curve, want_jacobian) -> BackgroundPartials`` for N spectra: ``x`` (1, n)
+        strictly ascending, ``p`` parameter name → (N, 1), ``peaks`` (N, n), ``curve`` (N, n) or None.
+        None: the batched engine refuses recipes with this kind (the lmfit engine fits them).
+    """
+
+    name: str
+    value: Callable
+    parameters: tuple[tuple[str, str], ...] = ()
+    prepare: Callable = _nothing_to_prepare
+    start: Callable | None = None
+    partials: Callable | None = None
+
+    @property
+    def static(self) -> bool:
+        """Whether the background is computed from the data before the fit (no fitted parameters)."""
+        return not self.parameters
+
+    @property
+    def parameter_names(self) -> list[str]:
+        """Names of the fitted parameters, in order."""
+        return [name for name, _ in self.parameters]
+
+
+#: every registered background kind by name
+BACKGROUND_KINDS: dict[str, BackgroundKind] = {}
+
+
+def register(kind: BackgroundKind) -> BackgroundKind:
+    """Add a background kind to :data:`BACKGROUND_KINDS`.
+
+    Parameters
+    ----------
+    kind : BackgroundKind
+        The entry; its name must be new, and a fitted kind needs ``start``.
+
+    Returns
+    -------
+    BackgroundKind
+        ``kind``, registered.
+
+    Raises
+    ------
+    ValueError
+        A name that is taken, or a fitted kind without start values.
+    """
+    if kind.name in BACKGROUND_KINDS:
+        raise ValueError(f"background kind {kind.name!r} is already registered")
+    if kind.parameters and kind.start is None:
+        raise ValueError(f"background kind {kind.name!r} has fitted parameters but no start values")
+    BACKGROUND_KINDS[kind.name] = kind
+    return kind
+
+
+def background_kind(name: str) -> BackgroundKind:
+    """The registered background kind ``name``.
+
+    Parameters
+    ----------
+    name : str
+        The kind as a recipe names it.
+
+    Returns
+    -------
+    BackgroundKind
+
+    Raises
+    ------
+    KeyError
+        An unknown kind, naming the known ones.
+    """
+    try:
+        return BACKGROUND_KINDS[name]
+    except KeyError:
+        raise KeyError(f"unknown background kind {name!r}; known: {', '.join(BACKGROUND_KINDS)}") from None
+
+
+# ---------------------------------------------------------------------------------------- static kinds
+def _static_value(x, p, peaks, curve):
+    return curve
+
+
+def _static_partials(x, p, peaks, curve, want_jacobian):
+    return BackgroundPartials(curve, {})
+
+
+def _prepare_none(x, y, options, infos=None) -> Prepared:
+    return Prepared([None] * len(y), np.zeros_like(y))
+
+
+def _prepare_shirley(x, y, options, infos=None) -> Prepared:
+    if infos is None:  # in blocks: small arrays stay in cache
+        infos = [b for begin in range(0, len(y), 256) for b in shirley_many(x, y[begin:begin + 256], **options)]
+    return Prepared(list(infos), np.stack([info.values for info in infos]))
+
+
+def _tougaard_infos(x, y, options, infos):
+    return list(infos) if infos is not None else [tougaard(x, row, **options) for row in y]
+
+
+def _prepare_tougaard(x, y, options, infos=None) -> Prepared:
+    infos = _tougaard_infos(x, y, options, infos)
+    return Prepared(infos, np.stack([info.values for info in infos]))
+
+
+# ---------------------------------------------------------------------------------------- fitted kinds
+def _constant(ctx: StartContext):
+    return ctx.low, -math.inf, math.inf
+
+
+def _cumint(y, x):
+    """Trapezoid integral from the low-BE end of a strictly ascending ``x`` (…, n), along the last axis."""
+    out = np.zeros_like(y)
+    np.cumsum((y[..., 1:] + y[..., :-1]) * (0.5 * np.diff(x, axis=-1)), axis=-1, out=out[..., 1:])
+    return out
+
+
+def _active_shirley_start(ctx: StartContext):
+    total_peak = np.where(ctx.peak_area != 0, ctx.peak_area, 1.0)
+    return {"bg_constant": _constant(ctx), "bg_k": (np.maximum(ctx.high - ctx.low, 0.0) / total_peak, 0.0, math.inf)}
+
+
+def _active_shirley_value(x, p, peaks, curve):
+    return p["bg_constant"] + p["bg_k"] * cumulative_peak_integral(x, peaks)
+
+
+def _active_shirley_partials(x, p, peaks, curve, want_jacobian):
+    # c + k ∫ peaks, which depends on every peak parameter through the peaks
+    integral = _cumint(peaks, x)
+    k = p["bg_k"]
+    return BackgroundPartials(p["bg_constant"] + k * integral, {"bg_constant": 1.0, "bg_k": integral},
+                              lambda jac: k[:, :, None] * _cumint(jac, x))
+
+
+def _prepare_tougaard_fitted(x, y, options, infos=None) -> Prepared:
+    infos = _tougaard_infos(x, y, options, infos)
+    return Prepared(infos, np.stack([tougaard_unit(info) for info in infos]),
+                    {"bg_b": np.array([float(info.settings["b"]) for info in infos])})
+
+
+def _tougaard_fitted_start(ctx: StartContext):
+    return {"bg_constant": _constant(ctx), "bg_b": (np.asarray(ctx.seeds.get("bg_b"), dtype=float), 0.0, math.inf)}
+
+
+def _tougaard_fitted_value(x, p, peaks, curve):
+    return p["bg_constant"] + p["bg_b"] * curve
+
+
+def _tougaard_fitted_partials(x, p, peaks, curve, want_jacobian):
+    return BackgroundPartials(p["bg_constant"] + p["bg_b"] * curve, {"bg_constant": 1.0, "bg_b": curve})
+
+
+def _linear_start(ctx: StartContext):
+    span = np.ptp(ctx.y, axis=1)
+    span = np.where(span > 0, span, 1.0)
+    return {"bg_constant": _constant(ctx), "bg_slope": ((ctx.high - ctx.low) / np.ptp(ctx.x), -10 * span, 10 * span)}
+
+
+def _linear_value(x, p, peaks, curve):
+    return p["bg_constant"] + p["bg_slope"] * (x - np.min(x))
+
+
+def _linear_partials(x, p, peaks, curve, want_jacobian):
+    dx0 = x - x[..., :1]
+    return BackgroundPartials(p["bg_constant"] + p["bg_slope"] * dx0, {"bg_constant": 1.0, "bg_slope": dx0})
+
+
+def _step_start(ctx: StartContext):
+    n_spec = ctx.y.shape[0]
+    return {"bg_constant": _constant(ctx),
+            "bg_step_height": (np.maximum(ctx.high - ctx.low, 0.0), 0.0, math.inf),
+            "bg_step_center": (np.full(n_spec, float(np.mean(ctx.centers))), float(np.min(ctx.x)),
+                               float(np.max(ctx.x))),
+            "bg_step_width": (np.ones(n_spec), 0.05, float(np.ptp(ctx.x)))}
+
+
+def _step_value(x, p, peaks, curve):
+    return p["bg_constant"] + step(x, p["bg_step_center"], p["bg_step_height"], p["bg_step_width"])
+
+
+def _step_partials(x, p, peaks, curve, want_jacobian):
+    # c + h/2 (1 + erf(z)), z = (x - x0)·1.8124/width (10-90 % width)
+    z = (x - p["bg_step_center"]) * (STEP_WIDTH_IN_Z / p["bg_step_width"])
+    rise = 0.5 * (1.0 + special.erf(z))
+    value = p["bg_constant"] + p["bg_step_height"] * rise
+    if not want_jacobian:
+        return BackgroundPartials(value, {})
+    slope = p["bg_step_height"] / np.sqrt(np.pi) * np.exp(-z * z)  # ∂step/∂z
+    return BackgroundPartials(value, {"bg_constant": 1.0, "bg_step_height": rise,
+                                      "bg_step_center": -slope * STEP_WIDTH_IN_Z / p["bg_step_width"],
+                                      "bg_step_width": -slope * z / p["bg_step_width"]})
+
+
+for _kind in (
+    BackgroundKind("shirley", _static_value, prepare=_prepare_shirley, partials=_static_partials),
+    BackgroundKind("active-shirley", _active_shirley_value, (("bg_constant", "counts"), ("bg_k", "1/eV")),
+                   start=_active_shirley_start, partials=_active_shirley_partials),
+    BackgroundKind("tougaard", _static_value, prepare=_prepare_tougaard, partials=_static_partials),
+    BackgroundKind("tougaard-fitted", _tougaard_fitted_value, (("bg_constant", "counts"), ("bg_b", "eV^2")),
+                   prepare=_prepare_tougaard_fitted, start=_tougaard_fitted_start, partials=_tougaard_fitted_partials),
+    BackgroundKind("linear", _linear_value, (("bg_constant", "counts"), ("bg_slope", "counts/eV")),
+                   start=_linear_start, partials=_linear_partials),
+    BackgroundKind("step", _step_value, (("bg_constant", "counts"), ("bg_step_height", "counts"),
+                                         ("bg_step_center", "eV"), ("bg_step_width", "eV")),
+                   start=_step_start, partials=_step_partials),
+    BackgroundKind("none", _static_value, prepare=_prepare_none, partials=_static_partials),
+):
+    register(_kind)
+del _kind
