@@ -73,7 +73,8 @@ def least_squares_fit(x, y, sigma):
         model = np.zeros_like(x)
         for k in range(2):
             c, w, a = p[3 * k:3 * k + 3]
-            model += a * (lineshapes.gl_product(x, c, w, 1.0, 30.0) + 0.5 * lineshapes.gl_product(x, c + 1.18, w, 1.0, 30.0))
+            major = lineshapes.gl_product(x, c, w, 1.0, 30.0)
+            model += a * (major + 0.5 * lineshapes.gl_product(x, c + 1.18, w, 1.0, 30.0))
         return (y - bg - model) / sigma
 
     p0, lo, hi = [], [], []

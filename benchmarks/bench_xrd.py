@@ -102,7 +102,8 @@ def main() -> int:
     t_ours = median_time(lambda: spectra.fit(da, RECIPE), 5)
     t_lmfit = median_time(lambda: lmfit_composite(x, y, ours.model.defaults()), 5)
     print(f"one joint XRD fit (1367 points, 3 phases + carbon + Chebyshev, Kα2, displacement): spectra "
-          f"{t_ours * 1e3:.0f} ms, lmfit composite {t_lmfit * 1e3:.0f} ms, ratio lmfit/spectra = {t_lmfit / t_ours:.2f}")
+          f"{t_ours * 1e3:.0f} ms, lmfit composite {t_lmfit * 1e3:.0f} ms, "
+          f"ratio lmfit/spectra = {t_lmfit / t_ours:.2f}")
     print(f"  Li2S size {ours.size('Li2S'):.2f} nm (truth {PHASES['Li2S']['size']}), lmfit "
           f"{theirs.params['Li2S_size'].value:.2f} nm; nfev spectra {ours.nfev} / lmfit {theirs.nfev}")
     return 0

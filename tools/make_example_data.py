@@ -35,7 +35,8 @@ def s2p_example():
     step[order] = np.cumsum(peaks[order]) / peaks.sum()
     expected = 400.0 + 250.0 * step + peaks
     counts = RNG.poisson(expected).astype(float)
-    meta = {"truth": {k: {"center_2p3/2_eV": c, "fwhm_eV": w, "area_2p3/2_counts_eV": a} for k, (c, w, a) in truth.items()},
+    meta = {"truth": {k: {"center_2p3/2_eV": c, "fwhm_eV": w, "area_2p3/2_counts_eV": a} for k, (c, w,
+                                                                                                 a) in truth.items()},
             "note": "synthetic: GL(30) doublets, 1.18 eV splitting, 2:1 areas, Shirley-type step, Poisson noise"}
     da = xps_spectrum(be, counts, energy_axis="binding", excitation_energy=1486.6, units="counts",
                       region="S 2p", sample="synthetic Li6PS5Cl | Si-C (20 wt% C) after cycling",

@@ -165,13 +165,16 @@ def fit_many(data, recipe, **options) -> xr.Dataset:
     -------
     xarray.Dataset
         dims ``spectrum`` and ``param``: ``value``, ``stderr``, ``success``, ``redchi``, ``nfev``,
-        ``message``, ``covariance`` (of the varying parameters, scaled by χ²ᵣ). Derived quantities
+        ``message``, ``covariance`` (of the varying parameters, scaled by χ²ᵣ), ``ok``, ``flags`` and
+        ``at_bound`` (see :mod:`spectra.fitting.quality`), bounds and start values. Derived quantities
         with standard errors propagated through the full covariance: for XPS per ``component``
         ``area`` and ``fraction``; for XRD per ``phase`` ``weight_fraction`` and crystallite ``size``.
         With ``mc_replicas`` also ``mc_value`` and ``mc_fraction`` (dim ``quantile``; the fractions
-        are the XPS area fractions or XRD weight fractions). A spectrum that cannot be fitted has ``success = False``, NaN values
-        and the reason in ``message``; the others are unaffected. Ctrl-C returns the spectra fitted
-        so far with ``attrs["complete"] = 0`` and the rest marked :data:`PENDING`.
+        are the XPS area fractions or XRD weight fractions; ``mc_done`` says which spectra have
+        them). A spectrum that cannot be fitted has ``success = False``, NaN values and the reason
+        in ``message``; the others are unaffected. Ctrl-C returns the work done so far with
+        ``attrs["complete"] = 0``, the spectra not reached marked :data:`PENDING` and
+        ``attrs["pending"]`` counting them (and fitted spectra still without their replicas).
 
     Raises
     ------
@@ -280,7 +283,8 @@ def _fit_batched(problem: Problem, groups: list[list[Item]], out: _Results, chun
         for begin in range(0, len(items), chunk_size):
             chunk = items[begin:begin + chunk_size]
             start = _neighbour_start(out, [chunk[0].index]) if from_neighbours else None
-            _isolating(chunk, lambda part, start=start: _fit_chunk(problem, part, out, _rows_of(start, chunk, part)), out)
+            _isolating(chunk, lambda part, start=start: _fit_chunk(problem, part, out, _rows_of(start, chunk, part)),
+                       out)
         if from_neighbours:  # refit the failures from their nearest successful neighbours
             failed = [it for it in items if not out.success[it.index]]
             if failed and out.success.any():
@@ -435,7 +439,8 @@ def _fit_chunk(problem: Problem, items: list[Item], out: _Results, start: np.nda
     finite = np.isfinite(fit.theta).all(axis=1)
     residual = np.full(y.shape, np.nan)
     if finite.any():
-        residual[finite] = (y[finite] - model.evaluate(fit.theta[finite], False, np.where(finite)[0])[0]) / sigma[finite]
+        residual[finite] = (y[finite] - model.evaluate(fit.theta[finite], False,
+                                                       np.where(finite)[0])[0]) / sigma[finite]
     out.setup(rows, items, residual)
     out.add_notes(problem, items)
     out.report()

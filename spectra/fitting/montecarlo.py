@@ -20,7 +20,8 @@ from .weights import poisson_sigma
 def replicas(problem: Problem, item: Item, expected: np.ndarray, n: int, rng: np.random.Generator) -> list[Item]:
     """``n`` Poisson replicas of the fitted model ``expected`` (n,) on ``item``'s grid, with start models."""
     counts = rng.poisson(np.clip(expected * item.factor, 0.0, None), size=(n, item.x.size))
-    reps = [Item(k, item.x, yk, poisson_sigma(yk, item.factor), item.factor) for k, yk in enumerate(counts / item.factor)]
+    ys = counts / item.factor
+    reps = [Item(k, item.x, yk, poisson_sigma(yk, item.factor), item.factor) for k, yk in enumerate(ys)]
     problem.attach_models(reps)
     return reps
 
@@ -29,8 +30,9 @@ def refit(problem: Problem, reps: list[Item], best: np.ndarray, *, engine: str, 
     """Refit replicas from ``best`` (P,): parameters (R, P), fractions (R, C) and which converged (R,)."""
     if engine == "batched":
         lo, hi = np.stack([r.lo for r in reps]), np.stack([r.hi for r in reps])
-        fit = levenberg_marquardt(problem.batched_model(reps), np.clip(np.repeat(best[None], len(reps), 0), lo, hi),
-                                  lo, hi, problem.vary, np.stack([r.y for r in reps]), np.stack([r.sigma for r in reps]))
+        start = np.clip(np.repeat(best[None], len(reps), 0), lo, hi)
+        y, sigma = np.stack([r.y for r in reps]), np.stack([r.sigma for r in reps])
+        fit = levenberg_marquardt(problem.batched_model(reps), start, lo, hi, problem.vary, y, sigma)
         theta, ok, cov = fit.theta, fit.converged, fit.covariance
     else:
         start = dict(zip(problem.names, best))

@@ -13,10 +13,12 @@ from .pulls import pull_statistics
 SCENARIOS = {
     "pristine": {"phases": {"Li6PS5Cl": {"scale": 10.0, "size": 150.0}, "Si": {"scale": 8.0, "size": 300.0}},
                  "humps": [], "amorphous": {}},
-    "lithiated carbon-free": {"phases": {"Li6PS5Cl": {"scale": 9.0, "size": 150.0}, "Si": {"scale": 6.0, "size": 300.0}},
+    "lithiated carbon-free": {"phases": {"Li6PS5Cl": {"scale": 9.0, "size": 150.0},
+                                         "Si": {"scale": 6.0, "size": 300.0}},
                               "humps": [{"name": "LiSi", "center": 20.0, "fwhm": 6.0, "area": 6000.0}],
                               "amorphous": {}},
-    "lithiated with carbon": {"phases": {"Li6PS5Cl": {"scale": 1.0, "size": 150.0}, "Si": {"scale": 8.0, "size": 300.0}},
+    "lithiated with carbon": {"phases": {"Li6PS5Cl": {"scale": 1.0, "size": 150.0},
+                                         "Si": {"scale": 8.0, "size": 300.0}},
                               "humps": [], "amorphous": {"carbon_black": 3000.0}},
 }
 

@@ -233,5 +233,6 @@ def table(rows: list[QuantRow]) -> str:
         raw = getattr(r.raw_area, "n", r.raw_area)
         corrected = getattr(r.corrected_area, "n", r.corrected_area)
         lines.append(f"{r.name:<10}{r.line:<8}{raw:>14.4g}{r.sensitivity:>10.4g}{corrected:>14.4g}"
-                     f"{getattr(r.atomic_percent, 'n', r.atomic_percent):>9.2f} ± {getattr(r.atomic_percent, 's', 0.0):<5.2f}")
+                     f"{getattr(r.atomic_percent, 'n', r.atomic_percent):>9.2f} ± "
+                     f"{getattr(r.atomic_percent, 's', float('nan')):<5.2f}")
     return "\n".join(lines)

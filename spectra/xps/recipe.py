@@ -186,7 +186,8 @@ def parse_xps_recipe(recipe) -> XPSSpec:
             fwhm_given = {k: v for k, v in fwhm_given.items() if k != "same_as"} or None
         fwhm = param_spec(fwhm_given, f"{where}.fwhm", fwhm_default)
         area = param_spec(given.get("area"), f"{where}.area", ParamSpec(None, 0.0, math.inf))
-        shape_name, shape = _shape_specs(given.get("lineshape", global_shape), {**shape_given, **given.get("shape", {})},
+        shape_given_here = {**shape_given, **given.get("shape", {})}
+        shape_name, shape = _shape_specs(given.get("lineshape", global_shape), shape_given_here,
                                          where)
         splitting = ratio = None
         doublet = reg.doublet if species is not None else None

@@ -198,7 +198,8 @@ class BatchedXRD:
         if want_jacobian:
             dshift = 1e-3 * disp * sin / radius
             out["c1"] = 1.0 + dshift
-            out["c2"] = (self.ka2 * cos / np.sqrt(np.maximum(1 - s2**2, 1e-300)) if self.ka2 is not None else 1.0) + dshift
+            slope = self.ka2 * cos / np.sqrt(np.maximum(1 - s2**2, 1e-300)) if self.ka2 is not None else 1.0
+            out["c2"] = slope + dshift
             out["d_displacement"] = DEG * (-2e-3 * cos / radius)
         return out
 

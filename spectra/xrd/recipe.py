@@ -211,7 +211,8 @@ def parse_xrd_recipe(recipe, *, attrs: dict | None = None) -> XRDSpec:
         bad = set(opt) - {"scale", "size", "refine_cell"} - structural
         if bad:
             raise RecipeError(f"phase_options.{name}: unknown keys {sorted(bad)}")
-        phases.append(PhaseSpec(name, name, param_spec(opt.get("scale"), f"{name}.scale", ParamSpec(None, 0.0, math.inf)),
+        scale = param_spec(opt.get("scale"), f"{name}.scale", ParamSpec(None, 0.0, math.inf))
+        phases.append(PhaseSpec(name, name, scale,
                                 param_spec(opt.get("size"), f"{name}.size", ParamSpec(100.0, 1.0, 1e4)),
                                 _refine(opt.get("refine_cell", True), name),
                                 {k: float(opt[k]) for k in structural if k in opt}))
@@ -232,7 +233,8 @@ def parse_xrd_recipe(recipe, *, attrs: dict | None = None) -> XRDSpec:
             raise RecipeError(f"{name!r} is not an amorphous component")
         bands = s.extra["humps"]
         first = bands[0]
-        shape = tuple((b["center"] - first["center"], b["fwhm"] / first["fwhm"], b["relative_area"] / first["relative_area"])
+        shape = tuple((b["center"] - first["center"], b["fwhm"] / first["fwhm"],
+                       b["relative_area"] / first["relative_area"])
                       for b in bands)
         humps.append(HumpSpec(name, ParamSpec(first["center"], first["center"] - 2, first["center"] + 2),
                               ParamSpec(first["fwhm"], first["fwhm"] * 0.5, first["fwhm"] * 2),
@@ -244,7 +246,8 @@ def parse_xrd_recipe(recipe, *, attrs: dict | None = None) -> XRDSpec:
         c = param_spec(pk["center"], f"peak {pk['name']}.center", ParamSpec(None, -math.inf, math.inf))
         if c.min == -math.inf:
             c = ParamSpec(c.value, c.value - 1.0, c.value + 1.0, c.vary)
-        peaks.append(PeakSpec(pk["name"], c, param_spec(pk.get("fwhm"), f"peak {pk['name']}.fwhm", ParamSpec(0.3, 0.01, 10.0)),
+        fwhm = param_spec(pk.get("fwhm"), f"peak {pk['name']}.fwhm", ParamSpec(0.3, 0.01, 10.0))
+        peaks.append(PeakSpec(pk["name"], c, fwhm,
                               param_spec(pk.get("area"), f"peak {pk['name']}.area", ParamSpec(None, 0.0, math.inf)),
                               param_spec(pk.get("eta"), f"peak {pk['name']}.eta", ParamSpec(0.5, 0.0, 1.0))))
     if not phases and not peaks and not humps:
@@ -257,8 +260,8 @@ def parse_xrd_recipe(recipe, *, attrs: dict | None = None) -> XRDSpec:
     elif bg.get("kind") == "chebyshev":
         order = int(bg.get("order", 3))
     else:
-        raise RecipeError("background must be 'chebyshev' (with order) or 'none'; subtract SNIP or fixed points beforehand with "
-                          "spectra.xrd.background.snip")
+        raise RecipeError("background must be 'chebyshev' (with order) or 'none'; subtract SNIP or fixed points "
+                          "beforehand with spectra.xrd.background.snip")
     inst_given = data.get("instrument", {})
     instrument = {}
     for key, default in DEFAULT_INSTRUMENT.items():

@@ -63,8 +63,9 @@ class XRDFitResult(LeastSquaresResult):
             cell = t.cell(self.values, ph.name)
             terms[ph.name] = u[f"{ph.name}_scale"] * s.z * s.formula_mass * t.volume(cell)
         total = sum(terms.values())
-        return {n: (v / total if isinstance(v / total, uncertainties.UFloat) else uncertainties.ufloat(v / total, math.nan))
-                for n, v in terms.items()}
+        shares = {n: v / total for n, v in terms.items()}
+        return {n: w if isinstance(w, uncertainties.UFloat) else uncertainties.ufloat(w, math.nan)
+                for n, w in shares.items()}
 
     def size(self, phase: str) -> uncertainties.UFloat:
         """Crystallite size (nm) from the Scherrer term (K = 0.9) beyond the instrument function.

@@ -71,7 +71,8 @@ def scherrer(two_theta, beta_observed, *, wavelength: float, beta_instrument=0.0
     beta = sample_broadening(beta_observed, beta_instrument, profile=profile)
     theta = np.radians(two_theta / 2)
     rad = beta * np.pi / 180
-    return k * wavelength / (rad * umath.cos(theta) if isinstance(rad, uncertainties.UFloat) else rad * np.cos(theta)) / 10
+    cos = umath.cos(theta) if isinstance(rad, uncertainties.UFloat) else np.cos(theta)
+    return k * wavelength / (rad * cos) / 10
 
 
 def williamson_hall(two_theta, beta, *, wavelength: float, k: float = 0.9):

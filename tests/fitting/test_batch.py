@@ -273,7 +273,8 @@ def test_dask_stack_and_local_cluster_give_the_local_result():
     threaded = fit_many(stacked.chunk({"spectrum": 8}), S2P, chunk_size=8)
     assert threaded.attrs["blocks"] == 3 and threaded.attrs["complete"] == 1
     assert np.allclose(threaded.value, local.value, rtol=1e-9)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
         spread = fit_many(das, S2P, chunk_size=6, client=client)
     assert spread.attrs["blocks"] == 4 and spread.sizes["spectrum"] == 24

@@ -99,7 +99,8 @@ def test_bad_recipes_name_the_problem(recipe, message):
 
 def test_recipe_from_toml_text_and_hash():
     text = 'region = "S 2p"\ncomponents = ["PS4", "Li2S"]\nlineshape = "GL(30)"\n[overrides.Li2S]\nfwhm = 1.3\n'
-    a, b = parse_xps_recipe(text), parse_xps_recipe({"region": "S 2p", "components": ["PS4", "Li2S"], "lineshape": "GL(30)",
+    a, b = parse_xps_recipe(text), parse_xps_recipe({"region": "S 2p", "components": ["PS4", "Li2S"],
+                                                     "lineshape": "GL(30)",
                                             "overrides": {"Li2S": {"fwhm": 1.3}}})
     assert a.sha256 == b.sha256 and a.components[1].fwhm.value == 1.3
 

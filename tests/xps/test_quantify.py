@@ -57,7 +57,8 @@ def test_cross_sections_agree_with_xraylib():
               "S 2p": (16, [xraylib.L2_SHELL, xraylib.L3_SHELL]), "Cl 2p": (17, [xraylib.L2_SHELL, xraylib.L3_SHELL])}
 
     def barn_per_atom(z, shell_list, e_kev):
-        return sum(xraylib.CS_Photo_Partial(z, s, e_kev) for s in shell_list) * xraylib.AtomicWeight(z) / xraylib.AVOGNUM
+        per_atom = sum(xraylib.CS_Photo_Partial(z, s, e_kev) for s in shell_list)
+        return per_atom * xraylib.AtomicWeight(z) / xraylib.AVOGNUM
 
     for excitation, e_kev in (("al_ka", 1.4866), ("mg_ka", 1.2536)):
         carbon = barn_per_atom(6, [xraylib.K_SHELL], e_kev)

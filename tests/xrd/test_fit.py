@@ -44,8 +44,9 @@ def test_absent_li2s_is_not_reported(scenario):
 def test_weight_fractions_follow_hill_howard():
     da, _truth = simulate.xrd({"Li6PS5Cl": {"scale": 10.0, "size": 150.0}, "Li2S": {"scale": 300.0, "size": 30.0}},
                              two_theta=(15, 56), step=0.03, seed=2)
-    r = spectra.fit(da, {"technique": "xrd", "phases": ["Li6PS5Cl", "Li2S"], "background": {"kind": "chebyshev", "order": 2},
-                     "phase_options": {"Li6PS5Cl": {"size": {"value": 150, "vary": False}}}})
+    r = spectra.fit(da, {"technique": "xrd", "phases": ["Li6PS5Cl", "Li2S"],
+                         "background": {"kind": "chebyshev", "order": 2},
+                         "phase_options": {"Li6PS5Cl": {"size": {"value": 150, "vary": False}}}})
     w = r.weight_fractions()
     zmv = {n: 4 * m * v for n, m, v in (("Li6PS5Cl", 268.4, 9.85**3), ("Li2S", 45.95, 5.7158**3))}
     expected = 300 * zmv["Li2S"] / (300 * zmv["Li2S"] + 10 * zmv["Li6PS5Cl"])
@@ -110,7 +111,8 @@ INSTRUMENT_FREE = {k: {"value": v, "min": (-1 if k == "v" else 0), "max": 1, "va
                                          "phase_options": {"LaB6": {"size": {"value": 10000, "vary": False}}},
                                          "instrument": INSTRUMENT_FREE}, 4.15689, 0.0015),
     ("xrd/dioptas_pyFAI_CeO2_Pilatus1M.xy", {"technique": "xrd", "window": [5, 25], "phases": ["CeO2"],
-                                             "phase_options": {"CeO2": {"size": {"value": 200, "min": 5, "max": 10000}}},
+                                             "phase_options": {
+                                                 "CeO2": {"size": {"value": 200, "min": 5, "max": 10000}}},
                                              "instrument": {**INSTRUMENT_FREE, "x": {"value": 0.0, "vary": False}},
                                              "background": {"kind": "chebyshev", "order": 4}}, 5.4111, 0.0015),
 ])
@@ -126,10 +128,11 @@ def test_si_graphite_anode_with_si_as_internal_standard(shared_data):
     """One Si reflection (111) in 20–35°: a(Si) and displacement are inseparable, so Si (unlithiated,
     a = 5.4310 Å) serves as the internal angle standard and graphite's c is refined."""
     da = spectra.read(shared_data / "xrd/pyxrd-li-anode_SiGraphite_D002_v2.3.xrdml")[0]
-    r = spectra.fit(da, {"technique": "xrd", "phases": ["Si", "graphite"], "background": {"kind": "chebyshev", "order": 3},
-                     "phase_options": {"Si": {"size": {"value": 200, "min": 5, "max": 5000}, "refine_cell": False},
-                                       "graphite": {"size": {"value": 50, "min": 2, "max": 2000},
-                                                    "refine_cell": ["c"]}}})
+    r = spectra.fit(da, {"technique": "xrd", "phases": ["Si", "graphite"],
+                         "background": {"kind": "chebyshev", "order": 3},
+                         "phase_options": {"Si": {"size": {"value": 200, "min": 5, "max": 5000}, "refine_cell": False},
+                                           "graphite": {"size": {"value": 50, "min": 2, "max": 2000},
+                                                        "refine_cell": ["c"]}}})
     assert r.success
     c = r.lattice("graphite")["c"]
     assert 6.70 < c.n < 6.76 and c.s < 0.01      # d002 = 3.35-3.38 Å, as graphite anodes have

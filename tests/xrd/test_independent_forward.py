@@ -8,8 +8,8 @@ published physics only, using nothing of ``spectra`` but the committed reference
 * reflections (d, multiplicity m, |F|²) from ``reference_patterns/<phase>.reflections.csv`` and the
   cell, Z and formula mass from ``reference_patterns/<phase>.toml`` (read with csv / tomllib);
 * positions by Bragg's law for Cu Kα1 = 1.540562 Å and Kα2 = 1.544390 Å (J. A. Bearden, Rev. Mod.
-  Phys. 39 (1967) 78, the values of shared/REFERENCE.md), Kα2 at half the Kα1 intensity; every quantity of a Kα2 line (position, LP,
-  widths) is evaluated at its own Bragg angle;
+  Phys. 39 (1967) 78, the values of shared/REFERENCE.md), Kα2 at half the Kα1 intensity; every
+  quantity of a Kα2 line (position, LP, widths) is evaluated at its own Bragg angle;
 * specimen displacement Δ2θ = −2 s cosθ / R (radians; s = 60 µm above the focusing circle, R = 240 mm:
   peaks move to lower 2θ);
 * integrated intensities S·m·|F|²·LP/V² with LP = (1 + cos²2θ) / (sin²θ cosθ) — no monochromator.
