@@ -96,6 +96,23 @@ def param_spec(value: Any, where: str, default: ParamSpec) -> ParamSpec:
     raise RecipeError(f"{where}: expected a number or a table with value/min/max/vary, got {value!r}")
 
 
+def window_of(value: Any, where: str = "window") -> tuple[float, float] | None:
+    """A recipe's axis window ``[low, high]`` (either order) as ``(low, high)``, or None.
+
+    Raises
+    ------
+    spectra.errors.RecipeError
+        Not two distinct finite numbers.
+    """
+    if value is None:
+        return None
+    if (not isinstance(value, (list, tuple)) or len(value) != 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+            or value[0] == value[1]):
+        raise RecipeError(f"{where} must be [low, high], two different finite numbers, got {value!r}")
+    return (float(min(value)), float(max(value)))
+
+
 def load_recipe(recipe: str | Path | dict | RecipeSource) -> RecipeSource:
     """Load a recipe from a ``.toml`` path, TOML text or a dict (not yet validated).
 

@@ -99,6 +99,45 @@ class BackgroundPartials(NamedTuple):
     through_peaks: Callable | None = None
 
 
+def _integer(low: int, high: int) -> Callable:
+    def check(value):
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"expected an integer from {low} to {high}, got {value!r}")
+        return value
+    return check
+
+
+def _number(low: float, high: float = math.inf, *, none: bool = False) -> Callable:
+    def check(value):
+        if value is None and none:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise ValueError(f"expected a number from {low:g} to {high:g}, got {value!r}")
+        return float(value)
+    return check
+
+
+def _offsets(value):
+    if (not isinstance(value, (list, tuple)) or len(value) != 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and -100 < v < 1e3 for v in value)):
+        raise ValueError(f"expected two percentages [low-BE end, high-BE end] above -100, got {value!r}")
+    return tuple(float(v) for v in value)
+
+
+def _flag(value):
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
+#: the option every kind takes: points averaged at each end for the end levels (start values)
+_AVERAGE = {"average": _integer(1, 1000)}
+_SHIRLEY_OPTIONS = {**_AVERAGE, "offsets": _offsets, "tol": _number(1e-15, 0.1), "max_iter": _integer(1, 10_000),
+                    "binding": _flag}
+_TOUGAARD_OPTIONS = {**_AVERAGE, "b": _number(0.0, 1e9, none=True), "c": _number(1e-6, 1e9), "d": _number(0.0, 1e9),
+                     "binding": _flag}
+
+
 def _nothing_to_prepare(x, y, options, infos=None) -> Prepared:
     return Prepared([None] * len(y))
 
@@ -128,6 +167,9 @@ class BackgroundKind:
         ``partials(x, p, peaks, curve, want_jacobian) -> BackgroundPartials`` for N spectra: ``x`` (1, n)
         strictly ascending, ``p`` parameter name → (N, 1), ``peaks`` (N, n), ``curve`` (N, n) or None.
         None: the batched engine refuses recipes with this kind (the lmfit engine fits them).
+    options : dict
+        The recipe options the kind takes, each with a checker returning the cleaned value or raising
+        ``ValueError`` (see :meth:`check_options`).
     """
 
     name: str
@@ -136,6 +178,36 @@ class BackgroundKind:
     prepare: Callable = _nothing_to_prepare
     start: Callable | None = None
     partials: Callable | None = None
+    options: dict = field(default_factory=lambda: dict(_AVERAGE))
+
+    def check_options(self, given: dict) -> dict:
+        """The recipe's options for this kind, checked.
+
+        Parameters
+        ----------
+        given : dict
+            Option name → value, as the recipe's background table has them (without ``kind``).
+
+        Returns
+        -------
+        dict
+            The cleaned options.
+
+        Raises
+        ------
+        ValueError
+            An option the kind does not take, or a value out of range, naming the option.
+        """
+        unknown = set(given) - set(self.options)
+        if unknown:
+            raise ValueError(f"{self.name!r} takes no options {sorted(unknown)}; it takes {sorted(self.options)}")
+        out = {}
+        for name, value in given.items():
+            try:
+                out[name] = self.options[name](value)
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
+        return out
 
     @property
     def static(self) -> bool:
@@ -318,12 +390,15 @@ def _step_partials(x, p, peaks, curve, want_jacobian):
 
 
 for _kind in (
-    BackgroundKind("shirley", _static_value, prepare=_prepare_shirley, partials=_static_partials),
+    BackgroundKind("shirley", _static_value, prepare=_prepare_shirley, partials=_static_partials,
+                   options=_SHIRLEY_OPTIONS),
     BackgroundKind("active-shirley", _active_shirley_value, (("bg_constant", "counts"), ("bg_k", "1/eV")),
                    start=_active_shirley_start, partials=_active_shirley_partials),
-    BackgroundKind("tougaard", _static_value, prepare=_prepare_tougaard, partials=_static_partials),
+    BackgroundKind("tougaard", _static_value, prepare=_prepare_tougaard, partials=_static_partials,
+                   options=_TOUGAARD_OPTIONS),
     BackgroundKind("tougaard-fitted", _tougaard_fitted_value, (("bg_constant", "counts"), ("bg_b", "eV^2")),
-                   prepare=_prepare_tougaard_fitted, start=_tougaard_fitted_start, partials=_tougaard_fitted_partials),
+                   prepare=_prepare_tougaard_fitted, start=_tougaard_fitted_start, partials=_tougaard_fitted_partials,
+                   options=_TOUGAARD_OPTIONS),
     BackgroundKind("linear", _linear_value, (("bg_constant", "counts"), ("bg_slope", "counts/eV")),
                    start=_linear_start, partials=_linear_partials),
     BackgroundKind("step", _step_value, (("bg_constant", "counts"), ("bg_step_height", "counts"),

@@ -109,7 +109,8 @@ def parse(spec: str) -> tuple[LineShape, dict[str, float]]:
     Raises
     ------
     ValueError
-        An unknown name, or more values than the shape has parameters.
+        An unknown name, more values than the shape has parameters, or a value that is not a number
+        within the parameter's range.
     """
     text = spec.strip()
     name, _, rest = text.partition("(")
@@ -120,10 +121,17 @@ def parse(spec: str) -> tuple[LineShape, dict[str, float]]:
     shape = LINESHAPES[key]
     values = {}
     if rest:
-        numbers = [float(v) for v in rest.rstrip(")").split(",") if v.strip()]
+        try:
+            numbers = [float(v) for v in rest.rstrip(")").split(",") if v.strip()]
+        except ValueError:
+            raise ValueError(f"{spec!r}: shape parameters must be numbers") from None
         if len(numbers) > len(shape.shape_params):
             raise ValueError(f"{spec!r}: {shape.name} takes {len(shape.shape_params)} shape parameters")
         values = dict(zip(shape.shape_params, numbers))
+        for name, value in values.items():
+            _, low, high = shape.shape_params[name]
+            if not low <= value <= high:  # also refuses NaN
+                raise ValueError(f"{spec!r}: {shape.name} {name} must be within [{low:g}, {high:g}], got {value}")
     return shape, values
 
 

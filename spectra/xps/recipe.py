@@ -30,7 +30,7 @@ from typing import Any
 
 from .. import backgrounds, lineshapes
 from ..errors import RecipeError
-from ..recipe import ParamSpec, load_recipe, param_spec, technique_of
+from ..recipe import ParamSpec, load_recipe, param_spec, technique_of, window_of
 from . import library
 
 _TOP_KEYS = {"technique", "region", "window", "background", "lineshape", "components", "doublet_ratio",
@@ -132,12 +132,8 @@ def parse_xps_recipe(recipe) -> XPSSpec:
     except RecipeError:
         if names or "window" not in data:
             raise  # library species need a library region; ad-hoc regions need a window
-        reg = library.Region(str(data["region"]), tuple(data["window"]), None, {})
-    window = data.get("window", reg.window)
-    if window is not None:
-        if len(window) != 2 or float(window[0]) == float(window[1]):
-            raise RecipeError(f"window must be [low, high], got {window!r}")
-        window = (min(map(float, window)), max(map(float, window)))
+        reg = library.Region(str(data["region"]), window_of(data["window"]), None, {})
+    window = window_of(data.get("window", reg.window))
     background = data.get("background", "shirley")
     if isinstance(background, str):
         background = {"kind": background}
@@ -145,7 +141,11 @@ def parse_xps_recipe(recipe) -> XPSSpec:
     if not isinstance(kind, str) or kind not in backgrounds.BACKGROUND_KINDS:
         raise RecipeError(f"background must be one of {tuple(backgrounds.BACKGROUND_KINDS)} (or a table with 'kind'), "
                           f"got {background!r}")
-    bg = BackgroundSpec(background["kind"], {k: v for k, v in background.items() if k != "kind"})
+    try:
+        options = backgrounds.background_kind(kind).check_options({k: v for k, v in background.items() if k != "kind"})
+    except ValueError as exc:
+        raise RecipeError(f"background: {exc}") from None
+    bg = BackgroundSpec(kind, options)
     ratio_mode = data.get("doublet_ratio", "degeneracy")
     global_shape = data.get("lineshape", "GL(30)")
     shape_given = data.get("shape", {})
@@ -185,6 +185,8 @@ def parse_xps_recipe(recipe) -> XPSSpec:
                 raise RecipeError(f"{where}.fwhm.same_as: {same_as!r} is not another component")
             fwhm_given = {k: v for k, v in fwhm_given.items() if k != "same_as"} or None
         fwhm = param_spec(fwhm_given, f"{where}.fwhm", fwhm_default)
+        if fwhm.min <= 0 or (fwhm.value is not None and fwhm.value <= 0):
+            raise RecipeError(f"{where}.fwhm must be positive (min > 0), got value {fwhm.value}, min {fwhm.min}")
         area = param_spec(given.get("area"), f"{where}.area", ParamSpec(None, 0.0, math.inf))
         shape_given_here = {**shape_given, **given.get("shape", {})}
         shape_name, shape = _shape_specs(given.get("lineshape", global_shape), shape_given_here,
@@ -203,10 +205,11 @@ def parse_xps_recipe(recipe) -> XPSSpec:
                 ratio_value = doublet.ratio
             elif ratio_mode == "scofield":
                 ratio_value = doublet.scofield_ratio
-            elif isinstance(ratio_mode, (int, float)):
+            elif isinstance(ratio_mode, (int, float)) and not isinstance(ratio_mode, bool) and 0 < ratio_mode <= 1:
                 ratio_value = float(ratio_mode)
             else:
-                raise RecipeError(f"doublet_ratio must be 'degeneracy', 'scofield' or a number, got {ratio_mode!r}")
+                raise RecipeError("doublet_ratio must be 'degeneracy', 'scofield' or a minor/major area ratio in "
+                                  f"(0, 1], got {ratio_mode!r}")
             ratio = ParamSpec(ratio_value, 0.0, 1.0, False)
         if splitting is not None:
             splitting = param_spec(given.get("splitting"), f"{where}.splitting", splitting)

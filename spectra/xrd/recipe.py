@@ -27,12 +27,14 @@ import math
 from dataclasses import dataclass, field
 
 from ..errors import RecipeError
-from ..recipe import ParamSpec, load_recipe, param_spec, technique_of
+from ..recipe import ParamSpec, load_recipe, param_spec, technique_of, window_of
 from .structure import STRUCTURE_PARAMETERS, load_structure, phase_names
 from .wavelengths import Radiation, radiation
 
 _KEYS = {"technique", "window", "anode", "wavelength", "ka2_ratio", "background", "phases", "phase_options",
          "instrument", "displacement", "zero", "radius_mm", "humps", "amorphous", "peaks", "name", "description"}
+#: highest Chebyshev background order (more terms only fit noise and slow every evaluation)
+MAX_CHEBYSHEV_ORDER = 20
 DEFAULT_INSTRUMENT = {"u": 0.004, "v": -0.002, "w": 0.002, "x": 0.0, "y": 0.02}
 
 
@@ -195,9 +197,7 @@ def parse_xrd_recipe(recipe, *, attrs: dict | None = None) -> XRDSpec:
     if technique_of(data) != "xrd":
         raise RecipeError(f"technique {data.get('technique')!r}: this is the XRD recipe parser")
     rad = radiation_of(data, attrs)
-    window = data.get("window")
-    if window is not None:
-        window = (min(map(float, window)), max(map(float, window)))
+    window = window_of(data.get("window"))
     known = set(phase_names())
     options = data.get("phase_options", {})
     phases = []
@@ -258,7 +258,9 @@ def parse_xrd_recipe(recipe, *, attrs: dict | None = None) -> XRDSpec:
     if bg.get("kind") == "none":
         order = -1
     elif bg.get("kind") == "chebyshev":
-        order = int(bg.get("order", 3))
+        order = bg.get("order", 3)
+        if isinstance(order, bool) or not isinstance(order, int) or not 0 <= order <= MAX_CHEBYSHEV_ORDER:
+            raise RecipeError(f"background.order must be an integer from 0 to {MAX_CHEBYSHEV_ORDER}, got {order!r}")
     else:
         raise RecipeError("background must be 'chebyshev' (with order) or 'none'; subtract SNIP or fixed points "
                           "beforehand with spectra.xrd.background.snip")
@@ -273,7 +275,7 @@ def parse_xrd_recipe(recipe, *, attrs: dict | None = None) -> XRDSpec:
     displacement = param_spec(data.get("displacement"), "displacement", ParamSpec(0.0, -1000.0, 1000.0, bool(phases)))
     zero = param_spec(data.get("zero"), "zero", ParamSpec(0.0, -0.5, 0.5, False))
     return XRDSpec(window, rad, phases, humps, peaks, order, instrument, displacement, zero,
-                   float(data.get("radius_mm", 240.0)), source.text)
+                   _radius(data.get("radius_mm", 240.0)), source.text)
 
 
 def radiation_of(recipe: dict, attrs: dict | None = None) -> Radiation:
@@ -304,6 +306,12 @@ def radiation_of(recipe: dict, attrs: dict | None = None) -> Radiation:
     if attrs.get("wavelength_ka1"):  # monochromatic (synchrotron) data
         return radiation(wavelength=float(attrs["wavelength_ka1"]))
     return radiation("Cu", ka2_ratio=recipe.get("ka2_ratio"))
+
+
+def _radius(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 10.0 <= value <= 2000.0:
+        raise RecipeError(f"radius_mm (goniometer radius) must be a number from 10 to 2000 mm, got {value!r}")
+    return float(value)
 
 
 def _refine(value, name: str):
