@@ -66,10 +66,22 @@ def _restore(values, order):
     return out
 
 
-def _cumtrapz(y, x):
-    """Cumulative trapezoid integral along the last axis."""
+def cumulative_trapezoid(y, x):
+    """Cumulative trapezoid integral of ``y`` along its last axis from the first point (0 there).
+
+    Parameters
+    ----------
+    y : ndarray (..., n)
+    x : ndarray (n,) or broadcastable to ``y``
+        Ascending axis.
+
+    Returns
+    -------
+    ndarray (..., n)
+    """
+    y = np.asarray(y, dtype=float)
     out = np.zeros_like(y)
-    out[..., 1:] = np.cumsum(0.5 * (y[..., 1:] + y[..., :-1]) * np.diff(x), axis=-1)
+    np.cumsum((y[..., 1:] + y[..., :-1]) * (0.5 * np.diff(x, axis=-1)), axis=-1, out=out[..., 1:])
     return out
 
 
@@ -183,7 +195,7 @@ def _shirley_iterations(xa, ya, low, high, scale, tol, max_iter, background, ite
         if rows.size == 0:
             break
         iterations[rows] += 1
-        cumulative = _cumtrapz(ya[rows] - background[rows], xa)
+        cumulative = cumulative_trapezoid(ya[rows] - background[rows], xa)
         total = cumulative[:, -1:]
         no_area = ~np.isfinite(total[:, 0]) | (total[:, 0] <= 0)
         new = low[rows] + (high[rows] - low[rows]) * cumulative / np.where(no_area[:, None], 1.0, total)
@@ -204,7 +216,7 @@ def cumulative_peak_integral(x, peaks, *, binding: bool = True) -> np.ndarray:
     xa, pa, order = _ascending(x, peaks)
     if not binding:
         xa, pa, order = -xa[::-1], pa[::-1], order[::-1]
-    return _restore(_cumtrapz(pa, xa), order)
+    return _restore(cumulative_trapezoid(pa, xa), order)
 
 
 def tougaard_kernel(loss, b, c, d=0.0):

@@ -27,7 +27,15 @@ from typing import NamedTuple
 import numpy as np
 from scipy import special
 
-from .curves import STEP_WIDTH_IN_Z, cumulative_peak_integral, shirley_many, step, tougaard, tougaard_unit
+from .curves import (
+    STEP_WIDTH_IN_Z,
+    cumulative_peak_integral,
+    cumulative_trapezoid,
+    shirley_many,
+    step,
+    tougaard,
+    tougaard_unit,
+)
 
 
 @dataclass(frozen=True)
@@ -306,13 +314,6 @@ def _constant(ctx: StartContext):
     return ctx.low, -math.inf, math.inf
 
 
-def _cumint(y, x):
-    """Trapezoid integral from the low-BE end of a strictly ascending ``x`` (…, n), along the last axis."""
-    out = np.zeros_like(y)
-    np.cumsum((y[..., 1:] + y[..., :-1]) * (0.5 * np.diff(x, axis=-1)), axis=-1, out=out[..., 1:])
-    return out
-
-
 def _active_shirley_start(ctx: StartContext):
     total_peak = np.where(ctx.peak_area != 0, ctx.peak_area, 1.0)
     return {"bg_constant": _constant(ctx), "bg_k": (np.maximum(ctx.high - ctx.low, 0.0) / total_peak, 0.0, math.inf)}
@@ -324,10 +325,10 @@ def _active_shirley_value(x, p, peaks, curve):
 
 def _active_shirley_partials(x, p, peaks, curve, want_jacobian):
     # c + k ∫ peaks, which depends on every peak parameter through the peaks
-    integral = _cumint(peaks, x)
+    integral = cumulative_trapezoid(peaks, x)
     k = p["bg_k"]
     return BackgroundPartials(p["bg_constant"] + k * integral, {"bg_constant": 1.0, "bg_k": integral},
-                              lambda jac: k[:, :, None] * _cumint(jac, x))
+                              lambda jac: k[:, :, None] * cumulative_trapezoid(jac, x))
 
 
 def _prepare_tougaard_fitted(x, y, options, infos=None) -> Prepared:
