@@ -81,7 +81,7 @@ def test_shirley_matches_reference_on_real_regions(path, index):
         assert "no net peak area" in ours.message
 
 
-def test_there_are_real_regions_with_flat_ends():
+def test_there_are_real_regions_with_flat_ends(shared_data):
     regions = _flat_end_regions()
     assert len(regions) >= 10
     converged = 0
