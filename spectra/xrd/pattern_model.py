@@ -267,42 +267,22 @@ class XRDModel:
         :func:`parameter_layout` with data-derived starting values filled in.
     """
 
-    def __init__(self, spec: XRDSpec, x: np.ndarray, y: np.ndarray):
+    def __init__(self, spec: XRDSpec, x: np.ndarray, y: np.ndarray, starts: np.ndarray | None = None):
         self.spec = spec
         self.x = np.asarray(x, dtype=float)
         self.y = np.asarray(y, dtype=float)
         self.lo, self.hi = float(self.x.min()), float(self.x.max())
         self.templates = {ph.name: phase_template(variant(ph.structure, **ph.structure_parameters),
                                                   spec.radiation.ka1, self.hi) for ph in spec.phases}
-        self.params = self._parameters()
+        layout = parameter_layout(spec)
+        if starts is None:
+            starts = data_starts(self, self.y[None])[0]
+        self.params = [ParamInfo(p.name, float(v), p.min, p.max, p.vary, p.unit) for p, v in zip(layout, starts)]
 
     # -------------------------------------------------------------------------------- parameters
-    def _parameters(self) -> list[ParamInfo]:
-        """:func:`parameter_layout` with the values the data decide: phase scales from the strongest
-        reflection's height, hump and peak areas from the data's range, the background level."""
-        ymin = float(np.percentile(self.y, 5))
-        out = []
-        for p in parameter_layout(self.spec):
-            value = p.value
-            if value is None:
-                if p.name.endswith("_scale"):
-                    value = self._scale_guess(p.name[:-len("_scale")])
-                elif p.name == "bg_c0":
-                    value = ymin
-                else:
-                    value = self._area_guess(p.name[:-len("_area")], ymin)
-            out.append(ParamInfo(p.name, value, p.min, p.max, p.vary, p.unit))
-        return out
-
-    def _area_guess(self, name: str, ymin: float) -> float:
-        for hump in self.spec.humps:
-            if hump.name == name:
-                return max(float(np.ptp(self.y)), 1.0) * hump.fwhm.value
-        peak = next(p for p in self.spec.peaks if p.name == name)
-        near = np.abs(self.x - peak.center.value) <= peak.fwhm.value
-        return max(float(np.max(self.y[near]) - ymin), 1.0) * peak.fwhm.value if near.any() else 1.0
-
-    def _scale_guess(self, name: str) -> float:
+    def scale_guess(self, name: str) -> float:
+        """A rough phase scale from the height of its strongest reflection in the window (the floor
+        of :func:`data_starts`' linear solve)."""
         t = self.templates[name]
         inside = (t.lines.two_theta > self.lo) & (t.lines.two_theta < self.hi)
         if not inside.any():
@@ -367,22 +347,27 @@ class XRDModel:
             Name to curve, shape ``(n,)`` (counts). Phases and free peaks include their Kα2 lines,
             displacement and zero shift; humps (sums of Gaussian sub-bands) are not shifted.
         """
-        curves = {}
-        for ph in self.spec.phases:
-            tt, gauss, lorentz, area = self._lines(ph.name, p)
-            total, eta = profiles.tch_parameters(gauss, lorentz)
-            curves[ph.name] = self._peaks_curve(tt, total, eta, area, p)
-        for hump in self.spec.humps:
-            curves[hump.name] = sum(
-                lineshapes.pseudo_voigt(self.x, p[f"{hump.name}_center"] + dc, p[f"{hump.name}_fwhm"] * fw,
-                                      p[f"{hump.name}_area"] * fa, 0.0)
-                for dc, fw, fa in hump.shape)
-        for peak in self.spec.peaks:
-            # a free peak is a pseudo-Voigt of the given FWHM and η (with its Kα2 partner)
-            curves[peak.name] = self._peaks_curve(
-                np.array([p[f"{peak.name}_center"]]), np.array([p[f"{peak.name}_fwhm"]]),
-                np.array([p[f"{peak.name}_eta"]]), np.array([p[f"{peak.name}_area"]]), p)
+        curves = {ph.name: self.phase_curve(ph.name, p) for ph in self.spec.phases}
+        curves.update({hump.name: self.hump_curve(hump, p) for hump in self.spec.humps})
+        curves.update({peak.name: self.peak_curve(peak, p) for peak in self.spec.peaks})
         return curves
+
+    def phase_curve(self, name: str, p: dict[str, float]) -> np.ndarray:
+        """One phase's reflections (Kα1 and Kα2, displaced) on the grid at parameter values ``p``."""
+        tt, gauss, lorentz, area = self._lines(name, p)
+        total, eta = profiles.tch_parameters(gauss, lorentz)
+        return self._peaks_curve(tt, total, eta, area, p)
+
+    def hump_curve(self, hump, p: dict[str, float]) -> np.ndarray:
+        """An amorphous hump (a sum of Gaussian sub-bands, not shifted) on the grid."""
+        return sum(lineshapes.pseudo_voigt(self.x, p[f"{hump.name}_center"] + dc, p[f"{hump.name}_fwhm"] * fw,
+                                           p[f"{hump.name}_area"] * fa, 0.0)
+                   for dc, fw, fa in hump.shape)
+
+    def peak_curve(self, peak, p: dict[str, float]) -> np.ndarray:
+        """A free peak: a pseudo-Voigt of its FWHM and η with its Kα2 partner, displaced."""
+        return self._peaks_curve(np.array([p[f"{peak.name}_center"]]), np.array([p[f"{peak.name}_fwhm"]]),
+                                 np.array([p[f"{peak.name}_eta"]]), np.array([p[f"{peak.name}_area"]]), p)
 
     def background(self, p: dict[str, float]) -> np.ndarray:
         """The Chebyshev background on the grid (2θ mapped onto [-1, 1]).
@@ -452,3 +437,161 @@ class XRDModel:
             t.cell(p, name))), -1, 1))), 9), np.round(tt, 9))
         hkl = [h for h, k in zip(t.lines.hkl, keep) if k]
         return {"hkl": hkl, "two_theta": tt + shift, "fwhm": total, "intensity": area}
+
+
+#: fraction of a rough height-based amount below which a solved amount does not start (a start on the bound
+#: at zero cannot move through the bound transform)
+AMOUNT_FLOOR = 0.05
+#: crystallite sizes (nm) tried for a phase whose recipe gives no size start
+SIZE_CANDIDATES = (2.0, 3.0, 5.0, 8.0, 13.0, 20.0, 35.0, 60.0, 100.0, 200.0, 500.0, 1000.0)
+
+
+def data_starts(model: XRDModel, y: np.ndarray) -> np.ndarray:
+    """Start values (N, P) for N patterns ``y`` (N, n) on ``model``'s grid, from the data.
+
+    Everything linear in the model is solved, not guessed: phase scales, hump and free-peak areas
+    and the Chebyshev coefficients come from one (unweighted) least-squares solve against the data
+    (negative amounts are dropped and the rest re-solved). Each pattern's starts depend on that
+    pattern alone, whatever batch it is fitted in. The crystallite
+    size of each phase whose recipe gives no size start is the one of :data:`SIZE_CANDIDATES`
+    (within its bounds) that leaves the smallest residual, chosen per pattern by coordinate descent
+    over the phases (two sweeps). Everything the recipe fixes or starts keeps its value.
+
+    All candidate curves are computed once for the grid; each pattern then only needs small
+    normal-equation solves (Gram matrix of the candidates), so many patterns cost little more
+    than one.
+
+    Parameters
+    ----------
+    model : XRDModel
+        A model of the recipe on the grid (its templates and curve functions are used).
+    y : ndarray (N, n)
+        Intensities (counts).
+
+    Returns
+    -------
+    ndarray (N, P)
+        In :func:`parameter_layout` order, clipped into the bounds (amounts floored at a small
+        positive value, so that no start sits on a bound).
+    """
+    y = np.atleast_2d(np.asarray(y, dtype=float))
+    layout = parameter_layout(model.spec)
+    n_spec = len(y)
+    base = {p.name: p.value for p in layout}
+    for p in layout:  # provisional values for what the data decide
+        if base[p.name] is None:
+            base[p.name] = 1.0 if not p.name.startswith("bg_") else 0.0
+    unknown = {p.name for p in layout if p.value is None and p.vary}
+    bg_names = [p.name for p in layout if p.name.startswith("bg_c") and p.vary]
+    unknown |= set(bg_names)
+    searched = [ph for ph in model.spec.phases if ph.size.value is None and ph.size.vary
+                and f"{ph.name}_scale" in unknown]
+    for ph in model.spec.phases:
+        if ph.size.value is None:
+            base[f"{ph.name}_size"] = float(np.clip(100.0, ph.size.min, ph.size.max))
+    weight = np.ones_like(model.x)  # not the data's: a pattern's starts must not depend on its batch
+    u = 2 * (model.x - model.lo) / (model.hi - model.lo) - 1
+    columns, keys = [], []  # candidate unit curves (weighted) and what each is
+
+    def add(key, curve):
+        keys.append(key)
+        columns.append(np.asarray(curve, dtype=float) * weight)
+
+    fixed = np.zeros_like(model.x)
+    candidates = {}
+    for ph in model.spec.phases:
+        name = ph.name
+        sizes = [base[f"{name}_size"]]
+        if ph in searched:
+            sizes = [s for s in SIZE_CANDIDATES if ph.size.min <= s <= ph.size.max] or sizes
+        if f"{name}_scale" in unknown:
+            candidates[name] = []
+            for size in sizes:
+                candidates[name].append(len(keys))
+                add(("phase", name, size), model.phase_curve(name, {**base, f"{name}_scale": 1.0,
+                                                                    f"{name}_size": size}))
+        else:
+            fixed += model.phase_curve(name, base)
+    for item in (*model.spec.humps, *model.spec.peaks):
+        curve = model.hump_curve if item in model.spec.humps else model.peak_curve
+        if f"{item.name}_area" in unknown:
+            add(("area", item.name), curve(item, {**base, f"{item.name}_area": 1.0}))
+        else:
+            fixed += curve(item, base)
+    for name in bg_names:
+        k = int(name[len("bg_c"):])
+        add(("bg", name), np.polynomial.chebyshev.chebval(u, np.eye(k + 1)[k]))
+    for p in layout:  # fixed background terms
+        if p.name.startswith("bg_c") and not p.vary:
+            k = int(p.name[len("bg_c"):])
+            fixed += base[p.name] * np.polynomial.chebyshev.chebval(u, np.eye(k + 1)[k])
+    out = np.array([[base[p.name] for p in layout]] * n_spec, dtype=float)
+    if columns:
+        c = np.stack(columns, axis=1)  # (n, M)
+        target = (y - fixed) * weight  # (N, n)
+        gram, proj = c.T @ c, c.T @ target.T  # (M, M), (M, N)
+        others = [k for k, key in enumerate(keys) if key[0] != "phase"]
+        choice = {name: np.zeros(n_spec, int) + int(np.argmin([abs(keys[i][2] - base[f"{name}_size"])
+                                                                 for i in idx])) for name, idx in candidates.items()}
+
+        def solve(select):
+            columns = [np.array(candidates[name])[choice_] for name, choice_ in select.items()]
+            columns += [np.full(n_spec, k) for k in others]
+            index = np.stack(columns, axis=1) if columns else np.zeros((n_spec, 0), int)
+            return index, *_amounts(gram, proj, np.sum(target**2, axis=1), index, keys)
+
+        for _ in range(2):
+            for name in searched:
+                trials = []
+                for option in range(len(candidates[name.name])):
+                    trial = {**choice, name.name: np.full(n_spec, option)}
+                    trials.append(solve(trial)[2])
+                choice[name.name] = np.argmin(np.stack(trials, axis=1), axis=1)
+        index, coef, _ = solve(choice)
+        names = [p.name for p in layout]
+        for col in range(index.shape[1]):
+            for k in range(n_spec):
+                key = keys[index[k, col]]
+                if key[0] == "phase":
+                    out[k, names.index(f"{key[1]}_scale")] = coef[k, col]
+                    out[k, names.index(f"{key[1]}_size")] = key[2]
+                elif key[0] == "area":
+                    out[k, names.index(f"{key[1]}_area")] = coef[k, col]
+                else:
+                    out[k, names.index(key[1])] = coef[k, col]
+        for p_index, p in enumerate(layout):  # amounts start off their bound at 0, where the fit could not move
+            if p.name.endswith("_scale") and p.name in unknown:
+                floor = AMOUNT_FLOOR * model.scale_guess(p.name[:-len("_scale")])
+                out[:, p_index] = np.maximum(out[:, p_index], floor)
+            elif p.name.endswith("_area") and p.name in unknown:
+                width = base[p.name[:-len("_area")] + "_fwhm"]
+                out[:, p_index] = np.maximum(out[:, p_index], AMOUNT_FLOOR * max(float(np.ptp(y)), 1.0) * width)
+    lo = np.array([p.min for p in layout])
+    hi = np.array([p.max for p in layout])
+    return np.clip(out, lo, hi)
+
+
+def _amounts(gram, proj, total, index, keys):
+    """Least-squares coefficients (N, k) of the selected columns ``index`` (N, k) and the residual
+    sum of squares (N,), with negative amounts (phases, humps, peaks) dropped and re-solved."""
+    n_spec, k = index.shape
+    if k == 0:
+        return np.zeros((n_spec, 0)), total
+    g = gram[index[:, :, None], index[:, None, :]]
+    b = np.take_along_axis(proj.T, index, axis=1)
+    amount = np.array([[keys[i][0] != "bg" for i in row] for row in index])
+    active = np.ones((n_spec, k), bool)
+    eye = np.eye(k)[None]
+    for _ in range(4):
+        mask = active[:, :, None] & active[:, None, :]
+        g_active = np.where(mask, g, 0.0) + eye * (~active)[:, :, None]
+        scale = np.maximum(np.einsum("nii->ni", g_active), 1e-300)
+        g_active = g_active + eye * (1e-12 * scale)[:, :, None]
+        coef = np.linalg.solve(g_active, np.where(active, b, 0.0)[..., None])[..., 0]
+        negative = amount & active & (coef < 0)
+        if not negative.any():
+            break
+        active &= ~negative
+    coef = np.where(active, coef, 0.0)
+    ssr = total - 2 * np.einsum("nk,nk->n", coef, b) + np.einsum("nk,nkl,nl->n", coef, g, coef)
+    return coef, ssr

@@ -10,7 +10,7 @@ from ..fitting.params import ParamInfo
 from ..fitting.problem import Item, Problem
 from ..recipe import load_recipe
 from .batched import BatchedXRD
-from .pattern_model import XRDModel, cell_lengths, crystal_system, parameter_layout
+from .pattern_model import XRDModel, cell_lengths, crystal_system, data_starts, parameter_layout
 from .recipe import parse_xrd_recipe, radiation_of
 from .result import XRDFitResult
 from .structure import variant
@@ -72,9 +72,12 @@ class XRDProblem(Problem):
         return 1.0
 
     def attach_models(self, items: list[Item]) -> None:
-        """Start models of patterns on one grid (their phase templates are computed once and cached)."""
-        for item in items:
-            item.model = XRDModel(self.spec, item.x, item.y)
+        """Start models of patterns on one grid, with start values from the data for the group at once
+        (:func:`~spectra.xrd.pattern_model.data_starts`; phase templates are computed once and cached)."""
+        grid = XRDModel(self.spec, items[0].x, items[0].y, starts=np.zeros(len(self.names)))
+        starts = data_starts(grid, np.stack([it.y for it in items]))
+        for item, start in zip(items, starts):
+            item.model = XRDModel(self.spec, item.x, item.y, starts=start)
             params = item.model.params
             item.start, item.lo, item.hi = (np.array([getattr(p, key) for p in params], dtype=float)
                                             for key in ("value", "min", "max"))

@@ -213,7 +213,7 @@ def parse_xrd_recipe(recipe, *, attrs: dict | None = None) -> XRDSpec:
             raise RecipeError(f"phase_options.{name}: unknown keys {sorted(bad)}")
         scale = param_spec(opt.get("scale"), f"{name}.scale", ParamSpec(None, 0.0, math.inf))
         phases.append(PhaseSpec(name, name, scale,
-                                param_spec(opt.get("size"), f"{name}.size", ParamSpec(100.0, 1.0, 1e4)),
+                                param_spec(opt.get("size"), f"{name}.size", ParamSpec(None, 1.0, 1e4)),
                                 _refine(opt.get("refine_cell", True), name),
                                 {k: float(opt[k]) for k in structural if k in opt}))
     for name in options:
