@@ -34,15 +34,27 @@ PENDING = "not fitted: the run was interrupted before this spectrum"
 _BLOCK = 512
 
 
+def _stack_dim(data, axis: str) -> str | None:
+    """The dim a DataArray stacks spectra along: ``spectrum``, or the one other dim of a 2-D array
+    (``cycle`` of a depth profile, ``scan``, ``time``, ...)."""
+    if not isinstance(data, xr.DataArray) or axis not in data.dims:
+        return "spectrum" if isinstance(data, xr.DataArray) and "spectrum" in data.dims else None
+    others = [d for d in data.dims if d != axis]
+    if "spectrum" in others:
+        return "spectrum"
+    return others[0] if len(others) == 1 else None
+
+
 def _as_list(data, axis: str) -> list:
     """One item per spectrum: arrays of a stacked DataArray, DataArrays, or file paths (read later)."""
     if isinstance(data, xr.DataArray):
-        if set(data.dims) == {"spectrum", axis}:
+        stack = _stack_dim(data, axis)
+        if stack is not None and set(data.dims) == {stack, axis}:
             x = np.asarray(data[axis].values, dtype=float)
-            rows = np.asarray(data.transpose("spectrum", axis).values, dtype=float)
+            rows = np.asarray(data.transpose(stack, axis).values, dtype=float)
             return [Raw(x, row, data.attrs) for row in rows]
-        if "spectrum" in data.dims:
-            return [data.isel(spectrum=i) for i in range(data.sizes["spectrum"])]
+        if stack is not None:
+            return [data.isel({stack: i}) for i in range(data.sizes[stack])]
         return [data]
     return list(data)
 
@@ -66,7 +78,7 @@ def _prepare_all(indices, items: list, problem: Problem, out: _Results, weights:
             stacks.setdefault(id(item.x), []).append(i)
             continue
         try:
-            ready, failures = prepare([i], as_raw(item, problem.axis), None, problem, weights)
+            ready, failures = prepare([i], as_raw(item, problem.axis, problem.file_region), None, problem, weights)
         except Exception as exc:  # noqa: BLE001 - one bad spectrum must not stop the batch
             ready, failures = [], {i: str(exc)}
         good += ready
@@ -195,7 +207,8 @@ def fit_many(data, recipe, **options) -> xr.Dataset:
     if client is not None or _is_dask(data):
         if resume is not None:
             raise FitError("resume is for local runs; a distributed run is resumed block by block")
-        return _fit_distributed(data, recipe, client, opts, chunk_size)
+        return _with_stack_coordinate(_fit_distributed(data, recipe, client, opts, chunk_size, problem.axis), data,
+                                      problem.axis)
     items = _as_list(data, problem.axis)
     out = _Results(problem, len(items), opts.progress, opts.weights)
     out.source = [_source_of(item) for item in items]
@@ -224,9 +237,18 @@ def fit_many(data, recipe, **options) -> xr.Dataset:
         out.interrupted = True
     for _ in range(3):  # a second Ctrl-C while the result is assembled must not lose the work
         try:
-            return out.dataset("batched" if use_batched else "lmfit")
+            return _with_stack_coordinate(out.dataset("batched" if use_batched else "lmfit"), data, problem.axis)
         except KeyboardInterrupt:
             out.interrupted = True
+
+
+def _with_stack_coordinate(result: xr.Dataset, data, axis: str) -> xr.Dataset:
+    """Keep the dim a stack came in (``cycle``, ``scan``, ``time``) as a coordinate along ``spectrum``
+    (``result.swap_dims(spectrum="cycle")`` indexes by it)."""
+    stack = _stack_dim(data, axis)
+    if stack is None or stack == "spectrum" or stack not in data.coords:
+        return result
+    return result.assign_coords({stack: ("spectrum", np.asarray(data[stack].values))})
     return out.dataset("batched" if use_batched else "lmfit")
 
 
@@ -251,13 +273,16 @@ def _is_dask(data) -> bool:
     return isinstance(data, xr.DataArray) and data.chunks is not None
 
 
-def _fit_distributed(data, recipe, client, opts: FitOptions, chunk_size: int) -> xr.Dataset:
+def _fit_distributed(data, recipe, client, opts: FitOptions, chunk_size: int, axis: str) -> xr.Dataset:
     """fit_many over blocks of ``chunk_size`` items as dask tasks; results concatenated in order."""
     import dask
 
     if isinstance(data, xr.DataArray):
-        if "spectrum" not in data.dims:
+        stack = _stack_dim(data, axis)
+        if stack is None:
             data = data.expand_dims("spectrum")
+        elif stack != "spectrum":
+            data = data.drop_vars(stack, errors="ignore").rename({stack: "spectrum"})
         n_spec = data.sizes["spectrum"]
         blocks = [data.isel(spectrum=slice(a, a + chunk_size)) for a in range(0, n_spec, chunk_size)]
     else:

@@ -24,7 +24,7 @@ class Raw(NamedTuple):
     attrs: dict
 
 
-def as_raw(item, axis: str) -> Raw:
+def as_raw(item, axis: str, region: str | None = None) -> Raw:
     """A file (read here) or a 1-D DataArray as arrays.
 
     Parameters
@@ -32,6 +32,9 @@ def as_raw(item, axis: str) -> Raw:
     item : str, os.PathLike or xarray.DataArray
     axis : str
         The dim the problem fits along (``binding_energy``, ``two_theta``).
+    region : str, optional
+        The region a file holding several spectra is read for (the recipe's, e.g. ``"S 2p"``);
+        matched as :func:`spectra.load` does.
 
     Raises
     ------
@@ -39,9 +42,10 @@ def as_raw(item, axis: str) -> Raw:
         The file cannot be read, or the item is not a 1-D spectrum on ``axis`` (the reason is given).
     """
     if isinstance(item, (str, os.PathLike)):
-        from ..io import load
+        from ..io import load, read
 
-        item = load(item)
+        found = read(item)
+        item = found[0] if len(found) == 1 else load(item, region=region)
     if not isinstance(item, xr.DataArray):
         raise FitError(f"needs a 1-D spectrum on {axis} (an xarray.DataArray), got {type(item).__name__}")
     if item.ndim != 1 or item.dims[0] != axis:

@@ -122,6 +122,11 @@ class Problem(ABC):
         return self.spec.region
 
     @property
+    def file_region(self) -> str | None:
+        """The region to read from a file holding several spectra (None: the file must hold one)."""
+        return None
+
+    @property
     def window(self) -> tuple[float, float] | None:
         """The axis window of the recipe (None: the whole spectrum)."""
         return self.spec.window

@@ -33,6 +33,11 @@ class XPSProblem(Problem):
         return [ParamInfo(name, p.value, p.min, p.max, p.vary, unit) for name, p, unit in parameter_layout(self.spec)]
 
     @property
+    def file_region(self) -> str:
+        """The recipe's region: the block read from a file holding several regions."""
+        return self.spec.region
+
+    @property
     def fraction_labels(self) -> list[str]:
         return [c.name for c in self.spec.components]
 

@@ -414,3 +414,27 @@ def test_a_spectrum_that_breaks_the_model_fails_alone(monkeypatch):
     lm = fit_many(das, S2P, engine="lmfit")
     assert lm.success.values.tolist() == [True, False, True, True]
     assert "OverflowError" in str(lm.message.values[1])
+
+
+def test_any_two_dimensional_stack_is_fitted_and_keeps_its_dim():
+    """A depth profile arrives with dim ``cycle`` (PHI .pro), repeated scans with ``scan``: fit_many
+    fits each row and keeps the stack's coordinate along ``spectrum``."""
+    rows = [da for da, _ in _s2p_spectra(3, seed0=900)]
+    profile = xr.concat(rows, dim="cycle").assign_coords(cycle=[1, 2, 3])
+    result = fit_many(profile, S2P)
+    assert result.success.all() and result.cycle.values.tolist() == [1, 2, 3]
+    np.testing.assert_allclose(result.value.values, fit_many(rows, S2P).value.values, rtol=1e-9)
+    assert result.swap_dims(spectrum="cycle").sel(cycle=2).success
+
+
+def test_a_file_list_reads_the_recipes_region(tmp_path):
+    """A multi-region file in a file list gives the block the recipe's region names."""
+    from spectra.io.write import write_vamas
+
+    s2p = _s2p_spectra(1, seed0=950)[0][0]
+    other = s2p.copy()
+    other.attrs.update(region="C 1s")
+    path = write_vamas([other, s2p], tmp_path / "two_regions.vms")
+    result = fit_many([path], S2P)
+    assert bool(result.success[0]), str(result.message.values[0])
+    assert str(result.source.values[0]) == str(path)
