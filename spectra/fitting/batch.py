@@ -240,6 +240,7 @@ def fit_many(data, recipe, **options) -> xr.Dataset:
             return _with_stack_coordinate(out.dataset("batched" if use_batched else "lmfit"), data, problem.axis)
         except KeyboardInterrupt:
             out.interrupted = True
+    return _with_stack_coordinate(out.dataset("batched" if use_batched else "lmfit"), data, problem.axis)
 
 
 def _with_stack_coordinate(result: xr.Dataset, data, axis: str) -> xr.Dataset:
@@ -249,7 +250,6 @@ def _with_stack_coordinate(result: xr.Dataset, data, axis: str) -> xr.Dataset:
     if stack is None or stack == "spectrum" or stack not in data.coords:
         return result
     return result.assign_coords({stack: ("spectrum", np.asarray(data[stack].values))})
-    return out.dataset("batched" if use_batched else "lmfit")
 
 
 def _fit_lmfit(problem: Problem, groups: list[list[Item]], out: _Results, opts: FitOptions) -> None:
