@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 @dataclass
 class ParamInfo:
-    """One fit parameter: name, starting value, bounds, whether it varies, unit."""
+    """One fit parameter: name, starting value (None in a layout where the data decide it), bounds,
+    whether it varies, unit."""
 
     name: str
-    value: float
+    value: float | None
     min: float
     max: float
     vary: bool

@@ -1,2 +1,4 @@
-"""XRD: phases from reference_patterns, wavelengths, profiles, joint phase fits, size and strain,
-phase identification."""
+"""XRD as a technique: recipes (:mod:`.recipe`), the pattern model (:mod:`.pattern_model`) and its
+batched form (:mod:`.batched`), the engine's problem (:mod:`.problem`, registered as ``xrd``) and
+result (:mod:`.result`); phases from ``reference_patterns`` (structures, reflection lists),
+wavelengths, profiles, size and strain, phase identification."""
