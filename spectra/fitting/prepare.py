@@ -10,7 +10,7 @@ import xarray as xr
 
 from ..errors import FitError
 from .problem import Item, Problem
-from .weights import sigma_for
+from .weights import counting_time_problem, sigma_for
 
 #: intensities beyond this are not counting data (a detector counts far fewer), and overflow models
 MAX_INTENSITY = 1e15
@@ -95,7 +95,7 @@ def prepare(indices: list[int], raw: Raw, y: np.ndarray | None, problem: Problem
         flat = np.ptp(y, axis=1) <= 0 if x.size else np.ones(len(y), bool)
     duplicated = x.size > 1 and bool(np.any(np.diff(x) <= 0))
     factor = problem.counts_factor(raw.attrs)
-    mismatch = problem.check(raw.attrs)
+    mismatch = problem.check(raw.attrs) or (counting_time_problem(raw.attrs) if weights == "poisson" else None)
     span = f" (the data span {raw.x.min():g} to {raw.x.max():g})" if raw.x.size and window is not None else ""
     items, failures = [], {}
     for k, i in enumerate(indices):

@@ -35,6 +35,27 @@ def counts_factor(attrs) -> float | None:
     return None
 
 
+#: plausible counting time per point (dwell × scans, seconds) of a counts/s spectrum
+COUNTING_TIME_RANGE = (1e-6, 1e7)
+
+
+def counting_time_problem(attrs) -> str | None:
+    """Why a counts/s spectrum's recorded dwell time × scans cannot be used (NaN, inf, zero or
+    outside :data:`COUNTING_TIME_RANGE`), or None. A spectrum that records none is not refused: its
+    σ is then taken as if the data were counts (see :func:`counts_factor`)."""
+    if str(attrs.get("units", "counts")) != "counts/s":
+        return None
+    dwell, scans = attrs.get("dwell_time"), attrs.get("n_scans")
+    if not isinstance(dwell, (int, float)) or not isinstance(scans, (int, float)):
+        return None
+    time = float(dwell) * float(scans)
+    low, high = COUNTING_TIME_RANGE
+    if not (math.isfinite(time) and low <= time <= high):
+        return (f"counts/s with dwell time {dwell} s × {scans} scans = {time:g} s per point, outside "
+                f"{low:g}–{high:g} s: Poisson weights cannot be formed (fix the attributes, or weights='none')")
+    return None
+
+
 def poisson_sigma(y: np.ndarray, factor: float | None) -> np.ndarray:
     """Standard deviations of counting noise in the data's units (at least one count).
 

@@ -160,6 +160,14 @@ def _reversed(da, recipe):
     return da.isel({da.dims[0]: slice(None, None, -1)})
 
 
+def _tiny_dwell(da, recipe):
+    return da.assign_attrs(units="counts/s", dwell_time=1e-300, n_scans=1)
+
+
+def _infinite_dwell(da, recipe):
+    return da.assign_attrs(units="counts/s", dwell_time=float("inf"), n_scans=1)
+
+
 def _huge(da, recipe):
     return da * 1e165
 
@@ -195,6 +203,8 @@ BAD_INPUT = [
     ("repeated-axis", "xrd", _repeated_axis, REFUSED, "repeated axis values"),
     ("wrong-axis", "xps", _wrong_axis, REFUSED, "needs a 1-D spectrum on binding_energy"),
     ("wrong-axis", "xrd", _wrong_axis, REFUSED, "needs a 1-D spectrum on two_theta"),
+    ("tiny-dwell", "xps", _tiny_dwell, REFUSED, "Poisson weights cannot be formed"),
+    ("infinite-dwell", "xps", _infinite_dwell, REFUSED, "Poisson weights cannot be formed"),
     ("huge-intensities", "xps", _huge, REFUSED, "intensities beyond 1e+15"),
     ("huge-intensities", "xrd", _huge, REFUSED, "intensities beyond 1e+15"),
     ("descending-axis", "xps", _reversed, ACCEPTED, None),
