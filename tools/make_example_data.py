@@ -1,75 +1,83 @@
 """Regenerate the synthetic example files in spectra/data (seeded, so the output is reproducible).
 
+Each example is made by the package's own forward model with exactly the model its documented
+recipe (``spectra.examples.RECIPES``, the recipes of the README) fits:
+
+* ``S2p_carbon_anode.vms``: :func:`spectra.simulate.xps` — PS4(3-) and Li2S doublets in GL(30)
+  (CasaXPS product), 1.18 eV splitting, 2:1 areas, on ``constant + k·∫ peaks`` (the active-Shirley
+  form), Poisson noise;
+* ``Li2S_argyrodite_xrd.xy``: :func:`spectra.simulate.xrd` — Li6PS5Cl, Li2S and Si from the package's
+  own reflection lists (``reference_patterns/``), the carbon-black bands, a Chebyshev background of
+  order 3, the recipe's instrument function, Kα1/Kα2, Poisson noise.
+
+The truth (every simulated parameter, the seed and the recipe) is stored in each file's metadata
+(``json.loads(da.attrs["metadata"])["truth"]``). Written with spectra's own writers.
+
 Run: python tools/make_example_data.py
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-import numpy as np
-
+from spectra import examples, simulate
 from spectra.dataarray import xps_spectrum, xrd_pattern
 from spectra.io.write import write_columns, write_vamas
 
 OUT = Path(__file__).resolve().parents[1] / "spectra" / "data"
-RNG = np.random.default_rng(20261123)
+S2P_SEED = 20261123
+XRD_SEED = 20261124
+SAMPLE = "synthetic Li6PS5Cl | Si-C (20 wt% C) after cycling"
 
 
-def gl_peak(x, center, fwhm, area, mix=0.3):
-    """Gaussian-Lorentzian sum peak with the given area (for the examples only)."""
-    sigma = fwhm / (2 * np.sqrt(2 * np.log(2)))
-    gauss = np.exp(-0.5 * ((x - center) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))
-    lorentz = (fwhm / (2 * np.pi)) / ((x - center) ** 2 + (fwhm / 2) ** 2)
-    return area * ((1 - mix) * gauss + mix * lorentz)
-
-
-def s2p_example():
-    be = np.round(np.arange(172.0, 155.0 - 1e-9, -0.05), 4)
-    truth = {"PS4": (161.70, 1.10, 30000.0), "Li2S": (160.00, 1.30, 22000.0)}
-    peaks = np.zeros_like(be)
-    for center, fwhm, area in truth.values():
-        peaks += gl_peak(be, center, fwhm, area) + gl_peak(be, center + 1.18, fwhm, area / 2)
-    # Shirley-type step: proportional to the peak area at lower binding energy
-    order = np.argsort(be)
-    step = np.empty_like(be)
-    step[order] = np.cumsum(peaks[order]) / peaks.sum()
-    expected = 400.0 + 250.0 * step + peaks
-    counts = RNG.poisson(expected).astype(float)
-    meta = {"truth": {k: {"center_2p3/2_eV": c, "fwhm_eV": w, "area_2p3/2_counts_eV": a} for k, (c, w,
-                                                                                                 a) in truth.items()},
-            "note": "synthetic: GL(30) doublets, 1.18 eV splitting, 2:1 areas, Shirley-type step, Poisson noise"}
-    da = xps_spectrum(be, counts, energy_axis="binding", excitation_energy=1486.6, units="counts",
-                      region="S 2p", sample="synthetic Li6PS5Cl | Si-C (20 wt% C) after cycling",
-                      pass_energy=20.0, dwell_time=0.1, n_scans=10, anode="Al mono", metadata=meta)
-    write_vamas(da, OUT / "S2p_carbon_anode.vms", overwrite=True)
-
-
-def xrd_example():
-    two_theta = np.round(np.arange(10.0, 70.0 + 1e-9, 0.02), 4)
-    wavelength, ka2 = 1.540562, 1.544390
-    phases = {  # (2θ Kα1, relative intensity, FWHM deg)
-        "Li6PS5Cl": [(15.57, 45, 0.12), (18.00, 20, 0.12), (25.56, 60, 0.12), (30.06, 100, 0.12),
-                     (31.44, 45, 0.12), (45.05, 40, 0.13), (47.95, 35, 0.13), (52.51, 50, 0.14)],
-        "Si": [(28.44, 100, 0.10), (47.30, 68, 0.11), (56.12, 40, 0.12), (69.13, 11, 0.13)],
-        "Li2S": [(27.00, 100, 1.7), (31.27, 24, 1.7), (44.81, 55, 1.9), (53.10, 37, 2.0)],
+def s2p_example() -> Path:
+    """The S 2p example: argyrodite PS4(3-) and Li2S grown at a carbon-containing Si anode."""
+    name = "S2p_carbon_anode.vms"
+    recipe = examples.RECIPES[name]
+    fractions = {"PS4": 0.58, "Li2S": 0.42}
+    centers = {"PS4": 161.70, "Li2S": 160.00}
+    fwhm = {"PS4": 1.10, "Li2S": 1.30}
+    sim, truth = simulate.xps("S 2p", fractions, peak_counts=2.0e4, lineshape=recipe["lineshape"], step=0.05,
+                              centers=centers, fwhm=fwhm, background=0.1, shirley_step=0.3, seed=S2P_SEED)
+    record = {
+        "components": {k: {"center_2p3/2_eV": truth.centers[k], "fwhm_eV": truth.fwhm[k],
+                           "area_counts_eV": truth.areas[k], "fraction": truth.fractions[k]} for k in fractions},
+        "background": {"constant_counts": truth.background_constant, "k": truth.background_k,
+                       "form": "constant + k * cumulative integral of the peaks (active Shirley)"},
+        "lineshape": truth.lineshape, "doublet": "1.18 eV splitting, 2:1 areas, equal FWHM",
+        "model": "spectra.simulate.xps", "seed": S2P_SEED, "recipe": recipe,
     }
-    scale = {"Li6PS5Cl": 60.0, "Si": 120.0, "Li2S": 90.0}
-    y = 80.0 + 30.0 * np.exp(-((two_theta - 22.0) / 6.0) ** 2)
-    for name, reflections in phases.items():
-        for pos, rel, fwhm in reflections:
-            theta = np.radians(pos / 2)
-            pos2 = 2 * np.degrees(np.arcsin(np.sin(theta) * ka2 / wavelength))
-            y = y + gl_peak(two_theta, pos, fwhm, scale[name] * rel / 100 * fwhm * 10, 0.5)
-            y = y + 0.5 * gl_peak(two_theta, pos2, fwhm, scale[name] * rel / 100 * fwhm * 10, 0.5)
-    counts = RNG.poisson(y).astype(float)
-    da = xrd_pattern(two_theta, counts, units="counts", anode="Cu", wavelength_ka1=wavelength, wavelength_ka2=ka2,
-                     ka2_ratio=0.5, counting_time=1.0, region="scan 1",
-                     sample="synthetic Li6PS5Cl | Si-C (20 wt% C) after cycling",
-                     metadata={"note": "synthetic: argyrodite + Si + nanocrystalline Li2S, Ka1/Ka2, Poisson noise"})
-    write_columns(da, OUT / "Li2S_argyrodite_xrd.xy", overwrite=True)
+    meta = {"truth": record, "note": "synthetic: GL(30) doublets (PS4, Li2S), 1.18 eV splitting, 2:1 areas, "
+                                     "active-Shirley background, Poisson noise; fit with spectra.examples.RECIPES"}
+    da = xps_spectrum(sim.binding_energy.values, sim.values, energy_axis="binding", excitation_energy=1486.6,
+                      units="counts", region="S 2p", sample=SAMPLE, pass_energy=20.0, dwell_time=0.1, n_scans=10,
+                      anode="Al mono", metadata=meta)
+    return write_vamas(da, OUT / name, overwrite=True)
+
+
+def xrd_example() -> Path:
+    """The XRD example: argyrodite, Si and nanocrystalline Li2S with carbon black, Cu Kα."""
+    name = "Li2S_argyrodite_xrd.xy"
+    recipe = examples.RECIPES[name]
+    phases = {"Li6PS5Cl": {"scale": 6.0, "size": 80.0}, "Li2S": {"scale": 12.0, "size": 5.0},
+              "Si": {"scale": 5.0, "size": 200.0}}
+    sim, truth = simulate.xrd(phases, two_theta=(10.0, 70.0), step=0.02, anode="Cu",
+                              amorphous={"carbon_black": 400.0}, displacement=-40.0,
+                              background=(80.0, -10.0, 6.0, -2.0), instrument=recipe["instrument"], seed=XRD_SEED)
+    record = {"params": {k: float(v) for k, v in truth.params.items()}, "phases": phases,
+              "model": "spectra.simulate.xrd (reflection lists of reference_patterns/)", "seed": XRD_SEED,
+              "recipe": recipe}
+    meta = {"truth": record, "note": "synthetic: Li6PS5Cl + Si + nanocrystalline Li2S + carbon black from the "
+                                     "package's reflection lists, Ka1/Ka2, Poisson noise; fit with "
+                                     "spectra.examples.RECIPES"}
+    da = xrd_pattern(sim.two_theta.values, sim.values, units="counts", anode="Cu",
+                     wavelength_ka1=sim.attrs["wavelength_ka1"], wavelength_ka2=sim.attrs["wavelength_ka2"],
+                     ka2_ratio=sim.attrs["ka2_ratio"], counting_time=1.0, region="scan 1", sample=SAMPLE,
+                     metadata=meta)
+    return write_columns(da, OUT / name, overwrite=True)
 
 
 if __name__ == "__main__":
-    s2p_example()
-    xrd_example()
-    print("wrote", *sorted(p.name for p in OUT.iterdir()))
+    for path in (s2p_example(), xrd_example()):
+        truth = json.loads(__import__("spectra").load(path).attrs["metadata"])["truth"]
+        print("wrote", path.name, "seed", truth["seed"])
