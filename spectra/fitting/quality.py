@@ -8,7 +8,9 @@ A least-squares optimiser can converge (``success``) and still return numbers no
   standard error is reported as NaN, never 0 (the bound transform's vanishing derivative would give
   0), and every derived quantity whose gradient involves it gets a NaN standard error too;
 * **undetermined** — a singular covariance, or a standard error more than :data:`UNDETERMINED_RATIO`
-  times the parameter's magnitude (the data do not fix it);
+  times the parameter's magnitude (the data do not fix it); such a parameter's standard error is
+  withdrawn like that of a parameter at a bound, so a derived quantity that depends on it (a weight
+  fraction through an undetermined cell length) reports NaN rather than ±10⁶;
 * **model inadequate** — with Poisson weights, χ² more than :data:`CHI2_SIGMAS` standard deviations of
   the χ²(ν) distribution above ν (χ²ᵣ > 1 + 5·√(2/ν)), or residual signs with far fewer runs than
   chance allows (Wald–Wolfowitz runs test, z < −:data:`RUNS_Z`): structure the model misses.
@@ -61,9 +63,10 @@ def undetermined(value: np.ndarray, stderr: np.ndarray, lo: np.ndarray, hi: np.n
     """Parameters (N, P) whose standard error exceeds :data:`UNDETERMINED_RATIO` × |value| and, for
     parameters bounded on both sides, the bound span as well (a centre of 160 eV ± 2 eV is poorly
     known but determined; an area of 10 ± 5000 is not)."""
-    span = np.where(np.isfinite(lo) & np.isfinite(hi), hi - lo, np.inf)
+    two_sided = np.isfinite(lo) & np.isfinite(hi)
+    span = np.where(two_sided, hi - lo, 0.0)
     with np.errstate(invalid="ignore"):
-        return np.isfinite(stderr) & (stderr > UNDETERMINED_RATIO * np.abs(value)) & (stderr > span)
+        return np.isfinite(stderr) & (stderr > UNDETERMINED_RATIO * np.abs(value)) & (~two_sided | (stderr > span))
 
 
 def runs_z(residual: np.ndarray) -> np.ndarray:
@@ -121,7 +124,7 @@ def messages(names: list[str], lower, upper, undetermined_mask, singular, inadeq
 
 class Quality(NamedTuple):
     """The flags of N fits, and their standard errors and covariances with the parameters at a bound
-    withdrawn (NaN), from :func:`assess`.
+    or undetermined withdrawn (NaN), from :func:`assess`.
 
     Attributes
     ----------
@@ -171,13 +174,14 @@ def assess(names, vary, value, stderr, covariance, lo, hi, start, success, redch
     vary = np.asarray(vary, bool)
     lower, upper = at_bounds(value, lo, hi, start, vary)
     bound = lower | upper
-    stderr = np.where(bound, np.nan, stderr)
+    loose = undetermined(value, np.where(bound, np.nan, stderr), lo, hi) & vary[None, :]
+    withdrawn = bound | loose
+    stderr = np.where(withdrawn, np.nan, stderr)
     covariance = np.array(covariance, dtype=float, copy=True)
-    free_bound = bound[:, vary]
-    covariance[free_bound[:, :, None] | free_bound[:, None, :]] = np.nan
-    singular = np.array([np.isfinite(v).all() and not np.all(np.isfinite(c[np.ix_(~fb, ~fb)]))
-                         for c, fb, v in zip(covariance, free_bound, value)], dtype=bool)
-    loose = undetermined(value, stderr, lo, hi) & vary[None, :]
+    free_withdrawn = withdrawn[:, vary]
+    singular = np.array([np.isfinite(v).all() and not np.all(np.isfinite(c[np.ix_(~fw, ~fw)]))
+                         for c, fw, v in zip(covariance, free_withdrawn, value)], dtype=bool)
+    covariance[free_withdrawn[:, :, None] | free_withdrawn[:, None, :]] = np.nan
     bad_model = inadequate(redchi, dof, z_runs, poisson)
     flags = messages(list(names), lower, upper, loose, singular, bad_model, redchi, z_runs)
     ok = np.asarray(success, bool) & np.array([not f for f in flags], dtype=bool)

@@ -64,6 +64,8 @@ class LeastSquaresResult:
         Why the numbers should not be quoted (empty: no flag); see :mod:`spectra.fitting.quality`.
     at_bound : dict
         Parameter name → ``"lower"`` or ``"upper"`` for the parameters that ended at a bound.
+    undetermined : list of str
+        Parameters whose standard error the data do not fix (withdrawn, NaN).
     """
 
     spec: object
@@ -92,6 +94,7 @@ class LeastSquaresResult:
     weights: str = "poisson"
     flags: str = ""
     at_bound: dict = field(default_factory=dict)
+    undetermined: list = field(default_factory=list)
 
     #: label of the axis in figures, and whether it runs high to low (binding energy)
     axis_label = "x"
@@ -126,6 +129,7 @@ class LeastSquaresResult:
         self.flags = q.flags[0]
         self.at_bound = {n: "lower" if lower else "upper"
                          for n, lower, upper in zip(self.problem.names, q.lower[0], q.upper[0]) if lower or upper}
+        self.undetermined = [n for n, loose in zip(self.problem.names, q.undetermined[0]) if loose]
 
     # ----------------------------------------------------------------------------- numbers
     def uvalues(self) -> dict[str, float | uncertainties.UFloat]:
@@ -225,7 +229,7 @@ class LeastSquaresResult:
         value, stderr, cov = self._arrays()
         rows = [{"quantity": n, "value": v, "stderr": s, "unit": u, "vary": bool(vary),
                  "flag": (f"at {self.at_bound[n]} bound" if n in self.at_bound else "fixed" if not vary
-                          else "" if np.isfinite(s) else "undetermined")}
+                          else "undetermined" if n in self.undetermined or not np.isfinite(s) else "")}
                 for n, v, s, u, vary in zip(self.problem.names, value[0], stderr[0], self.problem.units,
                                             self.problem.vary)]
         derived, _ = self.problem.derived(value, cov)
@@ -236,7 +240,8 @@ class LeastSquaresResult:
             labels = self.problem.fraction_labels if len(dims) == 2 else [""]
             for label, v, s in zip(labels, np.ravel(data[0]), np.ravel(errors[0])):
                 flag = ("" if np.isfinite(s) else "undetermined (covariance singular)" if "singular" in self.flags
-                        else "depends on a parameter at a bound" if self.at_bound else "undetermined")
+                        else "depends on a parameter at a bound or undetermined" if self.at_bound or self.undetermined
+                        else "undetermined")
                 rows.append({"quantity": f"{name}:{label}" if label else name, "value": float(v),
                              "stderr": float(s), "unit": attrs.get("units", ""), "vary": False, "flag": flag})
         return pd.DataFrame(rows, columns=["quantity", "value", "stderr", "unit", "vary", "flag"])

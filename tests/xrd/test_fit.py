@@ -167,3 +167,15 @@ def test_retained_argyrodite_fraction_and_static_backgrounds():
     assert bg.shape == pristine.shape and float((pristine - bg).min()) > -5 * np.sqrt(float(bg.mean()))
     fp = fixed_points(pristine, [(15, 100.0), (56, 200.0)])
     assert float(fp.sel(two_theta=35.5, method="nearest")) == pytest.approx(150.0, abs=1.0)
+
+
+def test_an_undetermined_cell_length_is_flagged_not_quoted(shared_data):
+    """Graphite's a is not fixed by a pattern showing only its 00l lines: the fit says so, and the
+    weight fractions that depend on it report no σ (they reported ±5e6 before the flags)."""
+    da = spectra.read(shared_data / "xrd/pyxrd-li-anode_SiGraphite_D002_v2.3.xrdml")[0]
+    r = spectra.fit(da, {"technique": "xrd", "phases": ["Si", "graphite"]})
+    assert "graphite_a" in r.undetermined and "undetermined:" in r.flags and "graphite_a" in r.flags and not r.ok
+    assert all(np.isnan(w.s) for w in r.weight_fractions().values())
+    rows = r.table().set_index("quantity")
+    assert np.isnan(rows.loc["weight_fraction:graphite", "stderr"])
+    assert "undetermined" in rows.loc["weight_fraction:graphite", "flag"]
