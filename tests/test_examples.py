@@ -122,3 +122,20 @@ def test_generator_is_seeded_and_reproducible(tmp_path, monkeypatch):
         shipped = examples.path(made.name)
         assert made.read_bytes() == shipped.read_bytes(), f"{made.name} differs from a fresh run of the generator"
         assert made.stat().st_size < 64_000
+
+
+def test_a_component_not_in_the_example_is_never_a_quotable_number():
+    """The README used to list P2Sx on an example without it and reported 2.3 ± 0.3 % (6.7σ) with the
+    component at its centre and FWHM limits. Now the fit is flagged, and no significant P2Sx is
+    claimed through either verb."""
+    name = next(n for n in examples.NAMES if n.endswith(".vms"))
+    da = spectra.load(examples.path(name))
+    recipe = {**examples.RECIPES[name], "components": [*examples.RECIPES[name]["components"], "P2Sx"]}
+    single = spectra.fit(da, recipe)
+    assert not single.ok and any(n.startswith("P2Sx") for n in (*single.at_bound, *single.undetermined))
+    p2sx = single.fractions()["P2Sx"]
+    assert np.isnan(p2sx.s) or p2sx.n < 3 * p2sx.s
+    many = spectra.fit_many([da], recipe)
+    assert not bool(many.ok[0]) and "P2Sx" in str(many.flags.values[0])
+    f, s = float(many.fraction.sel(component="P2Sx")[0]), float(many.fraction_stderr.sel(component="P2Sx")[0])
+    assert np.isnan(s) or f < 3 * s
