@@ -16,6 +16,10 @@ background in the order of the input.
 * :data:`BACKGROUND_KINDS` — one :class:`BackgroundKind` per kind (``none``, ``shirley``, ``tougaard``,
   ``tougaard-fitted``, ``active-shirley``, ``linear``, ``step``): what a model computes before the fit,
   its fitted parameters with start values, its value and its analytic partials.
+* :func:`background_model` — the entry a recipe's background table asks for: the kind, or with
+  ``linear = true`` the kind plus a fitted linear term ``bg_linear · (x − x_low)`` (:func:`with_linear`;
+  taken by ``shirley``, ``active-shirley``, ``tougaard`` and ``tougaard-fitted``). Use it for sloped
+  inelastic backgrounds (a nearby line's rising tail, a secondary-electron slope across the window).
 """
 from __future__ import annotations
 
@@ -34,14 +38,20 @@ from .curves import (
 )
 from .registry import (
     BACKGROUND_KINDS,
+    LINEAR_PARAMETER,
+    TERM_OPTIONS,
     BackgroundKind,
     BackgroundPartials,
     Prepared,
     StartContext,
     background_kind,
+    background_model,
+    linear_slope_seed,
     register,
+    with_linear,
 )
 
-__all__ = ["BACKGROUND_KINDS", "STEP_WIDTH_IN_Z", "Background", "BackgroundKind", "BackgroundPartials", "Prepared",
-           "StartContext", "background_kind", "cumulative_peak_integral", "end_levels", "linear", "register",
-           "shirley", "shirley_many", "step", "tougaard", "tougaard_kernel", "tougaard_unit"]
+__all__ = ["BACKGROUND_KINDS", "LINEAR_PARAMETER", "STEP_WIDTH_IN_Z", "TERM_OPTIONS", "Background", "BackgroundKind",
+           "BackgroundPartials", "Prepared", "StartContext", "background_kind", "background_model",
+           "cumulative_peak_integral", "end_levels", "linear", "linear_slope_seed", "register", "shirley",
+           "shirley_many", "step", "tougaard", "tougaard_kernel", "tougaard_unit", "with_linear"]

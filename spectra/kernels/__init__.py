@@ -89,6 +89,10 @@ def _compiled():
     return _loops
 
 
+#: columns of the ``rows`` of :func:`xps_lines`: centre, splitting, FWHM, area, ratio, shift, reference centre
+XPS_ROLES = 7
+
+
 def xps_lines(x, center, fwhm, area, area_factor, ratio_factor, constants, rows, want_jacobian):
     """Sum of XPS lines and their Jacobian rows, fused (numba only; the numpy path is
     :meth:`spectra.xps.batched.BatchedXPS.evaluate`'s loop over the line shapes' partials).
@@ -102,9 +106,11 @@ def xps_lines(x, center, fwhm, area, area_factor, ratio_factor, constants, rows,
     constants : ndarray (L, 4)
         Each line's ``kernel_constants`` from its line-shape entry
         (:class:`spectra.lineshapes.LineShape`; the forms are described in :mod:`spectra.lineshapes.partials`).
-    rows : ndarray of int (L, 5)
-        Jacobian rows of each line's centre, splitting, FWHM, area and ratio parameters (−1: not
-        varying or not a parameter of this line).
+    rows : ndarray of int (L, 7)
+        Jacobian rows of each line's centre, splitting, FWHM, area, ratio, charge-shift and
+        reference-centre parameters (−1: not varying or not a parameter of this line). The centre,
+        splitting, shift and reference centre each receive ∂line/∂(line centre): the line's centre
+        is their sum. Fewer columns (e.g. the first five) mean −1 for the missing roles.
     want_jacobian : bool
 
     Returns
@@ -113,6 +119,9 @@ def xps_lines(x, center, fwhm, area, area_factor, ratio_factor, constants, rows,
     jacobian : ndarray (N, F, n), F = 1 + the largest row, or None
     """
     n_spec = center.shape[0]
+    rows = np.asarray(rows, dtype=np.int64)
+    if rows.shape[1] < XPS_ROLES:  # roles not given: no such parameter
+        rows = np.concatenate([rows, np.full((rows.shape[0], XPS_ROLES - rows.shape[1]), -1, np.int64)], axis=1)
     n_free = int(rows.max()) + 1 if rows.size else 0
     total = np.zeros((n_spec, x.size))
     jac = np.zeros((n_spec, max(n_free, 1), x.size)) if want_jacobian else np.zeros((1, 1, 1))

@@ -48,6 +48,10 @@ def xps_loop(x, center, fwhm, area, area_factor, ratio_factor, constants, rows, 
                         jac[b, rows[k, 3], i] += d_a * area_factor[b, k]
                     if rows[k, 4] >= 0:
                         jac[b, rows[k, 4], i] += d_a * ratio_factor[b, k]
+                    if rows[k, 5] >= 0:  # the region's charge shift
+                        jac[b, rows[k, 5], i] += d_c
+                    if rows[k, 6] >= 0:  # the centre this line's centre is an offset from
+                        jac[b, rows[k, 6], i] += d_c
 
 
 @njit(inline="always", fastmath=True)

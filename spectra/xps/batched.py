@@ -8,8 +8,11 @@ the others through the numpy partials. Every background kind whose registry entr
 (:data:`spectra.backgrounds.BACKGROUND_KINDS`) has partials (all built-in kinds: none, static Shirley
 and Tougaard recomputed per spectrum, Tougaard with fitted B, active Shirley, linear, step). Doublets
 with fixed or free splitting and ratio, tied or untied minor-line FWHM; FWHM shared between
-components. The line shapes without partials (Voigt, Doniach-Šunjić, LA) and free shape parameters
-are fitted by the lmfit engine, which ``engine="auto"`` chooses for them.
+components; a fitted linear term on the background (``linear = true``); a region's charge ``shift``
+and centres given ``offset_from`` another component (a line's centre is its ``_center`` parameter
+plus the reference's centre plus the shift, and the Jacobian row of each receives ∂/∂centre). The
+line shapes without partials (Voigt, Doniach-Šunjić, LA) and free shape parameters are fitted by the
+lmfit engine, which ``engine="auto"`` chooses for them.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .. import backgrounds, kernels, lineshapes
+from .. import kernels, lineshapes
 from ..errors import FitError
 from .recipe import XPSSpec
 
@@ -29,8 +32,8 @@ def supported(spec: XPSSpec) -> str | None:
             return f"line shape {comp.lineshape!r}"
         if any(p.vary for p in comp.shape.values()):
             return "a varying shape parameter"
-    if backgrounds.background_kind(spec.background.kind).partials is None:
-        return f"background {spec.background.kind!r}"
+    if spec.background.entry.partials is None:
+        return f"background {spec.background.entry.name!r}"
     return None
 
 
@@ -57,27 +60,30 @@ class BatchedXPS:
         if np.any(np.diff(self.x[0]) <= 0):
             raise FitError("the batched engine needs a strictly ascending energy grid")
         self.background = background
-        self.background_kind = backgrounds.background_kind(spec.background.kind)
+        self.background_kind = spec.background.entry
         # the peaks' Jacobian rows come first, the background's after them
         self.n_peak_rows = sum(n not in self.background_kind.parameter_names for n in self.jac_row)
         # per line (two per doublet): its parameters, kernel constants and Jacobian rows
         self.lines = []
+        shift = None if spec.shift is None else "shift"
         for comp in spec.components:
             entry = lineshapes.LINESHAPES[comp.lineshape]
             shape = [float(comp.shape[s].value) for s in entry.shape_params]
             fwhm = f"{comp.fwhm_same_as or comp.name}_fwhm"
-            self.lines.append(_Line(entry, shape, f"{comp.name}_center", None, fwhm, f"{comp.name}_area", None))
+            reference = None if comp.center_offset_from is None else f"{comp.center_offset_from}_center"
+            self.lines.append(_Line(entry, shape, f"{comp.name}_center", None, fwhm, f"{comp.name}_area", None,
+                                    shift, reference))
             if comp.is_doublet:
                 self.lines.append(_Line(entry, shape, f"{comp.name}_center", f"{comp.name}_splitting",
                                         fwhm if spec.tie_fwhm else f"{comp.name}_fwhm_minor", f"{comp.name}_area",
-                                        f"{comp.name}_ratio"))
+                                        f"{comp.name}_ratio", shift, reference))
         # the compiled kernel when every line has kernel constants, else the numpy partials (None)
         self.line_constants = None
         if all(line.lineshape.kernel_constants is not None for line in self.lines):
             constants = [line.lineshape.kernel_constants(*line.shape) for line in self.lines]
             self.line_constants = np.array(constants, dtype=float).reshape(-1, 4)
         self.line_rows = np.array([[self.jac_row.get(n, -1) if n else -1 for n in line.roles()]
-                                   for line in self.lines], dtype=np.int64).reshape(-1, 5)
+                                   for line in self.lines], dtype=np.int64).reshape(-1, len(_Line.ROLES))
 
     def evaluate(self, theta: np.ndarray, want_jacobian: bool, rows=slice(None)):
         """Model (N, n) and, if asked, ∂model/∂θ (N, F, n) for the F varying parameters, at external
@@ -103,6 +109,10 @@ class BatchedXPS:
         out = []
         for line in self.lines:
             c, w, a = col[line.center], col[line.fwhm], col[line.area]
+            if line.reference is not None:
+                c = c + col[line.reference]
+            if line.shift is not None:
+                c = c + col[line.shift]
             if line.ratio is None:
                 out.append((c, w, a, np.ones_like(a), np.zeros_like(a)))
             else:
@@ -129,14 +139,15 @@ class BatchedXPS:
             y, dc, dw, unit = line.lineshape.partials(self.x, center, w, area, *line.shape)
             peaks += y
             if want_jacobian:
-                for row, partial in zip(rows, (dc, dc, dw, unit * area_factor, unit * ratio_factor)):
+                for row, partial in zip(rows, (dc, dc, dw, unit * area_factor, unit * ratio_factor, dc, dc)):
                     if row >= 0:
                         jac[:, row] += partial
         return peaks, jac
 
 
 class _Line(NamedTuple):
-    """One line of the model (a doublet has two) and the parameter names it depends on."""
+    """One line of the model (a doublet has two) and the parameter names it depends on: its centre is
+    ``center`` (+ ``reference``, the centre it is an offset from) (+ ``shift``) (+ ``splitting``)."""
 
     lineshape: lineshapes.LineShape
     shape: list
@@ -145,7 +156,13 @@ class _Line(NamedTuple):
     fwhm: str
     area: str
     ratio: str | None
+    shift: str | None = None
+    reference: str | None = None
+
+    #: the roles of a line's parameters, in the kernel's row order (:func:`spectra.kernels.xps_lines`)
+    ROLES = ("center", "splitting", "fwhm", "area", "ratio", "shift", "reference")
 
     def roles(self):
-        """Parameter names in the kernel's row order: centre, splitting, FWHM, area, ratio."""
-        return self.center, self.splitting, self.fwhm, self.area, self.ratio
+        """Parameter names in the kernel's row order (:attr:`ROLES`): centre, splitting, FWHM, area,
+        ratio, shift, reference centre."""
+        return self.center, self.splitting, self.fwhm, self.area, self.ratio, self.shift, self.reference

@@ -3,11 +3,16 @@
 Parameters are named for what they are: ``<component>_center`` (eV, major line), ``_fwhm`` (eV, each
 line), ``_area`` (counts·eV of the *major* line, i.e. 2p3/2; the minor line has ``_area · _ratio``),
 ``_splitting`` and ``_ratio`` for doublets, ``<component>_<shape>`` for line-shape parameters, and
-``bg_*`` for fitted backgrounds. The same model serves every fitting engine.
+``bg_*`` for fitted backgrounds (``bg_linear``: the linear term of ``linear = true``). A recipe with
+a charge ``shift`` has the parameter ``shift`` (eV), added to every line centre; a component whose
+centre is given ``offset_from`` another has its offset from that centre in ``<component>_center``
+(:func:`line_center`). The same model serves every fitting engine.
 """
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -33,7 +38,7 @@ def parameter_layout(spec: XPSSpec) -> list[tuple[str, ParamSpec, str]]:
     """Every parameter of a recipe from the recipe alone: (name, value and bounds, unit), in the
     model's parameter order. Values the data decide (areas without a recipe value, background
     levels) are None and their bounds are infinite here."""
-    rows = []
+    rows = [] if spec.shift is None else [("shift", spec.shift, "eV")]
     for comp in spec.components:
         rows.append((f"{comp.name}_center", comp.center, "eV"))
         if comp.fwhm_same_as is None:
@@ -45,9 +50,148 @@ def parameter_layout(spec: XPSSpec) -> list[tuple[str, ParamSpec, str]]:
                 rows.append((f"{comp.name}_fwhm_minor", comp.fwhm, "eV"))
         for name, shape in comp.shape.items():
             rows.append((f"{comp.name}_{name}", shape, "1" if name != "gamma_fwhm" else "eV"))
-    kind = backgrounds.background_kind(spec.background.kind)
-    rows += [(name, ParamSpec(None), unit) for name, unit in kind.parameters]
+    rows += [(name, ParamSpec(None), unit) for name, unit in spec.background.entry.parameters]
     return rows
+
+
+def line_center(spec: XPSSpec, comp: ComponentSpec, p):
+    """The major line's centre (eV) of ``comp`` at parameter values ``p``: ``<name>_center``, plus the
+    reference's centre for a centre given ``offset_from`` another, plus the region's ``shift``.
+
+    Parameters
+    ----------
+    spec : XPSSpec
+    comp : ComponentSpec
+        One of ``spec.components``.
+    p : mapping
+        Parameter name → value: floats, arrays (e.g. (N, 1) columns) or uncertain numbers.
+
+    Returns
+    -------
+    float, ndarray or uncertainties.UFloat
+        The centre (eV), of the type of the values of ``p``.
+    """
+    center = p[f"{comp.name}_center"]
+    if comp.center_offset_from is not None:
+        center = center + p[f"{comp.center_offset_from}_center"]
+    if spec.shift is not None:
+        center = center + p["shift"]
+    return center
+
+
+#: step (eV) of the grid on which the start of a free charge shift is searched
+SHIFT_GRID_STEP = 0.1
+#: factors on the start FWHM tried at each shift of that grid (the best fit over them counts)
+SHIFT_GRID_WIDTHS = (0.6, 0.8, 1.0, 1.25, 1.5)
+
+
+def shift_start(spec: XPSSpec, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Start values of a free charge ``shift`` for N spectra, from the data.
+
+    On a grid of shifts within the shift's bounds (step :data:`SHIFT_GRID_STEP`; ±5 eV about its value
+    where a bound is infinite) the recipe's lines at their start centres, ratios and splittings, with
+    their start widths scaled by each of :data:`SHIFT_GRID_WIDTHS` (the best of them counting), moved
+    by the shift, are fitted to each spectrum by linear least squares together with a constant, a
+    slope and each component's cumulative integral (a Shirley-type step), line areas and steps kept
+    non-negative (a column whose amplitude comes out negative is dropped and the rest refitted); the
+    shift of the smallest residual, refined by a parabola through its neighbours, is the start. A
+    fixed shift starts at its value.
+
+    The starts of the last few thousand spectra are remembered by recipe, axis and counts, so that
+    the lmfit engine's one-spectrum model finds the start its batch computed.
+
+    Parameters
+    ----------
+    spec : XPSSpec
+    x : ndarray (n,)
+        Binding energies, any order.
+    y : ndarray (N, n)
+
+    Returns
+    -------
+    ndarray (N,)
+        Within the shift's bounds.
+    """
+    y = np.atleast_2d(np.asarray(y, dtype=float))
+    s = spec.shift
+    if not s.vary:
+        return np.full(y.shape[0], float(s.value))
+    order = np.argsort(x, kind="stable")
+    # what the search depends on: the shift, each component's start centre, width, shape and doublet, the axis
+    inputs = [spec.shift, sorted(spec.nominal_centers().items())] + [
+        (c.lineshape, float(c.fwhm.value), c.fwhm_same_as, sorted((k, v.value) for k, v in c.shape.items()),
+         None if c.splitting is None else (c.splitting.value, c.ratio.value)) for c in spec.components]
+    head = hashlib.blake2b(repr(inputs).encode() + np.asarray(x, dtype=float)[order].tobytes(),
+                           digest_size=16).digest()
+    keys = [(head, hashlib.blake2b(row.tobytes(), digest_size=16).digest()) for row in y[:, order]]
+    with _SHIFT_LOCK:
+        out = np.array([_SHIFT_STARTS.get(key, np.nan) for key in keys])
+    todo = np.isnan(out)
+    if todo.any():
+        out[todo] = _shift_search(spec, x, y[todo])
+        with _SHIFT_LOCK:
+            _SHIFT_STARTS.update((k, v) for k, v in zip((k for k, t in zip(keys, todo) if t), out[todo]))
+            for key in list(_SHIFT_STARTS)[:max(0, len(_SHIFT_STARTS) - _SHIFT_MEMORY)]:  # the oldest go
+                del _SHIFT_STARTS[key]
+    return out
+
+
+#: the starts :func:`shift_start` remembers: (digest of recipe values and axis, of counts) → shift, oldest first
+_SHIFT_STARTS: dict[tuple, float] = {}
+_SHIFT_MEMORY = 4096
+_SHIFT_LOCK = threading.Lock()
+
+
+def _shift_search(spec: XPSSpec, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The grid search of :func:`shift_start` for spectra ``y`` (N, n) on ``x``."""
+    s = spec.shift
+    low = s.min if math.isfinite(s.min) else s.value - 5.0
+    high = s.max if math.isfinite(s.max) else s.value + 5.0
+    grid = np.unique(np.clip(np.append(np.arange(low, high, SHIFT_GRID_STEP), high), low, high))
+    order = np.argsort(x, kind="stable")
+    xa, ya = np.asarray(x, dtype=float)[order], y[:, order].T  # (n, N)
+    centers, fwhm = spec.nominal_centers(), {c.name: float(c.fwhm.value) for c in spec.components}
+    fixed = np.stack([np.ones_like(xa), xa - xa[0]], axis=1)
+    n_lines = len(spec.components)
+    # every design at once (grid, widths, n, columns: lines, their steps, constant, slope), unit-norm columns
+    designs = np.empty((grid.size, len(SHIFT_GRID_WIDTHS), xa.size, 2 * n_lines + 2))
+    moved = xa[None, :] - grid[:, None]  # the axis seen from lines moved by each shift (G, n)
+    for w, scale in enumerate(SHIFT_GRID_WIDTHS):
+        for k, comp in enumerate(spec.components):
+            f = lineshapes.LINESHAPES[comp.lineshape].function
+            shape = {name: float(v.value) for name, v in comp.shape.items()}
+            c, width = centers[comp.name], scale * fwhm[comp.fwhm_same_as or comp.name]
+            line = f(moved, c, width, 1.0, **shape)
+            if comp.is_doublet:
+                line = line + f(moved, c + float(comp.splitting.value), width, float(comp.ratio.value), **shape)
+            designs[:, w, :, k] = line
+        designs[:, w, :, n_lines:2 * n_lines] = backgrounds.curves.cumulative_trapezoid(
+            designs[:, w, :, :n_lines].transpose(0, 2, 1), xa).transpose(0, 2, 1)
+    designs[..., 2 * n_lines:] = fixed
+    norm = np.linalg.norm(designs, axis=2, keepdims=True)
+    designs /= np.where(norm > 0, norm, 1.0)
+    n_cols = designs.shape[-1]
+    proj = (designs.transpose(0, 1, 3, 2).reshape(-1, xa.size) @ ya).reshape(*designs.shape[:2], n_cols, -1)
+    flat = designs.reshape(-1, xa.size, n_cols)
+    gram = np.matmul(flat.transpose(0, 2, 1), flat)
+    proj, usable = proj.reshape(-1, n_cols, ya.shape[1]), norm.reshape(-1, n_cols) > 0
+    total = np.einsum("nb,nb->b", ya, ya)
+    chunk = max(1, 8192 // ya.shape[1])  # designs per pass: (chunk × N) small systems at a time
+    rss = np.concatenate([_nonnegative_rss(gram[b:b + chunk], proj[b:b + chunk], total, 2 * n_lines,
+                                           usable[b:b + chunk]) for b in range(0, len(flat), chunk)])
+    rss = np.min(rss.reshape(grid.size, len(SHIFT_GRID_WIDTHS), -1), axis=1)  # the best width at each shift
+    # ties (e.g. no signal) go to the grid point nearest the recipe's value
+    rss = rss + 1e-12 * (np.max(rss, axis=0) + 1e-300) * np.abs(grid - s.value)[:, None]
+    best = np.argmin(rss, axis=0)
+    start = grid[best]
+    inner = (best > 0) & (best < grid.size - 1)
+    if np.any(inner):
+        k, cols = best[inner], np.where(inner)[0]
+        r0, r1, r2 = rss[k - 1, cols], rss[k, cols], rss[k + 1, cols]
+        curvature = r0 - 2 * r1 + r2
+        step = np.where(curvature > 0, 0.5 * (r0 - r2) / np.where(curvature > 0, curvature, 1.0), 0.0)
+        start[inner] = grid[k] + np.clip(step, -1, 1) * SHIFT_GRID_STEP
+    return np.clip(start, s.min, s.max)
 
 
 def start_table(spec: XPSSpec, x: np.ndarray, y: np.ndarray, static_background: np.ndarray | None = None,
@@ -71,9 +215,10 @@ def start_table(spec: XPSSpec, x: np.ndarray, y: np.ndarray, static_background: 
     Returns
     -------
     list of StartRow
-        In the order of :func:`parameter_layout`. Areas without a recipe value start from the
-        height above the background within ±FWHM/2 of the centre × FWHM × 1.064, clipped into
-        their bounds.
+        In the order of :func:`parameter_layout`. A free charge ``shift`` starts from the data
+        (:func:`shift_start`). Areas without a recipe value start from the height above the
+        background within ±FWHM/2 of the line's start centre (moved by the start shift) × FWHM ×
+        1.064, clipped into their bounds.
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -81,16 +226,22 @@ def start_table(spec: XPSSpec, x: np.ndarray, y: np.ndarray, static_background: 
     low, high = backgrounds.end_levels(y[:, np.argsort(x)], spec.background.options.get("average", 5))
     start_bg = static_background if static_background is not None else np.minimum(low, high)[:, None]
     fwhm_of = {c.name: c.fwhm.value for c in spec.components}
-    center_of = {f"{c.name}_area": c.center.value for c in spec.components}
+    shift = None if spec.shift is None else shift_start(spec, x, y)
+    # the lines' start centres (N, 1): the recipe's, moved by the start of the shift
+    center_of = {f"{name}_area": np.full((n_spec, 1), c) + (0.0 if shift is None else shift[:, None])
+                 for name, c in spec.nominal_centers().items()}
     rows = []
     for name, p, unit in parameter_layout(spec):
         if name.startswith("bg_"):
             continue
         value = np.full(n_spec, float(p.value)) if p.value is not None else None
+        if name == "shift":
+            value = shift
         if name in center_of and p.value is None:
             width = fwhm_of[name[:-len("_area")]]
             near = np.abs(x - center_of[name]) <= max(width, 1e-9) / 2
-            height = np.max((y - start_bg)[:, near], axis=1) if near.any() else np.zeros(n_spec)
+            height = np.max(np.where(near, y - start_bg, -np.inf), axis=1)
+            height = np.where(np.isfinite(height), height, 0.0)
             floor = 1e-6 * np.maximum(np.max(np.abs(y), axis=1), 1.0)
             value = np.maximum(height, floor) * width * 1.064
             value = np.minimum(np.maximum(value, p.min) if math.isfinite(p.min) else value, p.max)
@@ -101,12 +252,13 @@ def start_table(spec: XPSSpec, x: np.ndarray, y: np.ndarray, static_background: 
 
 def _background_rows(spec, x, y, low, high, peak_rows, seeds) -> list[StartRow]:
     """Start values and bounds of the fitted background's parameters (from its registry entry)."""
-    kind = backgrounds.background_kind(spec.background.kind)
+    kind = spec.background.entry
     if kind.static:
         return []
     peak_area = np.sum([r.value for r in peak_rows if r.name.endswith("_area")], axis=0)
-    context = backgrounds.StartContext(x, y, low, high, peak_area, tuple(c.center.value for c in spec.components),
-                                       dict(seeds or {}))
+    shift = next((float(np.mean(r.value)) for r in peak_rows if r.name == "shift"), 0.0)
+    context = backgrounds.StartContext(x, y, low, high, peak_area,
+                                       tuple(c + shift for c in spec.nominal_centers().values()), dict(seeds or {}))
     start = kind.start(context)
     return [StartRow(name, *start[name], True, unit) for name, unit in kind.parameters]
 
@@ -120,16 +272,54 @@ def static_backgrounds(spec: XPSSpec, x: np.ndarray, y: np.ndarray):
     infos : list
         Per spectrum, the :class:`~spectra.backgrounds.Background` computed (or None).
     static : ndarray (N, n) or None
-        The background the model adds as it stands (Shirley, Tougaard, zeros for ``none``).
+        The background computed from the data (Shirley, Tougaard, zeros for ``none``): what a static
+        kind adds as it stands, and what it adds to its fitted linear term with ``linear = true``
+        (start values see it as the background); None for the other fitted kinds.
     curves : ndarray (N, n) or None
         What the batched model uses: ``static``, or for ``tougaard-fitted`` the curve per unit B.
     seeds : dict
         Start values (N,) of fitted background parameters found from the data (``tougaard-fitted``:
-        ``bg_b``, the Tougaard B of each spectrum), for :func:`start_table`.
+        ``bg_b``, the Tougaard B of each spectrum; ``bg_linear``), for :func:`start_table`.
     """
-    kind = backgrounds.background_kind(spec.background.kind)
+    kind = spec.background.entry
     prepared = kind.prepare(x, y, spec.background.options)
-    return prepared.infos, prepared.curves if kind.static else None, prepared.curves, prepared.seeds
+    return prepared.infos, prepared.curves if kind.curve_is_background else None, prepared.curves, prepared.seeds
+
+
+def _nonnegative_rss(gram, proj, total, n_signed, usable):
+    """Residual sums of squares of linear least-squares fits whose first ``n_signed`` amplitudes are
+    non-negative (lines and their steps: an inelastic step only rises with binding energy): columns
+    whose amplitude comes out negative are dropped and the fit repeated.
+
+    Parameters
+    ----------
+    gram : ndarray (B, k, k)
+        ``DᵀD`` of B designs with unit-norm columns.
+    proj : ndarray (B, k, N)
+        ``Dᵀy`` of N spectra.
+    total : ndarray (N,)
+        ``yᵀy``.
+    n_signed : int
+    usable : ndarray of bool (B, k)
+        Columns that are not zero.
+
+    Returns
+    -------
+    ndarray (B, N)
+    """
+    n_cols = gram.shape[-1]
+    p = proj.transpose(0, 2, 1)  # (B, N, k)
+    active = np.repeat(usable[:, None, :], p.shape[1], axis=1)
+    eye = np.eye(n_cols)
+    ridge = gram[:, None] + 1e-10 * eye  # columns may coincide (equal lines): keep the systems regular
+    for _ in range(n_signed + 1):
+        system = np.where(active[..., :, None] & active[..., None, :], ridge, 0.0) + eye * ~active[..., :, None]
+        coef = np.linalg.solve(system, np.where(active, p, 0.0)[..., None])[..., 0]
+        negative = active[..., :n_signed] & (coef[..., :n_signed] < 0)
+        if not negative.any():
+            break
+        active[..., :n_signed] &= ~negative
+    return total - np.sum(np.where(active, coef * p, 0.0), axis=-1)
 
 
 class XPSModel:
@@ -153,13 +343,14 @@ class XPSModel:
         self.spec = spec
         self.x = np.asarray(x, dtype=float)
         self.y = np.asarray(y, dtype=float)
-        self._background_kind = backgrounds.background_kind(spec.background.kind)
+        self._background_kind = spec.background.entry
         prepared = self._background_kind.prepare(self.x, self.y[None], spec.background.options,
                                                  None if background_info is None else [background_info])
         self.background_info = prepared.infos[0]
         self._background_curve = None if prepared.curves is None else prepared.curves[0]
         self._background_seeds = prepared.seeds
-        self.static_background = self._background_curve if self._background_kind.static else None
+        # the background computed from the data (static kinds, also with a linear term): start values use it
+        self.static_background = self._background_curve if self._background_kind.curve_is_background else None
         self.params = self._parameters()
 
     # ---------------------------------------------------------------------------------- parameters
@@ -183,7 +374,8 @@ class XPSModel:
         for comp in self.spec.components:
             f = lineshapes.LINESHAPES[comp.lineshape].function
             shape = {k: p[f"{comp.name}_{k}"] for k in comp.shape}
-            c, w, a = p[f"{comp.name}_center"], p[f"{self.fwhm_owner(comp)}_fwhm"], p[f"{comp.name}_area"]
+            c = line_center(self.spec, comp, p)
+            w, a = p[f"{self.fwhm_owner(comp)}_fwhm"], p[f"{comp.name}_area"]
             curve = f(self.x, c, w, a, **shape)
             if comp.is_doublet:
                 w2 = p.get(f"{comp.name}_fwhm_minor", w)

@@ -20,6 +20,39 @@ An XPS recipe::
     doublet = {splitting = 6.0, ratio = 0.667}
 
 Every value or bound can be overridden; unknown keys are errors (a typo must not pass silently).
+
+Sloped backgrounds
+------------------
+``background = {kind = "active-shirley", linear = true}`` (also ``shirley``, ``tougaard``,
+``tougaard-fitted``) adds one fitted parameter, ``bg_linear`` (counts/eV), multiplying ``(E − E_low)``
+across the window. Use it when the background slopes across the window independently of the peaks —
+the rising tail of a nearby line, a secondary-electron slope — as real regions show (−5 % to +11 % of
+the baseline across an S 2p window); without it the slope is taken up by the peaks and biases the
+fractions (see :mod:`spectra.backgrounds.registry`).
+
+Charging and relative centres
+-----------------------------
+``shift = {value = 0, min = -3, max = 3}`` (eV; a number gives the start value within ±3 eV) moves
+every component of the region together by one fitted offset, the parameter ``shift``: a line's centre
+is ``<component>_center + shift``, so each component's centre range (library or recipe) applies
+*relative to the shift*, and the fitted shift (value ± σ) is the region's charge estimate. A free
+shift and free centres of every component would be one degenerate direction (all centres down, the
+shift up), so one component is the *reference* of the shift and keeps its centre fixed at its
+value: ``shift = {value = 0, min = -3, max = 3, reference = "PS4"}``, by default the first component
+whose centre is absolute, unless the recipe fixes some absolute centre itself (``vary = false``). The
+shift is then the displacement of the reference line from its tabulated position, as charge
+referencing to an internal standard defines it. ``shift = {value = 0.4, vary = false}`` applies a known
+charge correction.
+
+A component's centre may be given relative to another's, as CasaXPS constraints do::
+
+    [overrides.Li2S]
+    center = {offset_from = "PS4", value = -1.6, min = -1.8, max = -1.4}
+
+``Li2S_center`` then holds the offset (eV) and the line centre is ``PS4_center + Li2S_center (+ shift)``.
+Without ``value`` the offset starts at the difference of the two library centres, and its bounds are
+the component's own library range relative to the reference's centre. The reference must be another
+component whose centre is absolute (no chains).
 """
 from __future__ import annotations
 
@@ -34,13 +67,24 @@ from ..recipe import ParamSpec, load_recipe, param_spec, technique_of, window_of
 from . import library
 
 _TOP_KEYS = {"technique", "region", "window", "background", "lineshape", "components", "doublet_ratio",
-             "overrides", "components_extra", "tie_fwhm", "shape", "name", "description"}
+             "overrides", "components_extra", "tie_fwhm", "shape", "name", "description", "shift"}
+#: the charge shift when a recipe gives only a start value: bounds ±3 eV
+SHIFT_DEFAULT = ParamSpec(0.0, -3.0, 3.0)
 _COMPONENT_KEYS = {"center", "fwhm", "area", "splitting", "ratio", "lineshape", "label", "doublet", "shape"}
 
 
 @dataclass
 class ComponentSpec:
-    """One peak (or spin-orbit doublet) of the model."""
+    """One peak (or spin-orbit doublet) of the model.
+
+    Attributes
+    ----------
+    center : ParamSpec
+        The ``<name>_center`` parameter: the major line's centre (eV), or with ``center_offset_from``
+        its offset from that component's centre (eV); relative to the region's ``shift`` if it has one.
+    center_offset_from : str or None
+        The component whose centre ``center`` is an offset from (``center = {offset_from = ...}``).
+    """
 
     name: str
     label: str
@@ -53,6 +97,7 @@ class ComponentSpec:
     ratio: ParamSpec | None = None
     source: str = ""
     fwhm_same_as: str | None = None
+    center_offset_from: str | None = None
 
     @property
     def is_doublet(self) -> bool:
@@ -61,13 +106,30 @@ class ComponentSpec:
 
 @dataclass
 class BackgroundSpec:
+    """The recipe's background: its kind and checked options (including ``linear``)."""
+
     kind: str
     options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def entry(self) -> backgrounds.BackgroundKind:
+        """The background model: the registered kind, extended by a fitted linear term when the options
+        say ``linear = true`` (:func:`spectra.backgrounds.background_model`)."""
+        return backgrounds.background_model(self.kind, self.options)
 
 
 @dataclass
 class XPSSpec:
-    """A validated XPS recipe: everything both fitting engines need."""
+    """A validated XPS recipe: everything both fitting engines need.
+
+    Attributes
+    ----------
+    shift : ParamSpec or None
+        The region's charge shift (eV) added to every line centre, or None without one.
+    shift_reference : str or None
+        The component whose centre was fixed to make a free shift identifiable (None: the recipe
+        fixed an absolute centre itself, or the shift is fixed or absent).
+    """
 
     technique: str
     region: str
@@ -76,10 +138,25 @@ class XPSSpec:
     components: list[ComponentSpec]
     tie_fwhm: bool = True
     text: str = ""
+    shift: ParamSpec | None = None
+    shift_reference: str | None = None
 
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.text.encode()).hexdigest()
+
+    def nominal_centers(self) -> dict[str, float]:
+        """Each component's major-line centre at the recipe's start values, without the shift.
+
+        Returns
+        -------
+        dict
+            Component name → centre (eV): ``<name>_center``, plus the reference's centre for a
+            component whose centre is given ``offset_from`` another.
+        """
+        own = {c.name: float(c.center.value) for c in self.components}
+        return {c.name: own[c.name] + (own[c.center_offset_from] if c.center_offset_from else 0.0)
+                for c in self.components}
 
 
 def _shape_specs(lineshape: str, given: dict, where: str) -> tuple[str, dict[str, ParamSpec]]:
@@ -174,8 +251,15 @@ def parse_xps_recipe(recipe) -> XPSSpec:
             fwhm_default = ParamSpec(species.fwhm, *species.fwhm_range)
         else:
             center_default, fwhm_default = ParamSpec(None), ParamSpec(1.0, 0.2, 5.0)
-        center = param_spec(given.get("center"), f"{where}.center", center_default)
-        if center.value is None:
+        center_given, offset_from = given.get("center"), None
+        if isinstance(center_given, dict) and "offset_from" in center_given:
+            offset_from = center_given["offset_from"]
+            if not isinstance(offset_from, str):
+                raise RecipeError(f"{where}.center.offset_from: expected a component name, got {offset_from!r}")
+            center_given = {k: v for k, v in center_given.items() if k != "offset_from"}
+            center_default = ParamSpec(None)  # found below, once the reference is known
+        center = param_spec(center_given, f"{where}.center", center_default)
+        if center.value is None and offset_from is None:
             raise RecipeError(f"{where}.center needs a value")
         fwhm_given = given.get("fwhm")
         same_as = None
@@ -216,10 +300,72 @@ def parse_xps_recipe(recipe) -> XPSSpec:
             ratio = param_spec(given.get("ratio"), f"{where}.ratio", ratio)
         components.append(ComponentSpec(name, given.get("label", species.label if species else name), center, fwhm,
                                         area, shape_name, shape, splitting, ratio,
-                                        species.source if species else "recipe", same_as))
+                                        species.source if species else "recipe", same_as, offset_from))
     by_name = {c.name: c for c in components}
     for comp in components:
         if comp.fwhm_same_as and by_name[comp.fwhm_same_as].fwhm_same_as:
             raise RecipeError(f"component {comp.name!r}: fwhm same_as {comp.fwhm_same_as!r}, which itself shares "
                               "another FWHM; point both at the same component")
-    return XPSSpec("xps", reg.name, window, bg, components, bool(data.get("tie_fwhm", True)), text)
+    for comp in components:
+        if comp.center_offset_from is not None:
+            _relative_center(comp, by_name, None if comp.name in extra else reg.species.get(comp.name))
+    shift, reference = _shift(data.get("shift"), components, overrides, extra)
+    return XPSSpec("xps", reg.name, window, bg, components, bool(data.get("tie_fwhm", True)), text, shift, reference)
+
+
+def _relative_center(comp: ComponentSpec, by_name: dict, species) -> None:
+    """Check a centre given as an offset from another component's, and fill its default offset and
+    bounds from the library (the library centres' difference; the component's own range relative to
+    the reference's centre)."""
+    where = f"component {comp.name!r}.center.offset_from"
+    ref = by_name.get(comp.center_offset_from)
+    if ref is None or ref is comp:
+        raise RecipeError(f"{where}: {comp.center_offset_from!r} is not another component of the recipe; "
+                          f"components: {sorted(n for n in by_name if n != comp.name)}")
+    if ref.center_offset_from is not None:
+        raise RecipeError(f"{where}: {ref.name!r} has its centre given as an offset from {ref.center_offset_from!r} "
+                          "itself; chains are not allowed, give both offsets from the same component")
+    c = comp.center
+    if c.value is None or not (math.isfinite(c.min) and math.isfinite(c.max)):
+        if species is None and c.value is None:
+            raise RecipeError(f"component {comp.name!r}.center needs a value (the offset from {ref.name!r}, eV)")
+        base = float(ref.center.value)
+        value = c.value if c.value is not None else species.center - base
+        low = c.min if math.isfinite(c.min) or species is None else species.center_range[0] - base
+        high = c.max if math.isfinite(c.max) or species is None else species.center_range[1] - base
+        if not low <= value <= high:
+            raise RecipeError(f"component {comp.name!r}.center: offset {value} outside [{low}, {high}]")
+        comp.center = ParamSpec(value, low, high, c.vary)
+
+
+def _shift(given, components: list[ComponentSpec], overrides: dict, extra: dict):
+    """The region's charge shift and, for a free shift, the component whose centre is fixed to make it
+    identifiable (see the module docstring)."""
+    if given is None:
+        return None, None
+    reference = None
+    if isinstance(given, dict) and "reference" in given:
+        reference = given["reference"]
+        given = {k: v for k, v in given.items() if k != "reference"}
+    shift = param_spec(given, "shift", SHIFT_DEFAULT)
+    if not shift.vary:
+        return shift, None
+    absolute = [c for c in components if c.center_offset_from is None]
+    if reference is None and any(not c.center.vary for c in absolute):
+        return shift, None  # the recipe fixed an absolute centre: it anchors the shift
+    if reference is None:
+        reference = absolute[0].name
+    comp = next((c for c in components if c.name == reference), None)
+    if comp is None:
+        raise RecipeError(f"shift.reference: {reference!r} is not a component; components: "
+                          f"{[c.name for c in components]}")
+    if comp.center_offset_from is not None:
+        raise RecipeError(f"shift.reference: {reference!r} has its centre given as an offset from "
+                          f"{comp.center_offset_from!r}; the reference of the shift needs an absolute centre")
+    stated = {**extra.get(reference, {}), **overrides.get(reference, {})}.get("center")
+    if isinstance(stated, dict) and stated.get("vary") is True:
+        raise RecipeError(f"shift: a free shift moves every line, so the centre of its reference {reference!r} must "
+                          "be fixed (it says vary = true); fix another absolute centre or name another "
+                          "shift.reference")
+    comp.center = ParamSpec(comp.center.value, comp.center.min, comp.center.max, False)
+    return shift, reference

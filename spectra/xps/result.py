@@ -8,6 +8,7 @@ import pandas as pd
 import uncertainties
 
 from ..fitting.result import LeastSquaresResult
+from .peak_model import line_center
 
 
 @dataclass
@@ -24,6 +25,38 @@ class XPSFitResult(LeastSquaresResult):
 
     axis_label = "binding energy (eV)"
     reversed_axis = True
+
+    @property
+    def charge_shift(self) -> uncertainties.UFloat | float | None:
+        """The region's charge estimate: the fitted ``shift`` of a recipe with one.
+
+        Returns
+        -------
+        uncertainties.UFloat, float or None
+            The shift (eV) with its σ (σ NaN when it has none, e.g. at a bound); a float when the
+            recipe fixed it; None for a recipe without a shift.
+        """
+        if self.spec.shift is None:
+            return None
+        return self.uvalues()["shift"]
+
+    def centers(self) -> dict[str, uncertainties.UFloat]:
+        """Each component's absolute major-line centre, where the line sits in the spectrum.
+
+        Returns
+        -------
+        dict
+            Component name → centre (eV) with uncertainty: its ``_center`` parameter, plus the
+            reference's centre for a centre given ``offset_from`` another, plus the region's
+            ``shift``; σ through the covariance of the parameters involved (NaN when none of them
+            varied, or when one of them has no σ).
+        """
+        u = self.uvalues()
+        out = {}
+        for comp in self.spec.components:
+            c = line_center(self.spec, comp, u)
+            out[comp.name] = c if isinstance(c, uncertainties.UFloat) else uncertainties.ufloat(c, float("nan"))
+        return out
 
     @property
     def total_areas(self) -> dict[str, float]:
@@ -48,15 +81,17 @@ class XPSFitResult(LeastSquaresResult):
         return {name: a / total for name, a in areas.items()}
 
     def component_table(self) -> pd.DataFrame:
-        """One row per component, as CasaXPS's table: centre, FWHM, area and fraction with σ (and the
-        Monte Carlo spread of the fraction when replicas were fitted)."""
-        areas, fractions = self.areas(), self.fractions()
+        """One row per component, as CasaXPS's table: absolute centre (the line's position, with the
+        region's charge shift and any offset from another component included; :meth:`centers`), FWHM,
+        area and fraction with σ (and the Monte Carlo spread of the fraction when replicas were
+        fitted)."""
+        areas, fractions, centers = self.areas(), self.fractions(), self.centers()
         rows = []
         for comp in self.spec.components:
             n = comp.name
             w = comp.fwhm_same_as or n
-            row = {"name": n, "label": comp.label, "center_eV": self.values[f"{n}_center"],
-                   "center_stderr": self.stderr[f"{n}_center"], "fwhm_eV": self.values[f"{w}_fwhm"],
+            row = {"name": n, "label": comp.label, "center_eV": centers[n].n,
+                   "center_stderr": centers[n].s, "fwhm_eV": self.values[f"{w}_fwhm"],
                    "fwhm_stderr": self.stderr[f"{w}_fwhm"], "area": areas[n].n, "area_stderr": areas[n].s,
                    "fraction": fractions[n].n, "fraction_stderr": fractions[n].s}
             if self.monte_carlo:

@@ -178,3 +178,41 @@ def test_linear_background():
     x = np.linspace(0, 10, 11)
     y = 3 + 2 * x
     np.testing.assert_allclose(backgrounds.linear(x, y, average=1).values, y)
+
+
+def test_linear_slope_seed_finds_the_slope_under_a_shirley_step_either_axis_order():
+    """The linear term's start: the common slope of the two end segments, where a Shirley step is flat."""
+    x = np.linspace(154, 172, 361)
+    peaks = _peaks(x)
+    y = 200 + 0.05 * backgrounds.cumulative_peak_integral(x, peaks) + peaks + 7.5 * (x - x.min())
+    stack = np.stack([y, 2 * y])
+    for xs, ys in ((x, stack), (x[::-1], stack[:, ::-1])):
+        np.testing.assert_allclose(backgrounds.linear_slope_seed(xs, ys), [7.5, 15.0], rtol=1e-3)
+
+
+def test_the_linear_term_extends_any_kind_that_takes_it():
+    x = np.linspace(154, 172, 361)
+    peaks = _peaks(x)
+    y = (200 + 0.05 * backgrounds.cumulative_peak_integral(x, peaks) + peaks + 7.5 * (x - x.min()))[None]
+    for name in ("shirley", "active-shirley", "tougaard", "tougaard-fitted"):
+        kind = backgrounds.background_kind(name)
+        extended = backgrounds.background_model(name, {"linear": True, "average": 3})
+        assert extended is backgrounds.with_linear(kind) and extended.base is kind  # built once
+        assert extended.parameter_names == [*kind.parameter_names, "bg_linear"] and not extended.static
+        assert extended.curve_is_background == kind.static
+        assert backgrounds.background_model(name, {"linear": False}) is kind
+        plain, prepared = kind.prepare(x, y, {"average": 3}), extended.prepare(x, y, {"average": 3, "linear": True})
+        if plain.curves is not None:  # the kind's curve is unchanged by the term
+            np.testing.assert_array_equal(plain.curves, prepared.curves)
+        if prepared.infos[0] is not None:
+            assert prepared.infos[0].settings["linear"] is True
+        assert prepared.seeds["bg_linear"].shape == (1,)
+        p = {"bg_constant": 10.0, "bg_k": 0.01, "bg_b": 5.0, "bg_linear": 2.0}
+        curve = None if prepared.curves is None else prepared.curves[0]
+        np.testing.assert_allclose(extended.value(x, p, peaks, curve),
+                                   kind.value(x, p, peaks, curve) + 2.0 * (x - x.min()))
+    with pytest.raises(ValueError, match="already has a linear term"):
+        backgrounds.with_linear(extended)
+    for name in ("linear", "step", "none"):
+        with pytest.raises(ValueError, match="no linear term"):
+            backgrounds.background_model(name, {"linear": True})

@@ -1,5 +1,7 @@
 """The contract every registered XPS background kind keeps, checked for each entry of
-:data:`spectra.backgrounds.BACKGROUND_KINDS` (a new entry is picked up without editing this file).
+:data:`spectra.backgrounds.BACKGROUND_KINDS` (a new entry is picked up without editing this file), and
+for each kind extended by a fitted linear term where it takes the option (``linear = true``,
+:func:`spectra.backgrounds.with_linear`; the term's slope is set to a value that is not zero).
 
 Data: an S 2p region written here in numpy (two Gaussian spin-orbit doublets on ``c + k·∫peaks``),
 turned into the expectation of each kind's own model (the recipe's model at its start values on
@@ -20,7 +22,7 @@ import math
 import numpy as np
 import pytest
 
-from spectra.backgrounds import BACKGROUND_KINDS, background_kind
+from spectra.backgrounds import BACKGROUND_KINDS, LINEAR_PARAMETER, background_kind, with_linear
 from spectra.dataarray import xps_spectrum
 from spectra.fitting.batch import fit_many
 from spectra.xps.batched import BatchedXPS, supported
@@ -28,8 +30,11 @@ from spectra.xps.peak_model import XPSModel, start_table, static_backgrounds
 from spectra.xps.problem import XPSProblem
 from spectra.xps.recipe import parse_xps_recipe
 
-KINDS = list(BACKGROUND_KINDS.values())
+#: every registered kind, and every kind that takes the linear term with it
+KINDS = list(BACKGROUND_KINDS.values()) + [with_linear(k) for k in BACKGROUND_KINDS.values() if "linear" in k.options]
 FITTED = [k for k in KINDS if not k.static]
+#: the slope of the linear term in the expected counts (counts/eV)
+SLOPE = 4.0
 X = np.round(np.arange(155.0, 172.0 + 1e-9, 0.05), 10)  # ascending binding energy, 341 points
 #: the peaks of the synthetic region: centre, FWHM, area of the 2p3/2 line (2p1/2: +1.18 eV, half the area)
 TRUTH = {"PS4": (161.62, 1.08, 9000.0), "Li2S": (160.05, 1.22, 3500.0)}
@@ -48,7 +53,8 @@ def _region() -> np.ndarray:
 
 
 def _recipe(kind) -> dict:
-    return {"region": "S 2p", "components": list(TRUTH), "background": kind.name, "lineshape": "G"}
+    background = kind.name if kind.base is None else {"kind": kind.base.name, "linear": True}
+    return {"region": "S 2p", "components": list(TRUTH), "background": background, "lineshape": "G"}
 
 
 def _truth(kind) -> tuple[dict, np.ndarray]:
@@ -58,6 +64,8 @@ def _truth(kind) -> tuple[dict, np.ndarray]:
     p = model.defaults()
     for name, (c, w, a) in TRUTH.items():
         p.update({f"{name}_center": c, f"{name}_fwhm": w, f"{name}_area": a})
+    if LINEAR_PARAMETER[0] in p:
+        p[LINEAR_PARAMETER[0]] = SLOPE
     return p, model.evaluate(p)[0]
 
 
@@ -127,7 +135,9 @@ def test_both_engines_fit_and_agree(kind):
     if kind.partials is None:
         pytest.skip(f"{kind.name}: no partials, fitted by the lmfit engine only")
     recipe = _recipe(kind)
-    assert supported(parse_xps_recipe(recipe)) is None and background_kind(kind.name) is kind
+    spec = parse_xps_recipe(recipe)
+    assert supported(spec) is None and spec.background.entry is kind
+    assert kind.base is not None or background_kind(kind.name) is kind
     das = _series(kind, 6, seed=7)
     batched = fit_many(das, recipe, engine="batched")
     reference = fit_many(das, recipe, engine="lmfit")
