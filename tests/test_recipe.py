@@ -61,3 +61,13 @@ def test_every_verb_takes_a_toml_path(tmp_path):
     assert problem_for(path).sha256 == problem_for(str(path)).sha256 == problem_for(XPS).sha256
     with pytest.raises(RecipeError, match="cannot read recipe"):
         problem_for(str(tmp_path / "missing.toml"))
+
+
+def test_instrument_fwhm_narrows_the_library_widths():
+    """A known instrument width replaces the library's span from synchrotron to unmonochromated
+    sources by the species' widths broadened in quadrature by that width."""
+    open_ = problem_for(XPS).spec.components[0].fwhm
+    known = problem_for({**XPS, "instrument_fwhm": 0.4}).spec.components[0].fwhm
+    assert open_.min <= known.min < known.max < open_.max
+    with pytest.raises(RecipeError, match="instrument_fwhm"):
+        problem_for({**XPS, "instrument_fwhm": -1.0})

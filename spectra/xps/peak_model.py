@@ -10,9 +10,7 @@ centre is given ``offset_from`` another has its offset from that centre in ``<co
 """
 from __future__ import annotations
 
-import hashlib
 import math
-import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -97,9 +95,6 @@ def shift_start(spec: XPSSpec, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     shift of the smallest residual, refined by a parabola through its neighbours, is the start. A
     fixed shift starts at its value.
 
-    The starts of the last few thousand spectra are remembered by recipe, axis and counts, so that
-    the lmfit engine's one-spectrum model finds the start its batch computed.
-
     Parameters
     ----------
     spec : XPSSpec
@@ -116,30 +111,7 @@ def shift_start(spec: XPSSpec, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     s = spec.shift
     if not s.vary:
         return np.full(y.shape[0], float(s.value))
-    order = np.argsort(x, kind="stable")
-    # what the search depends on: the shift, each component's start centre, width, shape and doublet, the axis
-    inputs = [spec.shift, sorted(spec.nominal_centers().items())] + [
-        (c.lineshape, float(c.fwhm.value), c.fwhm_same_as, sorted((k, v.value) for k, v in c.shape.items()),
-         None if c.splitting is None else (c.splitting.value, c.ratio.value)) for c in spec.components]
-    head = hashlib.blake2b(repr(inputs).encode() + np.asarray(x, dtype=float)[order].tobytes(),
-                           digest_size=16).digest()
-    keys = [(head, hashlib.blake2b(row.tobytes(), digest_size=16).digest()) for row in y[:, order]]
-    with _SHIFT_LOCK:
-        out = np.array([_SHIFT_STARTS.get(key, np.nan) for key in keys])
-    todo = np.isnan(out)
-    if todo.any():
-        out[todo] = _shift_search(spec, x, y[todo])
-        with _SHIFT_LOCK:
-            _SHIFT_STARTS.update((k, v) for k, v in zip((k for k, t in zip(keys, todo) if t), out[todo]))
-            for key in list(_SHIFT_STARTS)[:max(0, len(_SHIFT_STARTS) - _SHIFT_MEMORY)]:  # the oldest go
-                del _SHIFT_STARTS[key]
-    return out
-
-
-#: the starts :func:`shift_start` remembers: (digest of recipe values and axis, of counts) → shift, oldest first
-_SHIFT_STARTS: dict[tuple, float] = {}
-_SHIFT_MEMORY = 4096
-_SHIFT_LOCK = threading.Lock()
+    return _shift_search(spec, x, y)
 
 
 def _shift_search(spec: XPSSpec, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -192,6 +164,11 @@ def _shift_search(spec: XPSSpec, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         step = np.where(curvature > 0, 0.5 * (r0 - r2) / np.where(curvature > 0, curvature, 1.0), 0.0)
         start[inner] = grid[k] + np.clip(step, -1, 1) * SHIFT_GRID_STEP
     return np.clip(start, s.min, s.max)
+
+
+def layout_params(spec: XPSSpec) -> list[ParamInfo]:
+    """:func:`parameter_layout` as :class:`~spectra.fitting.params.ParamInfo` records."""
+    return [ParamInfo(name, p.value, p.min, p.max, p.vary, unit) for name, p, unit in parameter_layout(spec)]
 
 
 def start_table(spec: XPSSpec, x: np.ndarray, y: np.ndarray, static_background: np.ndarray | None = None,
@@ -336,10 +313,14 @@ class XPSModel:
     background_info : Background, optional
         The background record (Shirley, Tougaard) already computed for ``y`` with the recipe's settings
         (batched fits compute them for many spectra at once); None computes it here.
+    starts, bounds : ndarray (P,) and (ndarray (P,), ndarray (P,)), optional
+        Start values and bounds already computed for this spectrum (by the problem, for its group);
+        None computes them here (:func:`start_table`).
     """
 
     def __init__(self, spec: XPSSpec, x: np.ndarray, y: np.ndarray,
-                 background_info: backgrounds.Background | None = None):
+                 background_info: backgrounds.Background | None = None, starts: np.ndarray | None = None,
+                 bounds: tuple[np.ndarray, np.ndarray] | None = None):
         self.spec = spec
         self.x = np.asarray(x, dtype=float)
         self.y = np.asarray(y, dtype=float)
@@ -351,10 +332,15 @@ class XPSModel:
         self._background_seeds = prepared.seeds
         # the background computed from the data (static kinds, also with a linear term): start values use it
         self.static_background = self._background_curve if self._background_kind.curve_is_background else None
-        self.params = self._parameters()
+        self.params = self._parameters(starts, bounds)
 
     # ---------------------------------------------------------------------------------- parameters
-    def _parameters(self) -> list[ParamInfo]:
+    def _parameters(self, starts, bounds) -> list[ParamInfo]:
+        """The parameters with start values and bounds: given (as the batch computed them for this
+        spectrum), or from :func:`start_table`."""
+        if starts is not None and bounds is not None:
+            return [ParamInfo(p.name, float(v), float(lo), float(hi), p.vary, p.unit)
+                    for p, v, lo, hi in zip(layout_params(self.spec), starts, *bounds)]
         start_bg = None if self.static_background is None else self.static_background[None]
         rows = start_table(self.spec, self.x, self.y[None], start_bg, self._background_seeds)
         return [ParamInfo(row.name, float(row.value[0]), float(np.ravel(row.min)[0]), float(np.ravel(row.max)[0]),

@@ -9,7 +9,7 @@ from ..fitting import propagate
 from ..fitting.params import ParamInfo
 from ..fitting.problem import Item, Problem
 from .batched import BatchedXPS, supported
-from .peak_model import XPSModel, parameter_layout, start_table, static_backgrounds
+from .peak_model import XPSModel, layout_params, start_table, static_backgrounds
 from .recipe import parse_xps_recipe
 from .result import XPSFitResult
 
@@ -30,7 +30,7 @@ class XPSProblem(Problem):
         return parse_xps_recipe(source)
 
     def parameters(self) -> list[ParamInfo]:
-        return [ParamInfo(name, p.value, p.min, p.max, p.vary, unit) for name, p, unit in parameter_layout(self.spec)]
+        return layout_params(self.spec)
 
     @property
     def file_region(self) -> str:
@@ -61,7 +61,7 @@ class XPSProblem(Problem):
         return BatchedXPS(self.spec, self.names, self.vary, items[0].x, background)
 
     def lmfit_model(self, item: Item) -> XPSModel:
-        return XPSModel(self.spec, item.x, item.y, item.background_info)
+        return XPSModel(self.spec, item.x, item.y, item.background_info, starts=item.start, bounds=(item.lo, item.hi))
 
     def make_result(self, item: Item, model: XPSModel, fit) -> XPSFitResult:
         info = model.background_info

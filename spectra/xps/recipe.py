@@ -5,6 +5,8 @@ An XPS recipe::
     technique = "xps"
     region = "S 2p"
     window = [156.0, 171.0]
+    instrument_fwhm = 0.8             # eV, optional: source + analyser Gaussian width; library FWHM
+                                      # ranges become sqrt(species² + 0.8²) (unknown: up to 1.5 eV)
     background = "shirley"            # or "active-shirley", "tougaard", "tougaard-fitted", "linear", "step", "none",
                                       # or a table: {kind = "shirley", average = 5, offsets = [0, 0]}
     lineshape = "GL(30)"
@@ -66,7 +68,8 @@ from ..errors import RecipeError
 from ..recipe import ParamSpec, load_recipe, param_spec, technique_of, window_of
 from . import library
 
-_TOP_KEYS = {"technique", "region", "window", "background", "lineshape", "components", "doublet_ratio",
+_TOP_KEYS = {"technique", "instrument_fwhm", "region", "window", "background", "lineshape", "components",
+             "doublet_ratio",
              "overrides", "components_extra", "tie_fwhm", "shape", "name", "description", "shift"}
 #: the charge shift when a recipe gives only a start value: bounds ±3 eV
 SHIFT_DEFAULT = ParamSpec(0.0, -3.0, 3.0)
@@ -204,8 +207,9 @@ def parse_xps_recipe(recipe) -> XPSSpec:
         raise RecipeError("recipe needs a 'region' (e.g. \"S 2p\")")
     extra = data.get("components_extra", {})
     names = list(data.get("components", []))
+    instrument = library.check_instrument_fwhm(data.get("instrument_fwhm"))
     try:
-        reg = library.region(data["region"])
+        reg = library.region(data["region"], instrument_fwhm=instrument)
     except RecipeError:
         if names or "window" not in data:
             raise  # library species need a library region; ad-hoc regions need a window

@@ -62,8 +62,8 @@ def internal_shift(result: XPSFitResult, component: str, reference: float, *, wh
     EnergyShift
         ``reference − fitted centre``, with the centre's standard error.
     """
-    center = result.values[f"{component}_center"]
-    err = result.stderr.get(f"{component}_center", np.nan)
+    position = result.centers()[component]  # the line's position (with any charge shift or offset)
+    center, err = position.n, position.s
     label = what or f"{result.spec.region} {component}"
     return EnergyShift(reference - center, err, f"internal reference: {label} set to {reference:.3f} eV "
                                                 f"(measured {center:.3f} eV)")
@@ -116,10 +116,9 @@ def separation_shift(reference: XPSFitResult, reference_component: str, target: 
         ``reference_center − separation − target_center``; its standard error combines both centres'
         in quadrature (correlations ignored).
     """
-    ref = reference.values[f"{reference_component}_center"]
-    tgt = target.values[f"{target_component}_center"]
-    err = float(np.hypot(reference.stderr.get(f"{reference_component}_center", np.nan),
-                         target.stderr.get(f"{target_component}_center", np.nan)))
+    ref_position, tgt_position = reference.centers()[reference_component], target.centers()[target_component]
+    ref, tgt = ref_position.n, tgt_position.n
+    err = float(np.hypot(ref_position.s, tgt_position.s))
     return EnergyShift(ref - separation - tgt, err,
                        f"BE separation: {target.spec.region} {target_component} placed {separation:.3f} eV below "
                        f"{reference.spec.region} {reference_component} ({ref:.3f} eV)")
