@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import backgrounds, lineshapes
+from ..fitting.linear import nonnegative_solve
 from ..fitting.params import ParamInfo
 from ..recipe import ParamSpec
 from .recipe import ComponentSpec, XPSSpec
@@ -171,6 +172,45 @@ def layout_params(spec: XPSSpec) -> list[ParamInfo]:
     return [ParamInfo(name, p.value, p.min, p.max, p.vary, unit) for name, p, unit in parameter_layout(spec)]
 
 
+#: an area that the linear solve puts at zero starts at this fraction of (peak height × FWHM)
+AREA_FLOOR = 0.01
+
+
+def _area_starts(spec: XPSSpec, x: np.ndarray, y: np.ndarray, static_background, center_of) -> dict:
+    """Areas (N,) of the components without a recipe area, from one linear least-squares solve at
+    their start centres, widths, ratios and splittings: the lines (and, without a static background,
+    a Shirley-type step under each, a constant and a slope) fitted to each spectrum, lines and steps
+    kept non-negative (:func:`spectra.fitting.linear.nonnegative_solve`). Overlapping lines share
+    the intensity they overlap in, which the height under each centre double counts."""
+    n_spec, order = y.shape[0], np.argsort(x, kind="stable")
+    xa, ya = x[order], y[:, order]
+    target = ya - (static_background[:, order] if static_background is not None else 0.0)
+    fwhm = {c.name: float(c.fwhm.value) for c in spec.components}
+    lines = []
+    for comp in spec.components:
+        f = lineshapes.LINESHAPES[comp.lineshape].function
+        shape = {k: float(v.value) for k, v in comp.shape.items()}
+        c, w = center_of[f"{comp.name}_area"], fwhm[comp.fwhm_same_as or comp.name]  # c: (N, 1)
+        line = f(xa[None, :], c, w, 1.0, **shape)
+        if comp.is_doublet:
+            line = line + f(xa[None, :], c + float(comp.splitting.value), w, float(comp.ratio.value), **shape)
+        lines.append(np.broadcast_to(line, (n_spec, xa.size)))
+    design = np.stack(lines, axis=2)  # (N, n, k)
+    amounts = [True] * len(lines)
+    if static_background is None:
+        steps = backgrounds.curves.cumulative_trapezoid(design.transpose(0, 2, 1), xa).transpose(0, 2, 1)
+        flat = np.broadcast_to(np.stack([np.ones_like(xa), xa - xa[0]], axis=1), (n_spec, xa.size, 2))
+        design = np.concatenate([design, steps, flat], axis=2)
+        amounts += [True] * len(lines) + [False, False]
+    norm = np.maximum(np.linalg.norm(design, axis=1, keepdims=True), 1e-300)
+    unit = design / norm
+    gram = np.einsum("nik,nil->nkl", unit, unit)
+    proj = np.einsum("nik,ni->nk", unit, target)
+    coef, _ = nonnegative_solve(gram, proj, np.einsum("ni,ni->n", target, target), np.array(amounts))
+    coef = coef / norm[:, 0, :]
+    return {f"{comp.name}_area": coef[:, k] for k, comp in enumerate(spec.components)}
+
+
 def start_table(spec: XPSSpec, x: np.ndarray, y: np.ndarray, static_background: np.ndarray | None = None,
                 background_seeds: dict[str, np.ndarray] | None = None) -> list[StartRow]:
     """The parameters of a recipe with start values for N spectra at once.
@@ -193,9 +233,9 @@ def start_table(spec: XPSSpec, x: np.ndarray, y: np.ndarray, static_background: 
     -------
     list of StartRow
         In the order of :func:`parameter_layout`. A free charge ``shift`` starts from the data
-        (:func:`shift_start`). Areas without a recipe value start from the height above the
-        background within ±FWHM/2 of the line's start centre (moved by the start shift) × FWHM ×
-        1.064, clipped into their bounds.
+        (:func:`shift_start`). Areas without a recipe value start from a linear solve at the lines'
+        start centres (moved by the start shift) and widths (:func:`_area_starts`), clipped into
+        their bounds.
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -207,6 +247,7 @@ def start_table(spec: XPSSpec, x: np.ndarray, y: np.ndarray, static_background: 
     # the lines' start centres (N, 1): the recipe's, moved by the start of the shift
     center_of = {f"{name}_area": np.full((n_spec, 1), c) + (0.0 if shift is None else shift[:, None])
                  for name, c in spec.nominal_centers().items()}
+    solved = _area_starts(spec, x, y, static_background, center_of)
     rows = []
     for name, p, unit in parameter_layout(spec):
         if name.startswith("bg_"):
@@ -216,11 +257,9 @@ def start_table(spec: XPSSpec, x: np.ndarray, y: np.ndarray, static_background: 
             value = shift
         if name in center_of and p.value is None:
             width = fwhm_of[name[:-len("_area")]]
-            near = np.abs(x - center_of[name]) <= max(width, 1e-9) / 2
-            height = np.max(np.where(near, y - start_bg, -np.inf), axis=1)
-            height = np.where(np.isfinite(height), height, 0.0)
-            floor = 1e-6 * np.maximum(np.max(np.abs(y), axis=1), 1.0)
-            value = np.maximum(height, floor) * width * 1.064
+            # never exactly 0 (a bound the fit could not leave): a small share of the region's peak area
+            floor = AREA_FLOOR * np.maximum(np.ptp(y - start_bg, axis=1), 1.0) * width
+            value = np.maximum(solved[name], floor)
             value = np.minimum(np.maximum(value, p.min) if math.isfinite(p.min) else value, p.max)
         rows.append(StartRow(name, value, p.min, p.max, p.vary, unit))
     rows += _background_rows(spec, x, y, low, high, rows, background_seeds)

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.polynomial import chebyshev
 
 from .. import lineshapes
+from ..fitting.linear import nonnegative_solve
 from ..fitting.params import ParamInfo
 from . import profiles
 from .recipe import XRDSpec
@@ -572,26 +573,9 @@ def data_starts(model: XRDModel, y: np.ndarray) -> np.ndarray:
 
 
 def _amounts(gram, proj, total, index, keys):
-    """Least-squares coefficients (N, k) of the selected columns ``index`` (N, k) and the residual
-    sum of squares (N,), with negative amounts (phases, humps, peaks) dropped and re-solved."""
-    n_spec, k = index.shape
-    if k == 0:
-        return np.zeros((n_spec, 0)), total
+    """Coefficients (N, k) of the selected columns ``index`` (N, k) and the residual sum of squares
+    (N,), amounts (phases, humps, peaks) kept non-negative (:func:`spectra.fitting.linear.nonnegative_solve`)."""
     g = gram[index[:, :, None], index[:, None, :]]
     b = np.take_along_axis(proj.T, index, axis=1)
-    amount = np.array([[keys[i][0] != "bg" for i in row] for row in index])
-    active = np.ones((n_spec, k), bool)
-    eye = np.eye(k)[None]
-    for _ in range(4):
-        mask = active[:, :, None] & active[:, None, :]
-        g_active = np.where(mask, g, 0.0) + eye * (~active)[:, :, None]
-        scale = np.maximum(np.einsum("nii->ni", g_active), 1e-300)
-        g_active = g_active + eye * (1e-12 * scale)[:, :, None]
-        coef = np.linalg.solve(g_active, np.where(active, b, 0.0)[..., None])[..., 0]
-        negative = amount & active & (coef < 0)
-        if not negative.any():
-            break
-        active &= ~negative
-    coef = np.where(active, coef, 0.0)
-    ssr = total - 2 * np.einsum("nk,nk->n", coef, b) + np.einsum("nk,nkl,nl->n", coef, g, coef)
-    return coef, ssr
+    amount = np.array([[keys[i][0] != "bg" for i in row] for row in index], dtype=bool).reshape(index.shape)
+    return nonnegative_solve(g, b, total, amount)
