@@ -19,7 +19,8 @@ from .dataset import results_dataset
 
 #: how the standard errors of every result are made (said by ``summary()``)
 STDERR_METHOD = ("standard errors from the covariance of the least-squares fit (inverse of JᵀJ with the fit's "
-                 "weights), scaled by the reduced chi-square as lmfit does")
+                 "weights), scaled by the reduced chi-square as lmfit does; a background computed from the data "
+                 "before the fit is held fixed, and its noise is not included")
 
 
 @dataclass
@@ -256,9 +257,12 @@ class LeastSquaresResult:
                  f"  chi-square {self.chisqr:.6g}, reduced {self.redchi:.4g}, {self.nfev} evaluations, "
                  f"{len(self.varying)} varying parameters, {self.x.size} points",
                  f"  uncertainties: {STDERR_METHOD}"]
+        lines += [f"  caveat: {line}" for line in self.caveats()]
         if self.monte_carlo:
-            lines.append(f"  Monte Carlo: {self.monte_carlo['replicas']} Poisson replicas of the fitted model "
-                         f"refitted ({self.monte_carlo['failed']} failed); see .monte_carlo")
+            mc = self.monte_carlo
+            lines.append(f"  Monte Carlo: {mc['replicas']} Poisson replicas of the fitted model, each with its "
+                         f"background recomputed from the replica, refitted ({mc['failed']} failed); their spread "
+                         "includes the noise of a static background's end levels; see .monte_carlo")
         table = self.table()
         width = max(len(q) for q in table["quantity"])
         for row in table.itertuples():
@@ -269,6 +273,11 @@ class LeastSquaresResult:
                      f"{str(self.provenance.get('input_sha256', ''))[:16]}…, source {self.provenance.get('source')}")
         return "\n".join(lines)
 
+    def caveats(self) -> list[str]:
+        """What the reader of these numbers must know beyond the flags (a technique adds its own;
+        none here)."""
+        return []
+
     def __repr__(self) -> str:
         return self.summary()
 
@@ -278,6 +287,7 @@ class LeastSquaresResult:
                 + ("converged" if self.success else "<b>NOT converged</b>: " + html.escape(self.message)))
         if self.flags:
             head += f'<br><b style="color:#b00">not ok: {html.escape(self.flags)}</b>'
+        head += "".join(f"<br><i>caveat: {html.escape(line)}</i>" for line in self.caveats())
         rows = "".join(
             f"<tr><td>{html.escape(r.quantity)}</td><td>{r.value:.6g}</td>"
             f"<td>{'fixed' if r.flag == 'fixed' else _format_error(r.stderr)}</td>"

@@ -107,6 +107,7 @@ class XPSProblem(Problem):
                             {"units": "counts*eV", "long_name": "standard error of the component area"}),
             "fraction": (dims, fraction, self.fraction_attrs),
             "fraction_stderr": (dims, propagate.diagonal_sd(fraction_cov),
-                                {"units": "1", "long_name": "standard error of the fraction (full covariance)"}),
+                                {"units": "1", "long_name": "standard error of the fraction (full covariance; a static "
+                                 "background is held fixed)"}),
         }
         return variables, fraction

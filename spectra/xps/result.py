@@ -100,6 +100,18 @@ class XPSFitResult(LeastSquaresResult):
             rows.append(row)
         return pd.DataFrame(rows)
 
+    def caveats(self) -> list[str]:
+        """A static background's σ caveat: it was computed before the fit and held fixed, so the
+        standard errors leave out the noise of its end levels (README "Uncertainties")."""
+        info = self.background_info or {}
+        if info.get("kind") not in ("shirley", "tougaard"):
+            return []
+        points = info.get("settings", {}).get("average_points", "?")
+        return [f"the static {info['kind']} background was computed from the data before the fit and held fixed; "
+                f"these σ leave out the noise of its averaged end levels ({points} points each), which makes them "
+                "about 2x too small on S 2p recovery studies. Quote the Monte Carlo σ (mc_replicas ≥ 100), or fit "
+                'with background = "active-shirley"']
+
     def to_dataset(self, *, curves: bool = True):
         """As :meth:`LeastSquaresResult.to_dataset`, with how the background was computed in
         ``attrs["background"]``."""
