@@ -16,6 +16,10 @@ from .weights import counting_time_problem, sigma_for
 MAX_INTENSITY = 1e15
 
 
+#: what kind of data an axis means, for messages
+_AXIS_TECHNIQUE = {"two_theta": "XRD", "binding_energy": "XPS", "kinetic_energy": "kinetic-energy"}
+
+
 class Raw(NamedTuple):
     """One spectrum as arrays: axis values, intensities and the attributes of its DataArray."""
 
@@ -50,6 +54,11 @@ def as_raw(item, axis: str, region: str | None = None) -> Raw:
         raise FitError(f"needs a 1-D spectrum on {axis} (an xarray.DataArray), got {type(item).__name__}")
     if item.ndim != 1 or item.dims[0] != axis:
         hint = "; fit a stack with fit_many" if item.ndim > 1 and axis in item.dims else ""
+        other = _AXIS_TECHNIQUE.get(item.dims[-1]) if item.ndim else None
+        if other and item.dims[-1] != axis:
+            hint = (f": this is {other} data (on {item.dims[-1]}) and the recipe is an "
+                    f"{_AXIS_TECHNIQUE.get(axis, axis)} recipe. A column file without axis labels is read as 2θ; "
+                    "load it with spectra.load(path, technique='xps')")
         raise FitError(f"needs a 1-D spectrum on {axis}, got dims {item.dims}{hint}")
     return Raw(np.asarray(item[axis].values, dtype=float), np.asarray(item.values, dtype=float), dict(item.attrs))
 

@@ -1,7 +1,14 @@
 """Reading and writing instrument files.
 
 ``read(path)`` returns every spectrum or scan in a file, ``load(path, region=None)`` exactly one,
-and ``formats()`` lists what can be read. Formats are recognised by content first, extension second.
+and ``formats()`` lists what can be read. Formats are recognised by content first, extension second:
+a file whose content a reader recognises goes to that reader whatever its name (``attrs['format']``
+records the choice).
+
+Readers accept regular files only (a device, FIFO, socket or directory is refused before anything is
+read) of at most 2 GiB (``set_max_file_size`` changes the limit), check every size, count and axis
+number a header declares before using it, and report every failure as a
+:class:`~spectra.errors.FileFormatError` naming the file and the line or byte offset.
 """
 from __future__ import annotations
 
@@ -32,8 +39,9 @@ from . import (  # noqa: F401  (each module registers its reader; the registry o
     xrd_text,
     xrdml,
 )
+from ._registry import set_max_file_size
 
-__all__ = ["formats", "load", "read"]
+__all__ = ["formats", "load", "read", "set_max_file_size"]
 
 
 def read(path: str | os.PathLike, *, format: str | None = None) -> list[xr.DataArray]:
@@ -54,7 +62,8 @@ def read(path: str | os.PathLike, *, format: str | None = None) -> list[xr.DataA
     Raises
     ------
     spectra.errors.FileFormatError
-        The file is damaged or not what it claims to be (the message names the line or byte).
+        The file is damaged or not what it claims to be (the message names the line or byte), is
+        not a regular file, or is larger than the size limit.
     spectra.errors.UnknownFormatError
         No reader recognises the file.
     """

@@ -2,12 +2,14 @@
 and number parsing that reports where it failed."""
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import FileFormatError
+from ._registry import read_bytes
 
 _ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 
@@ -42,11 +44,12 @@ def decode(data: bytes, path: Path, *, encodings=_ENCODINGS) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise FileFormatError(path, "text is in no known encoding")  # pragma: no cover - latin-1 decodes anything
+    raise FileFormatError(path, "text is in no known encoding", offset=0)  # pragma: no cover - latin-1 decodes anything
 
 
 def read_text(path: Path) -> str:
-    """Read and decode a text file.
+    """Read and decode a text file (a regular file within the size limit, see
+    :func:`spectra.io._registry.read_bytes`).
 
     Parameters
     ----------
@@ -61,9 +64,9 @@ def read_text(path: Path) -> str:
     Raises
     ------
     spectra.errors.FileFormatError
-        The file holds a NUL byte (the error names its offset).
+        The file is not a regular file or too large, or holds a NUL byte (the error names its offset).
     """
-    return decode(Path(path).read_bytes(), path)
+    return decode(read_bytes(path), path)
 
 
 def to_float(token: str, path: Path, line: int) -> float:
@@ -301,11 +304,12 @@ _NUMBER = re.compile(r"^[\s,;]*[-+]?(\d+\.?\d*|\.\d+)([eEdD][-+]?\d+)?")
 
 
 def numeric_rows(lines: list[str], path: Path, *, first_line: int = 1, delimiter: str | None = None,
-                 min_columns: int = 2) -> np.ndarray:
+                 min_columns: int = 2, finite: tuple[int, ...] | str | None = (0, 1)) -> np.ndarray:
     """Parse rows of numbers (whitespace, comma, semicolon or tab separated) into a 2-D array.
 
-    Every row must have the same number of columns; the error names the first bad line.
-    ``nan`` (any case) is accepted. Blank lines are skipped.
+    Every row must have the same number of columns; the error names the first bad line. Blank
+    lines are skipped. ``nan`` and ``inf`` (any case) parse, but the columns named by ``finite``
+    must hold finite numbers (by default the first two: the axis and the intensity).
 
     Parameters
     ----------
@@ -316,9 +320,13 @@ def numeric_rows(lines: list[str], path: Path, *, first_line: int = 1, delimiter
     first_line : int
         1-based line number of ``lines[0]`` in the file, for error messages.
     delimiter : str, optional
-        Column separator; by default any run of white space, commas and semicolons.
+        Column separator; by default any run of white space, commas and semicolons. With an explicit
+        delimiter every field must hold a number (``1,,2`` is an error, not two values).
     min_columns : int
         Fewest columns accepted.
+    finite : tuple of int, "all" or None
+        Columns (those that exist) whose values must be finite; ``"all"`` for every column, None
+        for none.
 
     Returns
     -------
@@ -328,12 +336,38 @@ def numeric_rows(lines: list[str], path: Path, *, first_line: int = 1, delimiter
     Raises
     ------
     spectra.errors.FileFormatError
-        A value is not a number, the first row has fewer than ``min_columns`` columns, a row's width
-        differs from the first's, or there are no data rows (the error names the line).
+        A value is not a number (or a field is empty), the first row has fewer than ``min_columns``
+        columns, a row's width differs from the first's, a value in a ``finite`` column is NaN or
+        infinite, or there are no data rows (the error names the line).
     """
-    fast = _fast_rows(lines, delimiter, min_columns)
-    if fast is not None:
-        return fast
+    table = _fast_rows(lines, delimiter, min_columns)
+    if table is None:
+        table = _slow_rows(lines, path, first_line, delimiter, min_columns)
+    if finite is not None and table.size:
+        columns = range(table.shape[1]) if finite == "all" else [j for j in finite if j < table.shape[1]]
+        for j in columns:
+            bad = ~np.isfinite(table[:, j])
+            if bad.any():
+                row = int(np.argmax(bad))
+                raise FileFormatError(path, f"column {j + 1} holds {float(table[row, j])!r}: a finite number is needed "
+                                            f"({int(bad.sum())} such values)",
+                                      line=_row_line(lines, first_line, row))
+    return table
+
+
+def _row_line(lines: list[str], first_line: int, row: int) -> int:
+    """1-based file line of data row ``row`` (blank lines do not count as rows)."""
+    seen = -1
+    for i, line in enumerate(lines):
+        if line.strip():
+            seen += 1
+            if seen == row:
+                return first_line + i
+    return first_line + len(lines)  # pragma: no cover - row is always in range
+
+
+def _slow_rows(lines: list[str], path: Path, first_line: int, delimiter: str | None, min_columns: int) -> np.ndarray:
+    """Parse row by row, naming the first line that is not numeric or not as wide as the first."""
     rows = []
     width = None
     for i, line in enumerate(lines):
@@ -342,6 +376,8 @@ def numeric_rows(lines: list[str], path: Path, *, first_line: int = 1, delimiter
             continue
         parts = text.split(delimiter) if delimiter else re.split(r"[\s,;]+", text)
         parts = [p for p in parts if p.strip() != ""] if delimiter is None else [p.strip() for p in parts]
+        if delimiter is not None and "" in parts:
+            raise FileFormatError(path, f"empty field in {text[:60]!r}", line=first_line + i)
         try:
             row = [float(p) for p in parts]
         except ValueError:
@@ -362,27 +398,25 @@ def numeric_rows(lines: list[str], path: Path, *, first_line: int = 1, delimiter
 
 
 def _fast_rows(lines: list[str], delimiter: str | None, min_columns: int) -> np.ndarray | None:
-    """Parse a clean block in one numpy call; ``None`` when it is not clean (the slow path explains)."""
+    """Parse a clean block in one numpy call; ``None`` when it is not clean (the slow path explains).
+
+    ``numpy.loadtxt`` checks that every row has the same number of fields (so ragged rows whose
+    total happens to fill a rectangle are not reshaped) and, with an explicit delimiter, that no
+    field is empty.
+    """
     body = [line for line in lines if line.strip()]
     if not body:
         return None
-    sep = delimiter if delimiter else None
-    first = body[0].replace(",", " ").replace(";", " ").split() if sep is None else body[0].split(sep)
-    width = len(first)
-    if width < min_columns:
-        return None
     text = "\n".join(body)
-    if sep is None:
+    if delimiter is None:
         text = text.replace(",", " ").replace(";", " ")
-    else:
-        text = text.replace(sep, " ")
     try:
-        values = np.array(text.split(), dtype=float)
-    except ValueError:
+        table = np.loadtxt(io.StringIO(text), dtype=float, delimiter=delimiter, comments=None, ndmin=2)
+    except (ValueError, TypeError):
         return None
-    if values.size != width * len(body):
+    if table.shape[0] != len(body) or table.shape[1] < min_columns:
         return None
-    return values.reshape(len(body), width)
+    return table
 
 
 def looks_numeric(line: str) -> bool:

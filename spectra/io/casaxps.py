@@ -12,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FileFormatError
 from ..dataarray import xps_spectrum
+from ..errors import FileFormatError
+from . import _checks
 from ._registry import Reader, register
 from ._text import looks_numeric, read_text
 
@@ -76,6 +77,11 @@ def _block(lines: list[str], start: int, stop: int, sep: str, path: Path, source
         acq_time = float(info.get("Acquisition Time s", "nan"))
     except ValueError:
         raise FileFormatError(path, "unreadable characteristic energy or acquisition time", line=start + 1) from None
+    # an empty cell (NaN) means not given; anything else must be a finite number in range
+    if not np.isnan(hv):
+        _checks.photon_energy(hv, MARK, path, line=start + 1)
+    if not np.isnan(acq_time):
+        _checks.duration(acq_time, "Acquisition Time s", path, line=start + 1)
     components: dict[str, list[str]] = {}
     i = start + 1
     header = None
@@ -120,6 +126,9 @@ def _block(lines: list[str], start: int, stop: int, sep: str, path: Path, source
         y, units = table[:, roles["cps"]], "counts/s"
     else:
         raise FileFormatError(path, "no Counts or CPS column", line=i)
+    row_lines = range(i + 1, end + 1)
+    _checks.axis_values(energy, path, limit=_checks.MAX_ENERGY, what="energy", lines=row_lines)
+    _checks.finite_values(y, path, lines=row_lines)
     region = _region(lines, start, sep, header)
     suffix = f"_{region}" if region else ""
     extra = {}
@@ -163,14 +172,15 @@ def read(path: Path):
     Raises
     ------
     spectra.errors.FileFormatError
-        No ``Characteristic Energy eV`` line, an unreadable energy or acquisition time, no column
-        header, no data rows, a non-numeric cell, or no energy or intensity column (the error names
-        the line).
+        No ``Characteristic Energy eV`` line, an unreadable or out-of-range energy or acquisition
+        time, no column header, no data rows, a non-numeric cell, no energy or intensity column, an
+        empty or non-finite energy or intensity cell, or a constant energy axis (the error names the
+        line).
     """
     lines = read_text(path).splitlines()
     marks = [k for k, line in enumerate(lines) if MARK in line]
     if not marks:
-        raise FileFormatError(path, f"no {MARK!r} line: not a CasaXPS export")
+        raise FileFormatError(path, f"no {MARK!r} line: not a CasaXPS export", line=len(lines) or 1)
     sep = "," if "," in lines[marks[0]] and "\t" not in lines[marks[0]] else "\t"
     first = lines[0].strip().strip(sep)
     source_path = first if (first and not looks_numeric(first) and (":" in first or "/" in first)) else ""
@@ -228,7 +238,8 @@ def read_peak_table(path: str | Path) -> list[dict]:
     try:
         start = next(i for i, line in enumerate(lines) if line.startswith("Name\tPosition\tFWHM"))
     except StopIteration:
-        raise FileFormatError(path, "no 'Name Position FWHM' header: not a CasaXPS peak table") from None
+        raise FileFormatError(path, "no 'Name Position FWHM' header: not a CasaXPS peak table",
+                              line=len(lines) or 1) from None
     keys = {"Position": "position", "FWHM": "fwhm", "Raw Area": "raw_area",
             "Area/(RSF*T*MFP)": "area_rsf_t_mfp", "%At Conc": "at_conc"}
     header = lines[start].split("\t")
@@ -251,8 +262,10 @@ def read_peak_table(path: str | Path) -> list[dict]:
 
 
 def _refuse_peak_table(path: Path):
+    lines = read_text(path).splitlines()
+    line = next((i for i, text in enumerate(lines, 1) if text.startswith("Name\tPosition\tFWHM")), 1)
     raise FileFormatError(path, "a CasaXPS peak/quantification table, not a spectrum: "
-                                "read it with spectra.io.casaxps.read_peak_table")
+                                "read it with spectra.io.casaxps.read_peak_table", line=line)
 
 
 register(Reader("casaxps_export", "xps", (".txt", ".csv"), sniff, read,

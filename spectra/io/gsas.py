@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import numpy as np
-
-from ..errors import FileFormatError
 from ..dataarray import xrd_pattern
+from ..errors import FileFormatError
+from . import _checks
 from ._registry import Reader, register
 from ._text import numeric_rows, read_text, to_float, to_int
 
@@ -46,13 +45,15 @@ def _fields(line: str, width: int, count: int) -> list[str]:
 
 def _bank(lines: list[str], at: int, path: Path, title: str, comments: list[str]):
     parts = lines[at].split()
-    if len(parts) < 6:
+    if len(parts) < 5:
         raise FileFormatError(path, "BANK line needs: BANK n nchan nrec BINTYP start step ...", line=at + 1)
     number, nchan = parts[1], to_int(parts[2], path, at + 1)
     bintyp = parts[4].upper()
     kind = parts[-1].upper() if parts[-1].upper() in ("STD", "ESD", "ALT", "FXYE") else "STD"
     if bintyp not in ("CONST", "CONS"):
         raise FileFormatError(path, f"bank binning {bintyp!r}: only constant-step (CONST) banks are read", line=at + 1)
+    if len(parts) < 7:
+        raise FileFormatError(path, "CONST BANK line needs: BANK n nchan nrec CONST start step ...", line=at + 1)
     start, step = to_float(parts[5], path, at + 1), to_float(parts[6], path, at + 1)
     if nchan <= 0 or nchan > 50_000_000:
         raise FileFormatError(path, f"implausible channel count {nchan}", line=at + 1)
@@ -65,16 +66,25 @@ def _bank(lines: list[str], at: int, path: Path, title: str, comments: list[str]
         rows = numeric_rows(body, path, first_line=at + 2, min_columns=3)
         if rows.shape[0] != nchan:
             raise FileFormatError(path, f"bank {number} declares {nchan} points, has {rows.shape[0]}", line=at + 1)
-        two_theta, y, sigma = rows[:, 0] / 100.0, rows[:, 1], rows[:, 2]
+        two_theta = _checks.axis_values(rows[:, 0], path, limit=100 * _checks.MAX_ANGLE, what="2θ (centidegrees)",
+                                        line=at + 2) / 100.0
+        y, sigma = rows[:, 1], rows[:, 2]
     elif kind in ("STD", "ESD"):
         width, per_line = 8, 10
-        values = []
-        for k, line in enumerate(body):
+        values, value_lines = [], []
+        data_lines = [k for k, line in enumerate(lines[at + 1:end], at + 2)
+                      if line.strip() and not line.startswith("#")]
+        for k, line in zip(data_lines, body):
             for field in _fields(line, width, per_line):
                 if field.strip():
-                    text = field[2:] if kind == "STD" and len(field.strip()) and field[:2].strip().isdigit() and field[2:].strip() else field
-                    values.append(to_float(text, path, at + 2 + k))
-        values = np.array(values)
+                    counters = kind == "STD" and field[:2].strip().isdigit() and field[2:].strip()
+                    text = field[2:] if counters else field
+                    values.append(to_float(text, path, k))
+                    value_lines.append(k)
+        values = _checks.finite_values(values, path, lines=value_lines)
+        # centidegrees: the limit is 100 times the angle limit
+        two_theta = _checks.regular_axis(start, step, nchan, path, limit=100 * _checks.MAX_ANGLE,
+                                         what="2θ (centidegrees)", line=at + 1) / 100.0
         if kind == "ESD":
             if values.size < 2 * nchan:
                 raise FileFormatError(path, f"bank {number}: {values.size // 2} (I, σ) pairs for {nchan} channels",
@@ -84,18 +94,19 @@ def _bank(lines: list[str], at: int, path: Path, title: str, comments: list[str]
             if values.size < nchan:
                 raise FileFormatError(path, f"bank {number}: {values.size} values for {nchan} channels", line=end)
             y = values[:nchan]
-        two_theta = (start + step * np.arange(nchan)) / 100.0
     else:
         raise FileFormatError(path, f"bank type {kind!r} is not read (STD, ESD and FXYE are)", line=at + 1)
     extra = {"sigma": sigma} if sigma is not None else {}
     wavelength = None
-    for c in comments:
-        m = re.search(r"wavelength\s*=\s*([0-9.]+)", c, re.IGNORECASE)
+    for line_number, c in comments:
+        m = re.search(r"wavelength\s*=\s*([0-9.eE+-]+)", c, re.IGNORECASE)
         if m:
-            wavelength = float(m.group(1))
+            wavelength = _checks.wavelength(to_float(m.group(1), path, line_number), "wavelength", path,
+                                            line=line_number)
     return xrd_pattern(two_theta, y, units="counts", extra_coords=extra, region=f"bank {number}",
                        wavelength_ka1=wavelength,
-                       metadata={"title": title, "comments": comments, "bank_line": lines[at].strip(), "type": kind}), end
+                       metadata={"title": title, "comments": [c for _, c in comments], "bank_line": lines[at].strip(),
+                                 "type": kind}), end
 
 
 def read(path: Path):
@@ -117,14 +128,16 @@ def read(path: Path):
     ------
     spectra.errors.FileFormatError
         The file is empty, has no ``BANK`` line, a bank is not constant-step or of an unread type
-        (e.g. ``ALT``), declares an implausible channel count, or holds too few or non-numeric values
-        (the error names the line).
+        (e.g. ``ALT``), declares an implausible channel count or a start or step that is not finite
+        (or a step of 0), holds too few, non-numeric or non-finite values, or a wavelength comment is
+        out of range (the error names the line).
     """
     lines = read_text(path).splitlines()
     if not lines:
         raise FileFormatError(path, "empty file", line=1)
     title = lines[0].strip()
-    comments = [line.strip() for line in lines[1:] if line.startswith(("#", "Instrument parameter"))]
+    comments = [(k, line.strip()) for k, line in enumerate(lines[1:], 2)
+                if line.startswith(("#", "Instrument parameter"))]
     out = []
     i = 0
     while i < len(lines):

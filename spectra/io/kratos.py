@@ -15,7 +15,10 @@ from ._registry import Reader, register
 
 
 def sniff(head: bytes, path: Path) -> bool:
-    """Recognise a Kratos Vision ``.dset`` file by its extension.
+    """Recognise a Kratos Vision ``.dset`` file by its extension (the format has no documented magic).
+
+    The reader is tried after every content sniffer, so a ``.dset`` file holding VAMAS or XRDML is
+    read as what it holds.
 
     Parameters
     ----------
@@ -51,4 +54,4 @@ def read(path: Path):
 
 
 register(Reader("kratos_dset", "xps", (".dset",), sniff, read,
-                "Kratos Vision .dset (recognised; export to VAMAS to read)"))
+                "Kratos Vision .dset (recognised; export to VAMAS to read)", by_extension=True))

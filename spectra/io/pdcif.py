@@ -3,8 +3,10 @@
 The profile loop is the one holding ``_pd_meas_counts_total``, ``_pd_meas_intensity_total`` or
 ``_pd_proc_intensity_total`` (first found, in that order). 2θ comes from a ``_pd_meas_2theta_scan``
 (or ``_pd_proc_2theta_corrected``) column, else from ``_pd_meas_2theta_range_min/inc/max``.
-Values such as ``5540(160)`` give the value and its standard uncertainty (kept as ``sigma``); ``.``
-and ``?`` are missing. Every data block with a profile is one pattern.
+Values such as ``5540(160)`` give the value and its standard uncertainty (kept as ``sigma``; in
+``1.2e3(4)`` the uncertainty scales with the exponent: 400); ``.`` and ``?`` are missing, which is
+refused for 2θ and intensities. Every data block with a profile is one pattern; the loop and the
+scalar tags are looked up within that block only.
 """
 from __future__ import annotations
 
@@ -14,14 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FileFormatError
 from ..dataarray import xrd_pattern
+from ..errors import FileFormatError
+from . import _checks
 from ._registry import Reader, register
 from ._text import read_text
 
 _Y_TAGS = ("_pd_meas_counts_total", "_pd_meas_intensity_total", "_pd_proc_intensity_total")
 _X_TAGS = ("_pd_meas_2theta_scan", "_pd_proc_2theta_corrected")
-_ESD = re.compile(r"^([-+0-9.eE]+)(?:\((\d+)\))?$")
+_ESD = re.compile(r"^([-+]?(?:\d+\.?\d*|\.\d+))(?:[eE]([-+]?\d+))?(?:\((\d+)\))?$")
 
 
 def sniff(head: bytes, path: Path) -> bool:
@@ -40,7 +43,8 @@ def sniff(head: bytes, path: Path) -> bool:
         True when a line starts with ``data_`` and the head has a line starting ``_pd_`` or the
         extension is ``.cif``.
     """
-    return re.search(rb"^data_", head, re.MULTILINE) is not None and (b"\n_pd_" in head or path.suffix.lower() == ".cif")
+    return (re.search(rb"^data_", head, re.MULTILINE) is not None
+            and (b"\n_pd_" in head or path.suffix.lower() == ".cif"))
 
 
 def _value(token: str) -> tuple[float, float]:
@@ -49,12 +53,13 @@ def _value(token: str) -> tuple[float, float]:
     m = _ESD.match(token)
     if not m:
         raise ValueError(token)
-    number = m.group(1)
-    value = float(number)
-    if m.group(2) is None:
+    mantissa, exponent, esd = m.groups()
+    value = float(mantissa + (f"e{exponent}" if exponent else ""))
+    if esd is None:
         return value, np.nan
-    decimals = len(number.split(".")[1].split("e")[0].split("E")[0]) if "." in number else 0
-    return value, int(m.group(2)) * 10.0 ** (-decimals)
+    # the uncertainty is in units of the mantissa's last digit, scaled by the exponent: 1.2e3(4) is 1200 ± 400
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    return value, int(esd) * 10.0 ** (int(exponent or 0) - decimals)
 
 
 def _blocks(lines: list[str]) -> list[tuple[int, int]]:
@@ -62,29 +67,32 @@ def _blocks(lines: list[str]) -> list[tuple[int, int]]:
     return [(s, starts[k + 1] if k + 1 < len(starts) else len(lines)) for k, s in enumerate(starts)]
 
 
-def _scalars(lines: list[str]) -> dict:
-    out = {}
-    for line in lines:
+def _scalars(lines: list[str], first_line: int) -> tuple[dict, dict]:
+    """(tag -> value, tag -> 1-based line) of the ``_tag value`` lines of one block."""
+    out, where = {}, {}
+    for k, line in enumerate(lines, first_line):
         if line.startswith("_"):
             parts = line.split(None, 1)
             if len(parts) == 2:
                 out[parts[0].lower()] = parts[1].strip().strip("'\"")
-    return out
+                where[parts[0].lower()] = k
+    return out, where
 
 
-def _profile_loop(lines: list[str], start: int, path: Path):
+def _profile_loop(lines: list[str], start: int, stop: int, path: Path):
+    """The first loop of the block ``lines[start:stop]`` holding an intensity tag: (tags, rows)."""
     i = start
-    while i < len(lines):
+    while i < stop:
         if lines[i].strip().lower() == "loop_":
             tags = []
             j = i + 1
-            while j < len(lines) and lines[j].strip().startswith("_"):
+            while j < stop and lines[j].strip().startswith("_"):
                 tags.append(lines[j].strip().split()[0].lower())
                 j += 1
             if any(t in tags for t in _Y_TAGS):
                 rows = []
                 k = j
-                while k < len(lines):
+                while k < stop:
                     text = lines[k].strip()
                     if not text or text.startswith(("loop_", "_", "data_", "#")):
                         break
@@ -101,44 +109,74 @@ def _profile_loop(lines: list[str], start: int, path: Path):
     return None, None
 
 
-def _pattern(lines: list[str], begin: int, path: Path):
-    tags, rows = _profile_loop(lines, begin, path)
+def _pattern(lines: list[str], begin: int, stop: int, path: Path):
+    tags, rows = _profile_loop(lines, begin, stop, path)
     if tags is None:
         return None
+    if not rows:
+        raise FileFormatError(path, "profile loop without values", line=begin + 1)
     tokens = [t for _, r in rows for t in r]
+    token_lines = [k for k, r in rows for _ in r]
     if len(tokens) % len(tags):
         raise FileFormatError(path, f"profile loop has {len(tokens)} values for {len(tags)} columns",
-                              line=rows[-1][0] if rows else begin + 1)
+                              line=rows[-1][0])
     table = np.array(tokens, dtype=object).reshape(-1, len(tags))
+    lines_of = np.array(token_lines).reshape(-1, len(tags))
     y_tag = next(t for t in _Y_TAGS if t in tags)
-    try:
-        y, sigma = map(np.array, zip(*(_value(v) for v in table[:, tags.index(y_tag)])))
-    except ValueError as exc:
-        raise FileFormatError(path, f"non-numeric {y_tag} value {exc}", line=rows[0][0]) from None
-    scalars = _scalars(lines[begin:])
+    y, sigma = _column(table, lines_of, tags.index(y_tag), y_tag, path)
+    _checks.finite_values(y, path, what=y_tag, lines=lines_of[:, tags.index(y_tag)])
+    scalars, where = _scalars(lines[begin:stop], begin + 1)
     x_tag = next((t for t in _X_TAGS if t in tags), None)
     if x_tag:
-        two_theta = np.array([_value(v)[0] for v in table[:, tags.index(x_tag)]])
+        column = tags.index(x_tag)
+        two_theta = _checks.axis_values(_column(table, lines_of, column, x_tag, path)[0], path,
+                                        limit=_checks.MAX_ANGLE, what=x_tag, lines=lines_of[:, column])
     else:
+        at = where.get("_pd_meas_2theta_range_inc", where.get("_pd_meas_2theta_range_min", begin + 1))
         try:
-            lo, inc = float(scalars["_pd_meas_2theta_range_min"]), float(scalars["_pd_meas_2theta_range_inc"])
+            lo = _value(scalars["_pd_meas_2theta_range_min"])[0]
+            inc = _value(scalars["_pd_meas_2theta_range_inc"])[0]
         except (KeyError, ValueError):
-            raise FileFormatError(path, "profile without 2θ column or _pd_meas_2theta_range_*", line=begin + 1) from None
-        two_theta = lo + inc * np.arange(y.size)
+            raise FileFormatError(path, "profile without 2θ column or _pd_meas_2theta_range_*", line=at) from None
+        two_theta = _checks.regular_axis(lo, inc, y.size, path, limit=_checks.MAX_ANGLE, what="2θ range", line=at)
         hi = scalars.get("_pd_meas_2theta_range_max")
-        if hi and abs(two_theta[-1] - float(hi)) > abs(inc) * 0.51:
-            raise FileFormatError(path, f"{y.size} points from {lo} in steps of {inc} do not end at {hi}",
-                                  line=begin + 1)
+        if hi:
+            try:
+                hi_value = _checks.number(_value(hi)[0], "_pd_meas_2theta_range_max", path,
+                                          line=where["_pd_meas_2theta_range_max"])
+            except ValueError:
+                raise FileFormatError(path, f"_pd_meas_2theta_range_max {hi!r} is not a number",
+                                      line=where["_pd_meas_2theta_range_max"]) from None
+            if abs(two_theta[-1] - hi_value) > abs(inc) * 0.51:
+                raise FileFormatError(path, f"{y.size} points from {lo} in steps of {inc} do not end at {hi}",
+                                      line=where["_pd_meas_2theta_range_max"])
     wavelength = None
-    try:
-        wavelength = float(scalars.get("_diffrn_radiation_wavelength", "").split("(")[0])
-    except ValueError:
-        pass
+    if "_diffrn_radiation_wavelength" in scalars:
+        try:
+            wavelength = _value(scalars["_diffrn_radiation_wavelength"])[0]
+        except ValueError:
+            wavelength = None  # e.g. a list of wavelengths elsewhere: kept in the file, not read
+        wavelength = _checks.wavelength(wavelength, "_diffrn_radiation_wavelength", path,
+                                        line=where["_diffrn_radiation_wavelength"])
     extra = {"sigma": sigma} if np.isfinite(sigma).any() else {}
     return xrd_pattern(two_theta, y, units="counts", extra_coords=extra, region=lines[begin].strip()[5:],
                        wavelength_ka1=wavelength,
                        metadata={"intensity_tag": y_tag, "radiation_probe": scalars.get("_diffrn_radiation_probe"),
                                  "block": lines[begin].strip()})
+
+
+def _column(table: np.ndarray, lines_of: np.ndarray, column: int, tag: str, path: Path):
+    """(values, uncertainties) of one loop column; a non-numeric value names its line."""
+    values, sigmas = [], []
+    for row, token in enumerate(table[:, column]):
+        try:
+            value, sigma = _value(token)
+        except ValueError:
+            raise FileFormatError(path, f"non-numeric {tag} value {token[:40]!r}", line=int(lines_of[row, column])) \
+                from None
+        values.append(value)
+        sigmas.append(sigma)
+    return np.array(values, dtype=float), np.array(sigmas, dtype=float)
 
 
 def read(path: Path):
@@ -160,14 +198,15 @@ def read(path: Path):
     ------
     spectra.errors.FileFormatError
         No block has a profile loop, a loop row has an unbalanced quote, the loop's values do not fill
-        its columns, an intensity is not a number, 2θ is neither a column nor a readable
-        ``_pd_meas_2theta_range_*``, or the range does not end at its declared maximum (the error
-        names the line).
+        its columns, an intensity or 2θ value is not a finite number, 2θ is neither a column nor a
+        readable ``_pd_meas_2theta_range_*`` (a step of 0 included), the range does not end at its
+        declared maximum, or the wavelength is out of range (the error names the line).
     """
     lines = read_text(path).splitlines()
-    out = [p for b, _ in _blocks(lines) if (p := _pattern(lines, b, path)) is not None]
+    out = [p for b, e in _blocks(lines) if (p := _pattern(lines, b, e, path)) is not None]
     if not out:
-        raise FileFormatError(path, "no data block with a measured powder profile (_pd_meas_*/_pd_proc_intensity)")
+        raise FileFormatError(path, "no data block with a measured powder profile (_pd_meas_*/_pd_proc_intensity)",
+                              line=len(lines))
     return out
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FileFormatError
 from ..dataarray import xrd_pattern
-from . import _xml
-from ._registry import Reader, register
+from ..errors import FileFormatError
+from . import _checks, _xml
+from ._registry import Reader, read_bytes, register
 from ._text import decode, numeric_rows, optional_float
 from ._zip import SafeZip, is_zip
 
@@ -40,12 +40,12 @@ def sniff_ras(head: bytes, path: Path) -> bool:
     return head.lstrip(b"\xef\xbb\xbf").startswith(b"*RAS_DATA_START")
 
 
-def _ras_scan(meta: dict, rows: np.ndarray, index: int):
+def _ras_scan(meta: dict, rows: np.ndarray, index: int, path: Path, where: dict, first_line: int):
     def _num(key):
-        try:
-            return float(meta[key])
-        except (KeyError, ValueError):
-            return None
+        value = optional_float(meta.get(key))
+        return None if value is None else _checks.wavelength(value, key, path, line=where.get(key, 1))
+
+    _checks.axis_values(rows[:, 0], path, limit=_checks.MAX_ANGLE, what="2θ", line=first_line)
     extra = {"attenuation_factor": rows[:, 2]} if rows.shape[1] > 2 else {}
     unit_y = meta.get("MEAS_SCAN_UNIT_Y", "counts").lower()
     return xrd_pattern(rows[:, 0], rows[:, 1], units="counts/s" if "cps" in unit_y or "/s" in unit_y else "counts",
@@ -74,35 +74,43 @@ def read_ras(path: Path):
     Raises
     ------
     spectra.errors.FileFormatError
-        A ``*RAS_INT_START`` without ``*RAS_INT_END``, a non-numeric or ragged data row, or a point
-        count that differs from ``MEAS_DATA_COUNT`` (the error names the line).
+        No data block, a ``*RAS_INT_START`` without ``*RAS_INT_END``, a non-numeric, non-finite or
+        ragged data row, a constant 2θ axis, a wavelength out of range, or a ``MEAS_DATA_COUNT`` that is
+        not a number or differs from the point count (the error names the line).
     """
-    text = decode(Path(path).read_bytes(), path, encodings=("utf-8-sig", "shift_jis", "latin-1"))
+    text = decode(read_bytes(path), path, encodings=("utf-8-sig", "shift_jis", "latin-1"))
     lines = text.splitlines()
     out = []
     meta: dict = {}
+    where: dict = {}
     i = 0
     while i < len(lines):
         line = lines[i].strip()
         if line == "*RAS_HEADER_START":
-            meta = {}
+            meta, where = {}, {}
         elif line == "*RAS_INT_START":
             j = i + 1
             while j < len(lines) and not lines[j].startswith("*RAS_INT_END"):
                 j += 1
             if j == len(lines):
                 raise FileFormatError(path, "*RAS_INT_START without *RAS_INT_END", line=i + 1)
-            rows = numeric_rows(lines[i + 1:j], path, first_line=i + 2)
+            rows = numeric_rows(lines[i + 1:j], path, first_line=i + 2, finite="all")
             declared = meta.get("MEAS_DATA_COUNT")
-            if declared and int(float(declared)) != rows.shape[0]:
-                raise FileFormatError(path, f"header declares {declared} points, scan has {rows.shape[0]}", line=i + 1)
-            out.append(_ras_scan(meta, rows, len(out)))
+            if declared:
+                count = optional_float(declared)
+                if count is None or count != rows.shape[0]:
+                    raise FileFormatError(path, f"header declares {declared!r} points (MEAS_DATA_COUNT), scan has "
+                                                f"{rows.shape[0]}", line=where.get("MEAS_DATA_COUNT", i + 1))
+            out.append(_ras_scan(meta, rows, len(out), path, where, i + 2))
             i = j
         else:
             m = _RAS_KEY.match(line)
             if m and not line.startswith("*RAS_"):
                 meta[m.group(1)] = m.group(2)
+                where[m.group(1)] = i + 1
         i += 1
+    if not out:
+        raise FileFormatError(path, "no *RAS_INT_START data block", line=len(lines))
     return out
 
 
@@ -145,7 +153,8 @@ def read_rasx(path: Path):
     Returns
     -------
     list of xarray.DataArray
-        One XRD pattern per ``Profile<n>.txt`` member (in sorted member-name order): dim ``two_theta``
+        One XRD pattern per ``Profile<n>.txt`` member (ordered by folder, then by number, numbers
+        compared by value: ``Data0/Profile2`` before ``Data0/Profile10``): dim ``two_theta``
         (degrees), units ``counts``, region ``"<folder> <n>"`` (e.g. ``"Data0 0"``), a third column kept
         as the coordinate ``attenuation_factor``; anode, sample, wavelengths (Å) and start time from
         ``MesurementConditions<n>.xml`` when present.
@@ -154,29 +163,46 @@ def read_rasx(path: Path):
     ------
     spectra.errors.FileFormatError
         The container is unreadable or unsafe, holds no ``Profile*.txt``, a conditions document is
-        malformed XML, or a profile row is not numeric (line numbers then count within the member).
+        malformed XML or gives a wavelength out of range, or a profile row is not numeric or not finite
+        or its 2θ axis is constant (line numbers then count within the member, which is named).
     """
     out = []
     with SafeZip(path) as archive:
-        profiles = sorted(n for n in archive.names if re.search(r"(^|/)Profile\d+\.txt$", n))
+        profiles = sorted((n for n in archive.names if re.search(r"(^|/)Profile\d+\.txt$", n)), key=_natural)
         if not profiles:
-            raise FileFormatError(path, "no Data*/Profile*.txt in the RASX container")
+            raise FileFormatError(path, "no Data*/Profile*.txt in the RASX container (byte offset: its member "
+                                        "directory)", offset=archive.zip.start_dir)
         for member in profiles:
             folder = member.rsplit("/", 1)[0] if "/" in member else ""
             number = re.search(r"Profile(\d+)", member).group(1)
             cond_name = f"{folder}/MesurementConditions{number}.xml" if folder else f"MesurementConditions{number}.xml"
-            meta = _conditions(_xml.parse(archive.read(cond_name), path, member=cond_name)) \
-                if cond_name in archive.names else {}
-            text = decode(archive.read(member), path)
-            rows = numeric_rows(text.splitlines(), path)
+            root = _xml.parse(archive.read(cond_name), path, member=cond_name) if cond_name in archive.names else None
+            meta = _conditions(root) if root is not None else {}
+            try:
+                text = decode(archive.read(member), path)
+                rows = numeric_rows(text.splitlines(), path, finite="all")
+                two_theta = _checks.axis_values(rows[:, 0], path, limit=_checks.MAX_ANGLE, what="2θ", line=1)
+            except FileFormatError as exc:
+                raise FileFormatError(path, f"{exc.reason} (in {member})", line=exc.line,
+                                      offset=None if exc.line is not None else archive.offset(member)) from None
+            wavelengths = {}
+            for key, name in (("WavelengthKalpha1", "wavelength_ka1"), ("WavelengthKalpha2", "wavelength_ka2")):
+                value = optional_float(meta.get(key))
+                try:
+                    wavelengths[name] = _checks.wavelength(value, key, path)
+                except FileFormatError as exc:
+                    raise _xml.error(root, next(root.iter(key)), path, exc.reason) from None
             extra = {"attenuation_factor": rows[:, 2]} if rows.shape[1] > 2 else {}
-            out.append(xrd_pattern(rows[:, 0], rows[:, 1], units="counts", extra_coords=extra,
+            out.append(xrd_pattern(two_theta, rows[:, 1], units="counts", extra_coords=extra,
                                    metadata={**meta, "member": member}, region=f"{folder or 'scan'} {number}".strip(),
                                    anode=meta.get("TargetName"), sample=meta.get("SampleName"),
-                                   wavelength_ka1=optional_float(meta.get("WavelengthKalpha1")),
-                                   wavelength_ka2=optional_float(meta.get("WavelengthKalpha2")),
-                                   acquired=meta.get("StartTime")))
+                                   acquired=meta.get("StartTime"), **wavelengths))
     return out
+
+
+def _natural(name: str) -> list:
+    """Sort key that orders the numbers in a name by value (``Profile2`` before ``Profile10``)."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
 

@@ -23,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FileFormatError
 from ..dataarray import xps_spectrum
-from . import _xml
-from ._registry import Reader, register
+from ..errors import FileFormatError
+from . import _checks, _xml
+from ._registry import Reader, read_bytes, register
 
 
 def sniff(head: bytes, path: Path) -> bool:
@@ -69,48 +69,91 @@ def _value(struct, name: str, default=None):
     return default
 
 
-def _numbers(sequence, path: Path) -> np.ndarray:
+def _numbers(sequence, path: Path, root, *, limit: int | None = None) -> np.ndarray:
     if sequence is None:
         return np.array([])
+    length = sequence.get("length")
+    if limit is not None and length is not None and length.isdigit() and int(length) > limit:
+        raise _xml.error(root, sequence, path, f"sequence {sequence.get('name')!r} declares {length} values, "
+                                               f"more than the file can hold")
     parts = [(c.text or "") for c in sequence]
     try:
         values = np.array(" ".join(parts).split(), dtype=float)
     except ValueError:
-        raise FileFormatError(path, f"non-numeric value in <sequence name={sequence.get('name')!r}>") from None
-    length = sequence.get("length")
+        raise _xml.error(root, sequence, path, f"non-numeric value in <sequence name={sequence.get('name')!r}>") \
+            from None
     if length is not None and length.isdigit() and sequence.find("struct") is None and values.size != int(length):
-        raise FileFormatError(path, f"sequence {sequence.get('name')!r} declares {length} values, holds {values.size}")
+        raise _xml.error(root, sequence, path, f"sequence {sequence.get('name')!r} declares {length} values, "
+                                               f"holds {values.size}")
+    bad = _checks.first_bad(values)
+    if bad is not None:
+        raise _xml.error(root, sequence, path, f"value {bad + 1} of sequence {sequence.get('name')!r} is "
+                                               f"{values[bad]}: a finite number is needed")
     return values
 
 
-def _region(rd, group: str, path: Path):
+def _child(struct, name: str):
+    """The child of ``struct`` called ``name``, or ``struct`` itself (for locating an error)."""
+    return next((c for c in struct if c.get("name") == name), struct)
+
+
+def _field(struct, name: str, path: Path, root, check, *args, default=None):
+    """A numeric field of ``struct`` checked with ``check`` (a :mod:`._checks` function); its errors name
+    the element and its line."""
+    value = _value(struct, name, default)
+    element = _child(struct, name)
+    try:
+        return check(value, *args, path)
+    except FileFormatError as exc:
+        raise _xml.error(root, element, path, exc.reason) from None
+
+
+def _count(struct, name: str, path: Path, root, maximum: int) -> int:
+    value = _value(struct, name, 0)
+    element = _child(struct, name)
+    if value is None or not np.isfinite(value) or value != int(value) or not 0 <= value <= maximum:
+        raise _xml.error(root, element, path, f"{name} = {value!r}: a whole number from 0 to {maximum} is needed")
+    return int(value)
+
+
+def _region(rd, group: str, path: Path, root, size: int):
     name = _value(rd, "name", "")
     rdef = _named(rd, "struct", "region")
     if rdef is None:
-        raise FileFormatError(path, f"region {name!r} has no definition")
-    n = int(_value(rdef, "values_per_curve", 0))
-    delta = _value(rdef, "scan_delta", 0.0)
-    ke0 = _value(rdef, "kinetic_energy", 0.0)
-    pass_energy = _value(rdef, "pass_energy", 0.0)
-    hv = _value(rdef, "excitation_energy")
-    mode = _value(_named(rdef, "struct", "scan_mode"), "name", "") if _named(rdef, "struct", "scan_mode") is not None else ""
-    head, tail = int(_value(rd, "mcd_head", 0)), int(_value(rd, "mcd_tail", 0))
+        raise _xml.error(root, rd, path, f"region {name!r} has no definition")
+    # every count needs at least two characters of text, so no count may exceed the file size
+    n = _count(rdef, "values_per_curve", path, root, size)
+    delta = _field(rdef, "scan_delta", path, root, _checks.energy, "scan_delta", default=0.0)
+    ke0 = _field(rdef, "kinetic_energy", path, root, _checks.energy, "kinetic_energy", default=0.0)
+    pass_energy = _field(rdef, "pass_energy", path, root, _checks.energy, "pass_energy", default=0.0)
+    hv = _field(rdef, "excitation_energy", path, root, _checks.photon_energy, "excitation_energy")
+    scan_mode = _named(rdef, "struct", "scan_mode")
+    mode = _value(scan_mode, "name", "") if scan_mode is not None else ""
+    head, tail = _count(rd, "mcd_head", path, root, size), _count(rd, "mcd_tail", path, root, size)
     info = _named(rd, "struct", "analyzer_info")
     detectors = _named(info, "sequence", "detectors") if info is not None else None
-    shifts = np.array([_value(d, "shift", 0.0) for d in detectors]) if detectors is not None else np.zeros(1)
+    shifts = (np.array([_field(d, "shift", path, root, _checks.number, "detector shift", default=0.0)
+                        for d in detectors]) if detectors is not None else np.zeros(1))
     ndet = max(len(shifts), 1)
-    if n <= 0 or delta == 0:
-        raise FileFormatError(path, f"region {name!r}: {n} values per curve with step {delta}")
+    if n <= 0:
+        raise _xml.error(root, _child(rdef, "values_per_curve"), path, f"region {name!r}: {n} values per curve")
+    if delta == 0:
+        raise _xml.error(root, _child(rdef, "scan_delta"), path, f"region {name!r}: scan_delta is 0")
+    raw_len = n + head + tail
+    if ndet * raw_len > size:
+        raise _xml.error(root, rd, path, f"region {name!r}: ({n} + {head} + {tail}) x {ndet} channels is more "
+                                         "counts than the file can hold")
+    _checks.regular_axis(ke0, delta, n, path, limit=_checks.MAX_ENERGY, what=f"region {name!r} energy",
+                         line=_xml.locate(root, rdef)[1])
     scans = [s for s in rd.iter("struct") if s.get("type_name") == "ScanData"]
     if not scans:
-        raise FileFormatError(path, f"region {name!r} has no scan data")
-    raw_len = n + head + tail
+        raise _xml.error(root, rd, path, f"region {name!r} has no scan data")
     total = np.zeros(ndet * raw_len)
     for scan in scans:
-        counts = _numbers(_named(scan, "sequence", "counts"), path)
+        counts = _numbers(_named(scan, "sequence", "counts"), path, root, limit=size)
         if counts.size != ndet * raw_len:
-            raise FileFormatError(path, f"region {name!r}: a scan has {counts.size} counts, expected "
-                                        f"({n} + {head} + {tail}) x {ndet} channels")
+            raise _xml.error(root, scan, path, f"region {name!r}: a scan has {counts.size} counts, expected "
+                                               f"({n} + {head} + {tail}) x {ndet} channels")
         total += counts
     raw = total.reshape(raw_len, ndet)
     step = np.arange(raw_len)[:, None] - head
@@ -124,9 +167,11 @@ def _region(rd, group: str, path: Path):
         inside = (k >= 0) & (k < n)
         y = np.bincount(k[inside], weights=raw[inside], minlength=n)
         axis = ke0 + delta * np.arange(n)
-    transmission = _numbers(_named(rd, "sequence", "transmission"), path)
+    _checks.axis_values(axis, path, limit=_checks.MAX_ENERGY, what=f"region {name!r} energy",
+                        line=_xml.locate(root, rdef)[1])
+    transmission = _numbers(_named(rd, "sequence", "transmission"), path, root, limit=size)
     extra = {"transmission": transmission} if transmission.size == axis.size else {}
-    dwell = _value(rdef, "dwell_time")
+    dwell = _field(rdef, "dwell_time", path, root, _checks.duration, "dwell_time")
     metadata = {"group": group, "scan_mode": mode, "mcd_head": head, "mcd_tail": tail,
                 "detector_shifts": shifts.tolist(), "n_scan_records": len(scans),
                 "analyser": _value(info, "name", "") if info is not None else "",
@@ -136,7 +181,8 @@ def _region(rd, group: str, path: Path):
     return xps_spectrum(axis, y, energy_axis="kinetic", excitation_energy=hv, units="counts",
                         extra_coords=extra, metadata=metadata, region=name, sample=group,
                         pass_energy=pass_energy, dwell_time=dwell, n_scans=len(scans),
-                        work_function=_value(rdef, "effective_workfunction"))
+                        work_function=_field(rdef, "effective_workfunction", path, root, _checks.energy,
+                                             "effective_workfunction"))
 
 
 def read(path: Path):
@@ -158,11 +204,15 @@ def read(path: Path):
     Raises
     ------
     spectra.errors.FileFormatError
-        The XML is malformed or unsafe (the error names the line where known), a region has no
-        definition, no scans, a non-positive point count or zero step, a non-numeric value, or a scan
-        whose count total does not match ``(values_per_curve + mcd_head + mcd_tail) x channels``.
+        The XML is malformed or unsafe, there is no region, a region has no definition, no scans, a
+        point count or detector head/tail that is not a whole number or more than the file can hold,
+        a zero step, a start, step, energy, shift or dwell time that is not finite or out of range, a
+        non-numeric or non-finite value, or a scan whose count total does not match
+        ``(values_per_curve + mcd_head + mcd_tail) x channels`` (the error names the element and its
+        line).
     """
-    root = _xml.parse(Path(path).read_bytes(), path)
+    data = read_bytes(path)
+    root = _xml.parse(data, path)
     out = []
     for group in root.iter("struct"):
         if group.get("type_name") != "RegionGroup":
@@ -170,7 +220,9 @@ def read(path: Path):
         group_name = _value(group, "name", "")
         for rd in group.iter("struct"):
             if rd.get("type_name") == "RegionData":
-                out.append(_region(rd, group_name, path))
+                out.append(_region(rd, group_name, path, root, len(data)))
+    if not out:
+        raise _xml.error(root, root, path, "no RegionGroup with RegionData")
     return out
 
 

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FileFormatError
 from ..dataarray import xps_spectrum
+from ..errors import FileFormatError
+from . import _checks
 from ._registry import Reader, register
 from ._text import LineCursor, optional_float, read_text, to_float, to_int
 
@@ -69,6 +70,7 @@ def read_exp(path: Path):
     lines = read_text(path).splitlines()
     out = []
     meta: dict = {}
+    where: dict = {}
     block = None
     i = 0
     while i < len(lines):
@@ -84,38 +86,57 @@ def read_exp(path: Path):
         key, value = key.strip(), value.strip().rstrip(";").strip()
         if block is not None:
             meta[key] = value
+            where[key] = i
         elif key == "region":
-            meta = {"region": value}
+            meta, where = {"region": value}, {"region": i}
         elif key == "data":
             n = to_int(value, path, i)
             if n <= 0 or i + n > len(lines):
                 raise FileFormatError(path, f"data: {n} values do not fit in the file", line=i)
+            first = i + 1
             counts = np.array([to_float(v, path, i + k + 1) for k, v in enumerate(lines[i:i + n])])
+            _checks.finite_values(counts, path, what="count", lines=range(first, first + n))
             i += n
-            out.append(_exp_region(meta, counts, path, i))
+            out.append(_exp_region(meta, counts, path, i, where))
         elif sep:
             meta[key] = value
+            where[key] = i
     if not out:
         raise FileFormatError(path, "no 'data:' section", line=len(lines))
     return out
 
 
-def _exp_region(meta: dict, counts: np.ndarray, path: Path, line: int):
+def _exp_number(meta: dict, where: dict, key: str, check, path: Path, line: int):
+    raw = meta.get(key)
+    if raw is None or not raw.strip():
+        return None
+    value = optional_float(raw)
+    if value is None:
+        raise FileFormatError(path, f"{key} {raw[:40]!r} is not a number", line=where.get(key, line))
+    return check(value, key, path, line=where.get(key, line))
+
+
+def _exp_region(meta: dict, counts: np.ndarray, path: Path, line: int, where: dict):
+    at = where.get("range", line)
     try:
         start, stop, step = (float(v) for v in meta["range"].split())
     except (KeyError, ValueError):
-        raise FileFormatError(path, "region without a readable 'range: start stop step'", line=line) from None
-    expected = round((stop - start) / step) + 1 if step else -1
+        raise FileFormatError(path, "region without a readable 'range: start stop step'", line=at) from None
+    energy = _checks.regular_axis(start, step, counts.size, path, limit=_checks.MAX_ENERGY, what="range", line=at)
+    _checks.number(stop, "range stop", path, line=at, limit=_checks.MAX_ENERGY)
+    expected = round((stop - start) / step) + 1
     if expected != counts.size:
         raise FileFormatError(path, f"range {start}..{stop} step {step} gives {expected} points, "
-                                    f"data has {counts.size}", line=line)
-    energy = start + step * np.arange(counts.size)
+                                    f"data has {counts.size}", line=at)
     hv = _ANODES.get(meta.get("xrs_anode", ""))
     return xps_spectrum(energy, counts, energy_axis="kinetic", excitation_energy=hv, units="counts",
                         metadata=meta, region=f"region {meta.get('region', '')}".strip(),
-                        anode=meta.get("xrs_anode"), dwell_time=optional_float(meta.get("dwell")),
-                        n_scans=optional_float(meta.get("scans")), work_function=optional_float(meta.get("work_function")),
-                        pass_energy=optional_float(meta.get("ea_const")), acquired=meta.get("measure_date"))
+                        anode=meta.get("xrs_anode"),
+                        dwell_time=_exp_number(meta, where, "dwell", _checks.duration, path, line),
+                        n_scans=_exp_number(meta, where, "scans", _checks.scans, path, line),
+                        work_function=_exp_number(meta, where, "work_function", _checks.energy, path, line),
+                        pass_energy=_exp_number(meta, where, "ea_const", _checks.energy, path, line),
+                        acquired=meta.get("measure_date"))
 
 
 
@@ -158,12 +179,13 @@ def read_sp2(path: Path):
         not a number (these name the line), or the header has no readable ``ERange``.
     """
     lines = read_text(path).splitlines()
-    meta = {}
+    meta, where = {}, {}
     i = 1
     while i < len(lines) and lines[i].startswith("#"):
         m = re.match(r"#\s*([^=]+?)\s*=\s*(.*?)\s*(#.*)?$", lines[i])
         if m:
             meta[m.group(1)] = m.group(2).strip('"')
+            where[m.group(1)] = i + 1
         i += 1
     if i >= len(lines):
         raise FileFormatError(path, "no image size line after the header", line=i)
@@ -174,16 +196,29 @@ def read_sp2(path: Path):
     if nx <= 0 or ny <= 0 or i + 1 + nx * ny > len(lines):
         raise FileFormatError(path, f"{nx} x {ny} image does not fit in the file", line=i + 1)
     cur = LineCursor(lines, path, i + 1)
-    values = cur.floats(nx * ny).reshape(ny, nx)
+    values = cur.floats(nx * ny)
+    _checks.finite_values(values, path, what="count", lines=range(i + 2, i + 2 + nx * ny))
+    values = values.reshape(ny, nx)
+    at = where.get("ERange", 1)
     try:
         e_lo, e_hi = (float(v) for v in meta["ERange"].split()[:2])
     except (KeyError, ValueError):
-        raise FileFormatError(path, "no readable 'ERange' in the header") from None
+        raise FileFormatError(path, "no readable 'ERange' in the header", line=at) from None
+    for value in (e_lo, e_hi):
+        _checks.number(value, "ERange", path, line=at, limit=_checks.MAX_ENERGY)
+    if nx > 1 and e_lo == e_hi:
+        raise FileFormatError(path, f"ERange {e_lo}..{e_hi} is empty", line=at)
     energy = np.linspace(e_lo, e_hi, nx)
+
+    def header(key):
+        raw = meta.get(key)
+        value = optional_float(raw.split()[0] if raw and raw.split() else None)
+        return _checks.energy(value, key, path, line=where.get(key, 1))
+
     return [xps_spectrum(energy, values, energy_axis="kinetic", excitation_energy=None, units="counts",
                          leading={"angle_channel": np.arange(ny)}, metadata=meta,
-                         region=meta.get("Images", "image"), pass_energy=optional_float(meta.get("Ep")),
-                         work_function=optional_float(meta.get("WF")), acquired=meta.get("Creation Date"))]
+                         region=meta.get("Images", "image"), pass_energy=header("Ep"),
+                         work_function=header("WF"), acquired=meta.get("Creation Date"))]
 
 
 def sniff_omicron(head: bytes, path: Path) -> bool:
@@ -243,20 +278,29 @@ def read_omicron(path: Path):
         fields = cur.next().split()
         if len(fields) != 8:
             raise cur.error(f"expected 8 region parameters, found {len(fields)}")
-        start, end, step, scans, dwell = (to_float(v, path, cur.pos) for v in fields[:5])
-        n = to_int(fields[5], path, cur.pos)
-        pass_energy, hv = to_float(fields[6], path, cur.pos), to_float(fields[7], path, cur.pos)
+        at = cur.pos
+        start, end, step, scans, dwell = (to_float(v, path, at) for v in fields[:5])
+        n = to_int(fields[5], path, at)
+        pass_energy, hv = to_float(fields[6], path, at), to_float(fields[7], path, at)
         name = cur.next()
         if n <= 0 or cur.pos + n > len(lines):
             raise cur.error(f"{n} points do not fit in the file")
-        counts = cur.floats(n)
-        energy = start + step * np.arange(n)
+        energy = _checks.regular_axis(start, step, n, path, limit=_checks.MAX_ENERGY, what="energy", line=at)
+        _checks.number(end, "end energy", path, line=at, limit=_checks.MAX_ENERGY)
+        scans = _checks.scans(scans, "scans", path, line=at)
+        dwell = _checks.duration(dwell, "dwell time", path, line=at)
+        pass_energy = _checks.energy(pass_energy, "pass energy", path, line=at)
+        hv = _checks.photon_energy(hv, "excitation energy", path, line=at)
+        first = cur.pos + 1
+        counts = _checks.finite_values(cur.floats(n), path, what="count", lines=range(first, first + n))
         if abs(energy[-1] - end) > abs(step):
-            raise cur.error(f"start {start} + {n - 1} steps of {step} does not end at {end}")
+            raise FileFormatError(path, f"start {start} + {n - 1} steps of {step} does not end at {end}", line=at)
         out.append(xps_spectrum(energy, counts, energy_axis="kinetic", excitation_energy=hv, units="counts",
                                 metadata={"title": title, "start": start, "end": end, "step": step},
                                 region=name, sample=title, pass_energy=pass_energy, dwell_time=dwell,
                                 n_scans=scans))
+    if not out:
+        raise FileFormatError(path, "no region line after the title", line=2)
     return out
 
 

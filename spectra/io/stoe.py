@@ -12,12 +12,20 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FileFormatError
 from ..dataarray import xrd_pattern
+from ..errors import FileFormatError
+from . import _checks
 from ._binary import BinaryCursor
-from ._registry import Reader, register
+from ._registry import Reader, read_bytes, register
 
-MAGIC = b"RAW_1.06Powdat"
+#: the file starts with this prefix and names ``Powdat`` (:data:`MAGIC_TAG`) in its first 16 bytes;
+#: the shared file reads ``RAW_1.06Powdat``
+MAGIC_PREFIX = b"RAW_1."
+MAGIC_TAG = b"Powdat"
+
+
+def _has_magic(head: bytes) -> bool:
+    return head.startswith(MAGIC_PREFIX) and MAGIC_TAG in head[:16]
 
 
 def sniff(head: bytes, path: Path) -> bool:
@@ -35,7 +43,7 @@ def sniff(head: bytes, path: Path) -> bool:
     bool
         True when ``head`` starts with ``RAW_1.`` and its first 16 bytes contain ``Powdat``.
     """
-    return head.startswith(b"RAW_1.") and b"Powdat" in head[:16]
+    return _has_magic(head)
 
 
 def read(path: Path):
@@ -58,16 +66,20 @@ def read(path: Path):
         The file ends inside the range header or data, the 2θ range is unreadable or not a whole
         number of steps, or non-zero values follow the data (the error names the byte offset).
     """
-    data = Path(path).read_bytes()
+    data = read_bytes(path)
+    if not _has_magic(data):
+        raise FileFormatError(path, f"no STOE magic ({MAGIC_PREFIX!r}...{MAGIC_TAG!r})", offset=0)
     c = BinaryCursor(data, path)
     start, omega0, end, omega1, step, omega_step, time_per_step = c.unpack("<7f", 2048 + 44, "the range header")
-    if not (np.isfinite([start, end, step]).all() and step > 0 and end > start):
+    if not (np.isfinite([start, end, step]).all() and step > 0 and end > start
+            and max(abs(start), abs(end)) <= _checks.MAX_ANGLE):
         raise FileFormatError(path, f"unreadable 2θ range {start}..{end} step {step}", offset=2048 + 44)
+    time_per_step = _checks.duration(time_per_step, "time per step", path, offset=2048 + 68)
     n = round((end - start) / step) + 1
     if abs(start + (n - 1) * step - end) > step * 1e-3 or n > 10_000_000:
         raise FileFormatError(path, f"2θ range {start}..{end} is not a whole number of {step}° steps",
                               offset=2048 + 44)
-    counts = c.array("<i4", 2560, n)
+    counts = c.array("<i4", 2560, n, "the data")
     trailing = np.frombuffer(data, dtype="<i4", offset=2560 + 4 * n, count=(len(data) - 2560 - 4 * n) // 4)
     if trailing.any():
         raise FileFormatError(path, "non-zero values after the expected data: layout not recognised",

@@ -7,6 +7,11 @@ blank lines (Kratos ESCApe), and CasaXPS saves: block comments are kept verbatim
 
 Kinetic-energy blocks are converted with ``BE = hv - KE`` (CasaXPS convention, no work function).
 
+Numbers are checked: the abscissa start and increment (REGULAR) or values (IRREGULAR) must be
+finite, the increment not 0 and the axis within ±10⁶; the excitation and pass energies, work
+function, collection time and scan count must be finite and in range unless they are ISO 14976's
+"no value" 1E37; every ordinate value must be finite. Errors name the line.
+
 Old Omicron EIS exports omit the per-block sample identifier, which ISO 14976 requires, and may
 declare more blocks than they hold. When the strict read fails, the file is read again leniently:
 a block whose identifier line is followed directly by a date gets an empty sample name, and reading
@@ -21,9 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FileFormatError
 from ..dataarray import xps_spectrum
-from ._registry import Reader, register
+from ..errors import FileFormatError
+from . import _checks
+from ._registry import Reader, read_bytes, register
 from ._text import LineCursor, decode
 from .write import restore
 
@@ -117,6 +123,7 @@ def _block(cur: LineCursor, h: dict, *, lenient: bool = False) -> dict:
     if mode in ("MAPDP", "MAPSVDP", "SDP", "SDPSV") or b["technique"] in _SPUTTER_TECHNIQUES:
         b["sputtering_ion"] = [cur.next(), cur.next(), cur.next()]
     b["excitation_energy"] = cur.next_float()
+    lines = b["_lines"] = {"excitation_energy": cur.line_number}
     b["source_strength"] = cur.next_float()
     b["source_beam_width"] = [cur.next_float(), cur.next_float()]
     if mode in ("MAP", "MAPDP", "MAPSV", "MAPSVDP", "SEM"):
@@ -127,10 +134,12 @@ def _block(cur: LineCursor, h: dict, *, lenient: bool = False) -> dict:
     b["source_azimuth"] = cur.next_float()
     b["analyser_mode"] = cur.next()
     b["pass_energy"] = cur.next_float()
+    lines["pass_energy"] = cur.line_number
     if b["technique"] == "AES diff":
         b["differential_width"] = cur.next_float()
     b["magnification"] = cur.next_float()
     b["work_function"] = cur.next_float()
+    lines["work_function"] = cur.line_number
     b["target_bias"] = cur.next_float()
     b["analysis_width"] = [cur.next_float(), cur.next_float()]
     b["takeoff_polar_angle"] = cur.next_float()
@@ -142,12 +151,16 @@ def _block(cur: LineCursor, h: dict, *, lenient: bool = False) -> dict:
         b["abscissa_label"] = cur.next()
         b["abscissa_units"] = cur.next()
         b["abscissa_start"] = cur.next_float()
+        lines["abscissa_start"] = cur.line_number
         b["abscissa_increment"] = cur.next_float()
+        lines["abscissa_increment"] = cur.line_number
     n_corr = cur.next_int(minimum=1, maximum=len(cur.lines))
     b["corresponding_variables"] = [(cur.next(), cur.next()) for _ in range(n_corr)]
     b["signal_mode"] = cur.next()
     b["collection_time"] = cur.next_float()
+    lines["collection_time"] = cur.line_number
     b["n_scans"] = cur.next_float()
+    lines["n_scans"] = cur.line_number
     b["signal_time_correction"] = cur.next_float()
     if b["technique"] in _SPUTTER_SOURCE_TECHNIQUES and mode in ("MAPDP", "MAPSVDP", "SDP", "SDPSV"):
         b["sputter_source"] = [cur.next() for _ in range(7)]
@@ -163,6 +176,7 @@ def _block(cur: LineCursor, h: dict, *, lenient: bool = False) -> dict:
     if n_values % n_corr:
         raise cur.error(f"{n_values} ordinate values do not divide among {n_corr} corresponding variables")
     cur.take(2 * n_corr)  # min/max of each corresponding variable
+    lines["values"] = cur.pos + 1
     values = cur.floats(n_values).reshape(-1, n_corr)
     b["values"] = values
     return b
@@ -215,23 +229,39 @@ def _units(b: dict, h: dict) -> str:
     return "counts"
 
 
+def _header_value(b: dict, lines: dict, key: str, check, path: Path) -> float | None:
+    """A block number, None when it is ISO 14976's "no value" (1E37), else checked (NaN, infinity or an
+    implausible value is refused, naming its line)."""
+    value = b[key]
+    if np.isfinite(value) and 1e36 <= abs(value) <= 1e38:
+        return None
+    return check(value, key, path, line=lines[key])
+
+
 def _to_dataarray(b: dict, h: dict, path: Path):
     values = b.pop("values")
-    n = values.shape[0]
+    lines = b.pop("_lines")
+    n, n_corr = values.shape
+    first = lines["values"]
+    value_lines = np.arange(first, first + values.size).reshape(values.shape)
+    if n == 0:
+        raise FileFormatError(path, "block without data values", line=first)
     if h["scan_mode"] == "REGULAR":
-        axis = b["abscissa_start"] + b["abscissa_increment"] * np.arange(n)
+        axis = _checks.regular_axis(b["abscissa_start"], b["abscissa_increment"], n, path, limit=_checks.MAX_ENERGY,
+                                    what="abscissa", line=lines["abscissa_start"])
         label = b["abscissa_label"].lower()
-        intensity = values[:, 0]
+        intensity = _checks.finite_values(values[:, 0], path, lines=value_lines[:, 0])
         extra = {name.strip().lower().replace(" ", "_"): values[:, i + 1]
                  for i, (name, _) in enumerate(b["corresponding_variables"][1:])}
     else:
         # IRREGULAR: the first experimental variable holds the abscissa, stored as a corresponding
         # variable; CasaXPS writes the energy as the first corresponding variable.
         label = b["corresponding_variables"][0][0].lower()
-        if n == 0 or values.shape[1] < 2:
-            raise FileFormatError(path, "IRREGULAR block without an abscissa column")
-        axis = values[:, 0]
-        intensity = values[:, 1]
+        if values.shape[1] < 2:
+            raise FileFormatError(path, "IRREGULAR block without an abscissa column", line=first)
+        axis = _checks.axis_values(values[:, 0], path, limit=_checks.MAX_ENERGY, what="abscissa",
+                                   lines=value_lines[:, 0])
+        intensity = _checks.finite_values(values[:, 1], path, lines=value_lines[:, 1])
         extra = {name.strip().lower().replace(" ", "_"): values[:, i + 2]
                  for i, (name, _) in enumerate(b["corresponding_variables"][2:])}
     extra = {k: v for k, v in extra.items() if k not in ("binding_energy", "kinetic_energy")}
@@ -249,15 +279,15 @@ def _to_dataarray(b: dict, h: dict, path: Path):
         metadata["casa_regions"] = casa_regions
     if casa_components:
         metadata["casa_components"] = casa_components
-    hv = b["excitation_energy"] if b["excitation_energy"] < 1e36 else None
-    wf = b["work_function"] if abs(b["work_function"]) < 1e36 else None
-    pe = b["pass_energy"] if abs(b["pass_energy"]) < 1e36 else None
+    hv = _header_value(b, lines, "excitation_energy", _checks.photon_energy, path)
+    wf = _header_value(b, lines, "work_function", _checks.energy, path)
+    pe = _header_value(b, lines, "pass_energy", _checks.energy, path)
     return xps_spectrum(axis, intensity, energy_axis=energy_axis, excitation_energy=hv, units=units,
                         technique=technique, extra_coords=extra, metadata=metadata,
                         region=region, sample=b["sample_identifier"], pass_energy=pe,
                         anode=b["source_label"], acquired=b["acquired"], work_function=wf,
-                        dwell_time=b["collection_time"] if b["collection_time"] < 1e36 else None,
-                        n_scans=b["n_scans"] if b["n_scans"] < 1e36 else None,
+                        dwell_time=_header_value(b, lines, "collection_time", _checks.duration, path),
+                        n_scans=_header_value(b, lines, "n_scans", _checks.scans, path),
                         block=b["block_identifier"])
 
 
@@ -272,6 +302,8 @@ def _parse(lines: list[str], path: Path, start: int, *, lenient: bool):
     end = cur.next()
     if not end.lower().startswith("end of experiment"):
         raise cur.error(f"expected 'end of experiment' after {h['n_blocks']} blocks, found {end[:40]!r}")
+    if not blocks:
+        raise cur.error("the experiment holds no block")
     return h, blocks
 
 
@@ -302,7 +334,7 @@ def read(path: Path):
         raised, naming the line).
     """
     # PHI MultiPak pads some labels with NUL bytes; they carry nothing.
-    lines = decode(Path(path).read_bytes().replace(b"\x00", b""), path).splitlines()
+    lines = decode(read_bytes(path).replace(b"\x00", b""), path).splitlines()
     start = 0
     while start < len(lines) and not lines[start].strip():
         start += 1

@@ -1,15 +1,28 @@
 """Writers: VAMAS (ISO 14976) and column text, both atomic (written to a temporary file in the
-target folder, then renamed) and both carrying the spectrum's attributes so a round trip through
-spectra restores values and attrs.
+target folder, then moved into place) and both carrying the spectrum's attributes so a round trip
+through spectra restores values and attrs.
 
 The attributes travel as one JSON comment line, ``spectra-attrs: {...}`` (a VAMAS block comment, a
 ``#`` line in column text); other programs read the files as ordinary VAMAS or columns.
+
+No-clobber writes (``overwrite=False``, the default) cannot replace a file that appears while the
+content is being written: the finished temporary file is hard-linked to the target, which fails if
+the target exists (on file systems without hard links the target is created with ``O_EXCL`` and
+the content copied into it). Temporary files are named ``.<target>.<host>.<pid>.<random>.spectra-tmp``;
+one left behind by a killed write (its process gone, or older than a day) is removed by the next
+write to that folder (a process scans a folder at most once a minute, so writing thousands of files
+stays linear).
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
-import tempfile
+import re
+import secrets
+import shutil
+import socket
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -17,8 +30,15 @@ import numpy as np
 import xarray as xr
 
 from ..errors import SpectraError
+from . import _checks
 
 ATTRS_MARK = "spectra-attrs:"
+TEMP_SUFFIX = ".spectra-tmp"
+#: a temporary file older than this (s) is stale whatever process wrote it
+STALE_AFTER = 24 * 3600.0
+#: a folder is scanned for stale temporary files at most once per this many seconds (per process)
+RESCAN_AFTER = 60.0
+_CLEANED: dict[str, float] = {}
 
 
 def _umask() -> int:
@@ -27,11 +47,103 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[str], None], *, overwrite: bool = False) -> Path:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place.
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname()) or "host"
 
-    A failed write leaves nothing behind; an existing ``path`` is replaced only with ``overwrite``.
-    The file gets the usual permissions (0666 less the umask), not the temporary file's 0600.
+
+def _temp_path(path: Path) -> Path:
+    return path.parent / f".{path.name}.{_host()}.{os.getpid()}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
+
+
+def _is_stale(entry: os.DirEntry) -> bool:
+    parts = entry.name[:-len(TEMP_SUFFIX)].rsplit(".", 3)
+    try:
+        if time.time() - entry.stat(follow_symlinks=False).st_mtime > STALE_AFTER:
+            return True
+    except OSError:
+        return False
+    if len(parts) != 4 or parts[1] != _host() or not parts[2].isdigit() or os.name == "nt":
+        return False  # (on Windows os.kill(pid, 0) would end the process: age alone decides there)
+    pid = int(parts[2])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True  # the writer is gone
+    except OSError:
+        return False  # alive (another user's process), or unknown: keep
+    return False
+
+
+def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
+    """Remove the temporary files that killed writes left in ``folder``.
+
+    A file is stale when its name ends with :data:`TEMP_SUFFIX` and the process named in it (on this
+    host; not checked on Windows) no longer runs, or it is older than :data:`STALE_AFTER` seconds.
+
+    Parameters
+    ----------
+    folder : str or PathLike
+        The folder.
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX) and _is_stale(entry):
+            try:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+            except OSError:
+                pass
+    return removed
+
+
+def _exists_error(path: Path) -> SpectraError:
+    return SpectraError(f"{path} exists; pass overwrite=True to replace it")
+
+
+def _link_into_place(tmp: Path, path: Path) -> None:
+    """Make ``tmp``'s content appear at ``path`` only if ``path`` does not exist (never replacing it)."""
+    try:
+        os.link(tmp, path)
+        return
+    except FileExistsError:
+        raise _exists_error(path) from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS):
+            raise
+    # no hard links on this file system: create the target exclusively and copy
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    except FileExistsError:
+        raise _exists_error(path) from None
+    try:
+        with os.fdopen(fd, "wb") as out, open(tmp, "rb") as src:
+            shutil.copyfileobj(src, out, 1 << 20)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        Path(path).unlink(missing_ok=True)  # created by us a moment ago
+        raise
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[str], None], *, overwrite: bool = False) -> Path:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it into place.
+
+    A failed or interrupted write leaves nothing behind (the temporary file is removed on any
+    exception; one left by a killed process is removed by a later write to the folder). Without
+    ``overwrite``, the target is created only if it does not exist at that moment (hard link of the
+    temporary file, or an ``O_EXCL`` create), so a file that appears during the write is never
+    replaced. The file gets the usual permissions (0666 less the umask).
 
     Parameters
     ----------
@@ -50,20 +162,29 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], None], *, overw
     Raises
     ------
     spectra.errors.SpectraError
-        ``path`` exists and ``overwrite`` is False.
+        ``path`` exists (before or after the content is written) and ``overwrite`` is False.
     """
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise SpectraError(f"{path} exists; pass overwrite=True to replace it")
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    if not overwrite and os.path.lexists(path):
+        raise _exists_error(path)
+    folder = os.path.abspath(path.parent)
+    if time.monotonic() - _CLEANED.get(folder, -RESCAN_AFTER) >= RESCAN_AFTER:
+        remove_stale_temporaries(folder)
+        _CLEANED[folder] = time.monotonic()
+    tmp = _temp_path(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
     os.close(fd)
     try:
-        write(tmp)
+        write(os.fspath(tmp))
         os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            _link_into_place(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -146,33 +267,81 @@ def _one_d(spectra: xr.DataArray | Sequence[xr.DataArray]) -> list[xr.DataArray]
     return items
 
 
+#: characters that end a line for ``str.splitlines`` (and so for any VAMAS reader splitting lines)
+_LINE_BREAKS = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+_VAMAS_TECHNIQUES = {"xps": "XPS", "ups": "UPS", "aes": "AES dir"}
+
+
+def _vamas_text(value) -> str:
+    """A text field on one VAMAS line: line breaks become spaces (the exact text travels in the
+    ``spectra-attrs`` comment, so spectra restores it)."""
+    return _LINE_BREAKS.sub(" ", str(value))
+
+
+#: what the VAMAS reader accepts for each numeric attribute (see :mod:`spectra.io._checks`)
+_VAMAS_RANGES = {"excitation_energy": (0.0, _checks.MAX_ENERGY),
+                 "pass_energy": (-_checks.MAX_ENERGY, _checks.MAX_ENERGY),
+                 "work_function": (-_checks.MAX_ENERGY, _checks.MAX_ENERGY),
+                 "dwell_time": (0.0, _checks.MAX_TIME), "n_scans": (0.0, _checks.MAX_SCANS)}
+
+
+def _vamas_number(da: xr.DataArray, name: str, index: int) -> float:
+    """A numeric attribute for a VAMAS field: 1E37 (ISO 14976's no value) when absent, else a finite
+    number in the range the reader accepts (so the file reads back)."""
+    value = da.attrs.get(name)
+    if value is None:
+        return 1e37
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SpectraError(f"spectrum {index + 1}: attribute {name}={value!r} is not a number") from None
+    low, high = _VAMAS_RANGES[name]
+    if not (np.isfinite(number) and low <= number <= high):
+        raise SpectraError(f"spectrum {index + 1}: attribute {name}={number!r} cannot be written to VAMAS "
+                           f"(a finite number from {low:g} to {high:g} is needed)")
+    return number
+
+
 def _vamas_block(da: xr.DataArray, index: int) -> list[str]:
     dim = da.dims[-1]
     x = np.asarray(da[dim].values, dtype=float)
     y = np.asarray(da.values, dtype=float)
-    hv = da.attrs.get("excitation_energy", 1e37)
     if dim == "binding_energy":
         label = "binding energy"
     elif dim == "kinetic_energy":
         label = "kinetic energy"
     else:
         raise SpectraError(f"VAMAS holds energy spectra; this one has dim {dim!r}")
+    if x.size == 0:
+        raise SpectraError(f"spectrum {index + 1} is empty: a VAMAS block needs at least one point")
+    if not (np.isfinite(x).all() and np.abs(x).max() <= _checks.MAX_ENERGY):
+        raise SpectraError(f"spectrum {index + 1} has a non-finite or implausible {dim} value")
+    if not np.isfinite(y).all():
+        raise SpectraError(f"spectrum {index + 1} has {int((~np.isfinite(y)).sum())} NaN or infinite intensities")
     step = (x[-1] - x[0]) / (x.size - 1) if x.size > 1 else 1.0
-    if x.size > 1 and not np.allclose(np.diff(x), step, rtol=1e-9, atol=1e-9 * abs(step)):
+    if x.size > 1 and (abs(step) < 1e-9 * max(np.abs(x).max(), 1.0)
+                       or not np.allclose(np.diff(x), step, rtol=1e-9, atol=1e-9 * abs(step))):
         raise SpectraError("VAMAS REGULAR blocks need an evenly spaced axis; resample first")
-    region = str(da.attrs.get("region", f"block {index + 1}"))
+    technique = str(da.attrs.get("technique", "xps")).lower()
+    if technique not in _VAMAS_TECHNIQUES:
+        raise SpectraError(f"spectrum {index + 1}: technique {technique!r} has no VAMAS name "
+                           f"({', '.join(_VAMAS_TECHNIQUES)} do)")
+    hv = _vamas_number(da, "excitation_energy", index)
+    n_scans = _vamas_number(da, "n_scans", index)
+    region = _vamas_text(da.attrs.get("region", f"block {index + 1}"))
     species, _, transition = region.partition(" ")
     comment = [_attrs_line(da)]
     acquired = str(da.attrs.get("acquired", "1970-01-01T00:00:00"))
-    digits = [int(p) for p in __import__("re").findall(r"\d+", acquired)[:6]] + [0] * 6
-    lines = [region, str(da.attrs.get("sample", "")), *map(str, digits[:6]), "0", str(len(comment)), *comment,
-             "XPS", str(da.attrs.get("anode", "")), repr(float(hv)), "1e37", "1e37", "1e37", "1e37", "1e37",
-             "FAT", repr(float(da.attrs.get("pass_energy", 1e37))), "1e37",
-             repr(float(da.attrs.get("work_function", 1e37))), "1e37", "1e37", "1e37", "1e37", "1e37",
+    digits = [int(p) for p in re.findall(r"\d+", acquired)[:6]] + [0] * 6
+    lines = [region, _vamas_text(da.attrs.get("sample", "")), *map(str, digits[:6]), "0", str(len(comment)), *comment,
+             _VAMAS_TECHNIQUES[technique], _vamas_text(da.attrs.get("anode", "")), repr(hv), "1e37", "1e37", "1e37",
+             "1e37", "1e37", "FAT", repr(_vamas_number(da, "pass_energy", index)), "1e37",
+             repr(_vamas_number(da, "work_function", index)), "1e37", "1e37", "1e37", "1e37", "1e37",
              species or region, transition or "", "-1", label, "eV", repr(float(x[0])), repr(float(step)), "1",
              "counts per second" if da.attrs.get("units") == "counts/s" else "counts", "d", "pulse counting",
-             repr(float(da.attrs.get("dwell_time", 1.0))), str(round(da.attrs.get("n_scans", 1))), "0",
-             "1e37", "1e37", "1e37", "0", str(y.size), repr(float(np.nanmin(y))), repr(float(np.nanmax(y)))]
+             repr(_vamas_number(da, "dwell_time", index) if "dwell_time" in da.attrs else 1.0),
+             str(round(n_scans)) if n_scans != 1e37 else "1", "0",
+             "1e37", "1e37", "1e37", "0", str(y.size), repr(float(y.min())), repr(float(y.max()))]
     lines += [repr(float(v)) for v in y]
     return lines
 
@@ -198,8 +367,17 @@ def write_vamas(spectra: xr.DataArray | Sequence[xr.DataArray], path: str | os.P
     Raises
     ------
     spectra.errors.SpectraError
-        A spectrum is not 1-D, its dim is not an energy, its axis is not evenly spaced, or ``path``
-        exists and ``overwrite`` is False.
+        A spectrum is not 1-D, is empty, its dim is not an energy, its axis is not evenly spaced, an
+        axis value or intensity is NaN or infinite, a numeric attribute (``excitation_energy``,
+        ``pass_energy``, ``work_function``, ``dwell_time``, ``n_scans``) is not finite, its technique
+        has no VAMAS name, or ``path`` exists and ``overwrite`` is False.
+
+    Notes
+    -----
+    Line breaks (including U+2028, U+2029 and the other characters ``str.splitlines`` splits on) in
+    the region, sample or anode would end a VAMAS line early; they are written as spaces. The exact
+    text travels in the ``spectra-attrs`` comment, so reading the file with spectra restores it. The
+    block's technique is the spectrum's (``XPS``, ``UPS`` or ``AES dir``).
     """
     items = _one_d(spectra)
     lines = ["VAMAS Surface Chemical Analysis Standard Data Transfer Format 1988 May 4", "spectra", "", "", "",

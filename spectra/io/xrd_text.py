@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import FileFormatError
 from ..dataarray import xrd_pattern
-from ._registry import Reader, register
+from ..errors import FileFormatError
+from . import _checks
+from ._registry import Reader, read_bytes, register
 from ._text import decode, numeric_rows, read_text, to_int
 
 _PANALYTICAL_KEYS = {"Anode material": "anode", "K-Alpha1 wavelength": "wavelength_ka1",
                      "K-Alpha2 wavelength": "wavelength_ka2", "Ratio K-Alpha2/K-Alpha1": "ka2_ratio",
                      "Time per step": "counting_time", "File date and time": "acquired",
                      "Sample identification": "sample"}
+def _ratio(value, what, path, **at):
+    return _checks.number(value, what, path, minimum=0.0, maximum=1e3, **at)
+
+
+_NUMBER_CHECKS = {"wavelength_ka1": _checks.wavelength, "wavelength_ka2": _checks.wavelength, "ka2_ratio": _ratio,
+                  "counting_time": _checks.duration}
 
 
 def sniff_panalytical_csv(head: bytes, path: Path) -> bool:
@@ -59,22 +66,28 @@ def read_panalytical_csv(path: Path):
         start = next(i for i, line in enumerate(lines) if line.strip().startswith("[Scan points]"))
     except StopIteration:
         raise FileFormatError(path, "no [Scan points] section", line=len(lines)) from None
-    meta, attrs = {}, {}
-    for line in lines[1:start]:
+    meta, attrs, where = {}, {}, {}
+    for number, line in enumerate(lines[1:start], 2):
         key, _, value = line.partition(",")
         value = value.strip().strip('"')
         meta[key.strip()] = value
+        where[key.strip()] = number
         if key.strip() in _PANALYTICAL_KEYS and value:
             name = _PANALYTICAL_KEYS[key.strip()]
-            try:
-                attrs[name] = value if name in ("anode", "acquired", "sample") else float(value)
-            except ValueError:
+            if name in ("anode", "acquired", "sample"):
                 attrs[name] = value
+                continue
+            try:
+                attrs[name] = _NUMBER_CHECKS[name](float(value), key.strip(), path, line=number)
+            except ValueError:
+                pass  # not a number: kept in the metadata only
     data = numeric_rows(lines[start + 2:], path, first_line=start + 3)
     n = meta.get("No. of points")
     if n and n.strip().isdigit() and int(n) != data.shape[0]:
-        raise FileFormatError(path, f"header says {n.strip()} points, the file has {data.shape[0]}")
-    return [xrd_pattern(data[:, 0], data[:, 1], units="counts", metadata=meta, **attrs)]
+        raise FileFormatError(path, f"header says {n.strip()} points, the file has {data.shape[0]}",
+                              line=where.get("No. of points", 1))
+    two_theta = _checks.axis_values(data[:, 0], path, limit=_checks.MAX_ANGLE, what="2θ", line=start + 3)
+    return [xrd_pattern(two_theta, data[:, 1], units="counts", metadata=meta, **attrs)]
 
 
 def sniff_chi(head: bytes, path: Path) -> bool:
@@ -118,7 +131,7 @@ def read_chi(path: Path):
         error names the line).
     """
     # Fit2D pads the (often empty) y-axis label line with NUL bytes.
-    raw = Path(path).read_bytes()
+    raw = read_bytes(path)
     head_end = raw.find(b"\n", raw.find(b"\n") + 1) + 1
     third_end = raw.find(b"\n", head_end)
     if third_end > 0:
@@ -133,7 +146,8 @@ def read_chi(path: Path):
     x_label = lines[1].strip()
     if "theta" not in x_label.lower() and "2th" not in x_label.lower():
         raise FileFormatError(path, f"x axis is {x_label!r}, not 2θ: only 2θ .chi files are read", line=2)
-    return [xrd_pattern(data[:, 0], data[:, 1], units="counts",
+    two_theta = _checks.axis_values(data[:, 0], path, limit=_checks.MAX_ANGLE, what="2θ", line=5)
+    return [xrd_pattern(two_theta, data[:, 1], units="counts",
                         metadata={"title": lines[0].strip(), "x_label": x_label, "y_label": lines[2].strip()},
                         region=lines[0].strip())]
 

@@ -6,7 +6,10 @@
   ``attenuation_factor`` so Poisson weights can be formed from the raw counts.
 * 2θ from ``startPosition``/``endPosition`` (evenly spaced) or ``listPositions``.
 * One spectrum per scan. An area measurement (RSM) whose scans share one 2θ axis is one 2-D array
-  with leading dim ``scan`` and the coordinate ``omega`` along it.
+  with leading dim ``scan``, the coordinate ``omega`` along it and, when the scans have them, the
+  attenuation factors as the 2-D coordinate ``attenuation_factor`` (``scan``, ``two_theta``).
+* Positions, counts, attenuation factors (positive), counting times and wavelengths must be finite
+  numbers in range and the 2θ axis not constant; errors name the element's path and line.
 """
 from __future__ import annotations
 
@@ -14,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import FileFormatError
 from ..dataarray import xrd_pattern
-from . import _xml
-from ._registry import Reader, register
+from ..errors import FileFormatError
+from . import _checks, _xml
+from ._registry import Reader, read_bytes, register
 
 
 def sniff(head: bytes, path: Path) -> bool:
@@ -40,70 +43,108 @@ def sniff(head: bytes, path: Path) -> bool:
         b"<xrdMeasurements" in head or b"xrdml.com/XRDMeasurement" in head)
 
 
-def _floats(element, path: Path, what: str) -> np.ndarray:
+def _floats(element, path: Path, root, what: str, *, finite: bool = True) -> np.ndarray:
     value = _xml.text(element, "")
     try:
-        return np.array(value.split(), dtype=float)
+        values = np.array(value.split(), dtype=float)
     except ValueError:
-        raise FileFormatError(path, f"non-numeric value in <{what}>") from None
+        raise _xml.error(root, element, path, f"non-numeric value in <{what}>") from None
+    bad = _checks.first_bad(values) if finite else None
+    if bad is not None:
+        raise _xml.error(root, element, path, f"value {bad + 1} of <{what}> is {values[bad]}: a finite number is "
+                                              "needed")
+    return values
 
 
-def _positions(scan, axis: str, n: int, path: Path) -> np.ndarray | None:
+def _number(element, path: Path, root, check, what: str):
+    """The number in ``element`` (None when missing or not a number), checked with a :mod:`._checks`
+    function; its errors name the element and line."""
+    value = _xml.number(element)
+    try:
+        return check(value, what, path)
+    except FileFormatError as exc:
+        raise _xml.error(root, element, path, exc.reason) from None
+
+
+def _angle(value, what, path):
+    return _checks.optional(value, what, path, limit=_checks.MAX_ANGLE)
+
+
+def _positions(scan, axis: str, n: int, path: Path, root) -> np.ndarray | None:
     dp = scan.find("dataPoints")
     for pos in dp.findall("positions"):
         if pos.get("axis") != axis:
             continue
         listed = pos.find("listPositions")
         if listed is not None:
-            values = _floats(listed, path, "listPositions")
+            values = _floats(listed, path, root, "listPositions")
             if values.size != n:
-                raise FileFormatError(path, f"{values.size} {axis} positions for {n} data points")
+                raise _xml.error(root, listed, path, f"{values.size} {axis} positions for {n} data points")
+            if axis == "2Theta":
+                try:
+                    _checks.axis_values(values, path, limit=_checks.MAX_ANGLE, what=axis)
+                except FileFormatError as exc:
+                    raise _xml.error(root, listed, path, exc.reason) from None
             return values
-        start, end = _xml.number(pos.find("startPosition")), _xml.number(pos.find("endPosition"))
+        start_el, end_el = pos.find("startPosition"), pos.find("endPosition")
+        start = _number(start_el, path, root, _angle, f"{axis} startPosition")
+        end = _number(end_el, path, root, _angle, f"{axis} endPosition")
         if start is not None and end is not None:
+            if axis == "2Theta" and n > 1 and start == end:
+                raise _xml.error(root, end_el, path, f"{axis} start and end positions are both {start}: "
+                                                     f"{n} points on a constant axis")
             return np.linspace(start, end, n)
-        common = _xml.number(pos.find("commonPosition"))
+        common = _number(pos.find("commonPosition"), path, root, _angle, f"{axis} commonPosition")
         if common is not None:
+            if axis == "2Theta" and n > 1:
+                raise _xml.error(root, pos, path, f"{axis} has one common position for {n} points")
             return np.full(n, common)
     return None
 
 
-def _wavelengths(measurement) -> dict:
+def _wavelengths(measurement, path: Path, root) -> dict:
     wl = measurement.find("usedWavelength")
     out = {}
     if wl is not None:
-        out = {"wavelength_ka1": _xml.number(wl.find("kAlpha1")), "wavelength_ka2": _xml.number(wl.find("kAlpha2")),
-               "ka2_ratio": _xml.number(wl.find("ratioKAlpha2KAlpha1")),
-               "wavelength_kb": _xml.number(wl.find("kBeta"))}
+        out = {"wavelength_ka1": _number(wl.find("kAlpha1"), path, root, _checks.wavelength, "kAlpha1"),
+               "wavelength_ka2": _number(wl.find("kAlpha2"), path, root, _checks.wavelength, "kAlpha2"),
+               "ka2_ratio": _number(wl.find("ratioKAlpha2KAlpha1"), path, root, _ratio, "ratioKAlpha2KAlpha1"),
+               "wavelength_kb": _number(wl.find("kBeta"), path, root, _checks.wavelength, "kBeta")}
     out["anode"] = _xml.text(measurement.find("incidentBeamPath/xRayTube/anodeMaterial"))
     return out
 
 
-def _scan(scan, path: Path) -> dict:
+def _ratio(value, what, path):
+    return _checks.optional(value, what, path, minimum=0.0, maximum=1e3)
+
+
+def _scan(scan, path: Path, root) -> dict:
     dp = scan.find("dataPoints")
     if dp is None:
-        raise FileFormatError(path, f"scan {scan.get('appendNumber')} has no <dataPoints>")
+        raise _xml.error(root, scan, path, f"scan {scan.get('appendNumber')} has no <dataPoints>")
     y_el = dp.find("counts")
     corrected = False
     if y_el is None:
         y_el = dp.find("intensities")
         corrected = True
     if y_el is None:
-        raise FileFormatError(path, f"scan {scan.get('appendNumber')} has neither <counts> nor <intensities>")
-    y = _floats(y_el, path, y_el.tag)
+        raise _xml.error(root, dp, path, f"scan {scan.get('appendNumber')} has neither <counts> nor <intensities>")
+    y = _floats(y_el, path, root, y_el.tag)
     if y.size == 0:
-        raise FileFormatError(path, f"scan {scan.get('appendNumber')} has no data points")
+        raise _xml.error(root, y_el, path, f"scan {scan.get('appendNumber')} has no data points")
     att_el = dp.find("beamAttenuationFactors")
-    attenuation = _floats(att_el, path, "beamAttenuationFactors") if att_el is not None else None
+    attenuation = _floats(att_el, path, root, "beamAttenuationFactors") if att_el is not None else None
     if attenuation is not None and attenuation.size != y.size:
-        raise FileFormatError(path, f"{attenuation.size} attenuation factors for {y.size} data points")
-    two_theta = _positions(scan, "2Theta", y.size, path)
+        raise _xml.error(root, att_el, path, f"{attenuation.size} attenuation factors for {y.size} data points")
+    if attenuation is not None and (attenuation <= 0).any():
+        raise _xml.error(root, att_el, path, "an attenuation factor is not positive")
+    two_theta = _positions(scan, "2Theta", y.size, path, root)
     if two_theta is None:
-        raise FileFormatError(path, f"scan {scan.get('appendNumber')} has no 2Theta positions")
+        raise _xml.error(root, dp, path, f"scan {scan.get('appendNumber')} has no 2Theta positions")
     unit = (y_el.get("unit") or "counts").lower()
-    time = _xml.number(dp.find("commonCountingTime"))
-    return {"y": y, "corrected": corrected, "attenuation": attenuation, "two_theta": two_theta,
-            "omega": _positions(scan, "Omega", y.size, path), "time": time,
+    time = _number(dp.find("commonCountingTime"), path, root, _checks.duration, "commonCountingTime")
+    return {"y": y, "corrected": corrected, "attenuation": attenuation, "two_theta": two_theta, "element": y_el,
+            "omega": _positions(scan, "Omega", y.size, path, root), "time": time,
             "units": "counts/s" if unit in ("cps", "counts/s", "counts per second") else "counts",
             "scan_axis": scan.get("scanAxis"), "mode": scan.get("mode"),
             "started": _xml.text(scan.find("header/startTimeStamp")),
@@ -114,6 +155,12 @@ def _intensity(s: dict) -> np.ndarray:
     if s["attenuation"] is not None and not s["corrected"]:
         return s["y"] * s["attenuation"]
     return s["y"]
+
+
+def _check_intensity(s: dict, path: Path, root) -> None:
+    """Raw counts times attenuation factors must stay finite (1e308 counts times 2 would not)."""
+    if not np.isfinite(_intensity(s)).all():
+        raise _xml.error(root, s["element"], path, "counts times attenuation factors overflow")
 
 
 def read(path: Path):
@@ -131,29 +178,33 @@ def read(path: Path):
         running number when the attribute is missing or empty), with the coordinate
         ``attenuation_factor`` when the scan has beam attenuation factors; an area measurement whose
         scans share one 2θ axis is instead one array with dims (``scan``, ``two_theta``), the
-        coordinate ``omega`` (degrees) along ``scan``, region ``"area measurement <n>"``. Units
+        coordinate ``omega`` (degrees) along ``scan`` and ``attenuation_factor`` along both dims when
+        the scans have factors, region ``"area measurement <n>"``. Units
         ``counts`` or ``counts/s`` as the data element says; raw ``<counts>`` are multiplied by the
         attenuation factors, ``<intensities>`` are not.
 
     Raises
     ------
     spectra.errors.FileFormatError
-        The XML is malformed or unsafe (the error names the line where known), the root is not
-        ``<xrdMeasurements>``, or a scan lacks data points, 2θ positions, or has non-numeric values or
-        mismatched position or attenuation counts.
+        The XML is malformed or unsafe, the root is not ``<xrdMeasurements>``, or a scan lacks data
+        points or 2θ positions, has non-numeric or non-finite values, a constant 2θ axis, mismatched
+        position or attenuation counts, a non-positive attenuation factor, or a counting time or
+        wavelength out of range (the error names the element's path and line).
     """
-    root = _xml.parse(Path(path).read_bytes(), path)
+    root = _xml.parse(read_bytes(path), path)
     if root.tag != "xrdMeasurements":
-        raise FileFormatError(path, f"root element is <{root.tag}>, not <xrdMeasurements>")
+        raise _xml.error(root, root, path, f"root element is <{root.tag}>, not <xrdMeasurements>")
     sample = _xml.text(root.find("sample/name")) or _xml.text(root.find("sample/id"))
     comments = [e.text for e in root.findall("comment/entry") if e.text]
     out = []
     for m_index, measurement in enumerate(root.findall("xrdMeasurement")):
-        scans = [_scan(s, path) for s in measurement.findall("scan")]
+        scans = [_scan(s, path, root) for s in measurement.findall("scan")]
         if not scans:
             continue
+        for s in scans:
+            _check_intensity(s, path, root)
         common = {"sample": sample, "acquired": scans[0]["started"], "counting_time": scans[0]["time"],
-                  **_wavelengths(measurement)}
+                  **_wavelengths(measurement, path, root)}
         metadata = {"measurement_type": measurement.get("measurementType"), "status": measurement.get("status"),
                     "sample_mode": measurement.get("sampleMode"), "comments": comments,
                     "schema": root.get("{http://www.w3.org/2001/XMLSchema-instance}schemaLocation"),
@@ -165,10 +216,17 @@ def read(path: Path):
                         and np.allclose(s["two_theta"], scans[0]["two_theta"]) for s in scans)
         if is_area and len(scans) > 1 and same_axis:
             omega = np.array([s["omega"][0] if s["omega"] is not None else np.nan for s in scans])
-            out.append(xrd_pattern(scans[0]["two_theta"], np.stack([_intensity(s) for s in scans]),
-                                   units=scans[0]["units"], leading={"scan": np.arange(len(scans))},
-                                   metadata=metadata, region=f"area measurement {m_index + 1}", **common))
-            out[-1] = out[-1].assign_coords(omega=("scan", omega, {"units": "degree"}))
+            area = xrd_pattern(scans[0]["two_theta"], np.stack([_intensity(s) for s in scans]),
+                               units=scans[0]["units"], leading={"scan": np.arange(len(scans))},
+                               metadata=metadata, region=f"area measurement {m_index + 1}", **common)
+            area = area.assign_coords(omega=("scan", omega, {"units": "degree"}))
+            if all(s["attenuation"] is not None for s in scans):
+                area = area.assign_coords(attenuation_factor=(("scan", "two_theta"),
+                                                              np.stack([s["attenuation"] for s in scans])))
+            elif any(s["attenuation"] is not None for s in scans):
+                raise _xml.error(root, measurement, path, "some scans of the area measurement have beam attenuation "
+                                                          "factors and others not")
+            out.append(area)
             continue
         for s in scans:
             extra = {"attenuation_factor": s["attenuation"]} if s["attenuation"] is not None else {}
@@ -176,6 +234,8 @@ def read(path: Path):
                                    metadata={**metadata, "scan_axis": s["scan_axis"], "scan_mode": s["mode"]},
                                    region=f"scan {s['number'] or len(out) + 1}",
                                    **{**common, "acquired": s["started"], "counting_time": s["time"]}))
+    if not out:
+        raise _xml.error(root, root, path, "no <xrdMeasurement> with a <scan>")
     return out
 
 
