@@ -78,7 +78,8 @@ def _prepare_all(indices, items: list, problem: Problem, out: _Results, weights:
             stacks.setdefault(id(item.x), []).append(i)
             continue
         try:
-            ready, failures = prepare([i], as_raw(item, problem.axis, problem.file_region), None, problem, weights)
+            raw = as_raw(item, problem.axis, problem.file_region, problem.name)
+            ready, failures = prepare([i], raw, None, problem, weights)
         except Exception as exc:  # noqa: BLE001 - one bad spectrum must not stop the batch
             ready, failures = [], {i: str(exc)}
         good += ready

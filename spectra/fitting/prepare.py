@@ -28,7 +28,7 @@ class Raw(NamedTuple):
     attrs: dict
 
 
-def as_raw(item, axis: str, region: str | None = None) -> Raw:
+def as_raw(item, axis: str, region: str | None = None, technique: str | None = None) -> Raw:
     """A file (read here) or a 1-D DataArray as arrays.
 
     Parameters
@@ -39,6 +39,8 @@ def as_raw(item, axis: str, region: str | None = None) -> Raw:
     region : str, optional
         The region a file holding several spectra is read for (the recipe's, e.g. ``"S 2p"``);
         matched as :func:`spectra.load` does.
+    technique : str, optional
+        The recipe's technique: a column file without axis labels is read as such data.
 
     Raises
     ------
@@ -48,8 +50,9 @@ def as_raw(item, axis: str, region: str | None = None) -> Raw:
     if isinstance(item, (str, os.PathLike)):
         from ..io import load, read
 
-        found = read(item)
-        item = found[0] if len(found) == 1 else load(item, region=region)
+        tech = technique if technique in ("xps", "xrd") else None
+        found = read(item, technique=tech)
+        item = found[0] if len(found) == 1 else load(item, region=region, technique=tech)
     if not isinstance(item, xr.DataArray):
         raise FitError(f"needs a 1-D spectrum on {axis} (an xarray.DataArray), got {type(item).__name__}")
     if item.ndim != 1 or item.dims[0] != axis:

@@ -52,7 +52,7 @@ def fit(da: xr.DataArray, recipe, **options):
     opts = validate("fit", options)
     attrs = dict(getattr(da, "attrs", {}))
     problem = problem_for(recipe, attrs)
-    raw = as_raw(da, problem.axis, problem.file_region)
+    raw = as_raw(da, problem.axis, problem.file_region, problem.name)
     items, failures = prepare([0], raw, None, problem, opts.weights)
     if failures:
         raise FitError(f"cannot fit {attrs.get('source') or 'this spectrum'}: {failures[0]}")

@@ -12,12 +12,14 @@ number a header declares before using it, and report every failure as a
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 from pathlib import Path
 
 import xarray as xr
 
-from ..errors import RegionError
+from ..errors import RegionError, SpectraError
 from . import (  # noqa: F401  (each module registers its reader; the registry orders them)
     _registry,
     bruker_raw,
@@ -44,7 +46,7 @@ from ._registry import set_max_file_size
 __all__ = ["formats", "load", "read", "set_max_file_size"]
 
 
-def read(path: str | os.PathLike, *, format: str | None = None) -> list[xr.DataArray]:
+def read(path: str | os.PathLike, *, format: str | None = None, technique: str | None = None) -> list[xr.DataArray]:
     """Read every spectrum (or scan) in a file, in file order.
 
     Parameters
@@ -53,6 +55,10 @@ def read(path: str | os.PathLike, *, format: str | None = None) -> list[xr.DataA
         The instrument file.
     format : str, optional
         A reader name from :func:`formats` to skip detection.
+    technique : {"xps", "xrd"}, optional
+        What the data are, for a column file whose axis has no label (read as 2θ otherwise): with
+        ``"xps"`` its first column is binding energy. For a file that says what it holds, this
+        must agree with it.
 
     Returns
     -------
@@ -66,17 +72,35 @@ def read(path: str | os.PathLike, *, format: str | None = None) -> list[xr.DataA
         not a regular file, or is larger than the size limit.
     spectra.errors.UnknownFormatError
         No reader recognises the file.
+    spectra.errors.SpectraError
+        ``technique`` is not "xps" or "xrd", or disagrees with what the file says it holds.
     """
     path = Path(path)
     reader = _registry.get(format) if format else _registry.detect(path)
-    return _registry.run(reader, path)
+    if technique is None:
+        return _registry.run(reader, path)
+    if technique not in ("xps", "xrd"):
+        raise SpectraError(f"technique={technique!r}: use 'xps' or 'xrd'")
+    spectra = _registry.run(reader, path)
+    unlabelled = reader.name == "columns" and "no axis label" in spectra[0].attrs.get("metadata", "")
+    if unlabelled and technique != "xrd":
+        from .columns import read_columns
+
+        spectra = _registry.run(dataclasses.replace(reader, read=functools.partial(read_columns, technique=technique)),
+                                path)
+    found = {str(da.attrs.get("technique")) for da in spectra}
+    if found - {technique, "ups", "aes"} and not (technique == "xps" and found <= {"xps", "ups", "aes"}):
+        raise SpectraError(f"{path}: the {reader.name} file says it holds {', '.join(sorted(found))} data; "
+                           f"technique={technique!r} applies to column files without axis labels")
+    return spectra
 
 
 def _region_names(spectra: list[xr.DataArray]) -> list[str]:
     return [str(da.attrs.get("region", "")) for da in spectra]
 
 
-def load(path: str | os.PathLike, region: str | int | None = None, *, format: str | None = None) -> xr.DataArray:
+def load(path: str | os.PathLike, region: str | int | None = None, *, format: str | None = None,
+         technique: str | None = None) -> xr.DataArray:
     """Read exactly one spectrum from a file.
 
     Parameters
@@ -87,6 +111,8 @@ def load(path: str | os.PathLike, region: str | int | None = None, *, format: st
         Region (or scan) name, or its index in file order. Needed when the file holds several.
     format : str, optional
         A reader name from :func:`formats`.
+    technique : {"xps", "xrd"}, optional
+        What the data are, for a column file without axis labels (see :func:`read`).
 
     Returns
     -------
@@ -103,7 +129,7 @@ def load(path: str | os.PathLike, region: str | int | None = None, *, format: st
     spectra.errors.UnknownFormatError
         No reader recognises the file, or ``format`` names no reader.
     """
-    spectra = read(path, format=format)
+    spectra = read(path, format=format, technique=technique)
     names = _region_names(spectra)
     if region is None:
         if len(spectra) == 1:

@@ -107,3 +107,36 @@ def test_optional_dependency_error_names_the_extra(monkeypatch, shared_data):
     monkeypatch.setitem(__import__("sys").modules, "openpyxl", None)  # import now raises ImportError
     with pytest.raises(SpectraError, match=r"spectra-xpsxrd\[thermo\]"):
         spectra.read(shared_data / "xps/kherve_thermo_avantage_hard_carbon.xlsx")
+
+
+def test_headerless_columns_are_read_as_the_technique_given(tmp_path):
+    """A two-column BE/counts export without labels is read as 2θ; technique="xps" reads it as XPS,
+    and an XPS fit of the 2θ reading says what went wrong."""
+    import numpy as np
+
+    be = np.linspace(170.0, 155.0, 151)
+    counts = 100 + 1000 * np.exp(-0.5 * ((be - 161.6) / 0.5) ** 2)
+    path = tmp_path / "export.txt"
+    path.write_text("\n".join(f"{e:.2f} {c:.0f}" for e, c in zip(be, counts)) + "\n", encoding="utf-8")
+    assert spectra.load(path).dims == ("two_theta",)
+    xps = spectra.load(path, technique="xps")
+    assert xps.dims == ("binding_energy",) and xps.attrs["technique"] == "xps"
+    with pytest.raises(spectra.errors.FitError, match="technique='xps'"):
+        spectra.fit(spectra.load(path), {"region": "S 2p", "components": ["PS4"]})
+    labelled = tmp_path / "pattern.xy"
+    labelled.write_text("# 2theta counts\n" + "\n".join(f"{20 + k * 0.1:.1f} {k % 7 + 1}" for k in range(50)),
+                        encoding="utf-8")
+    with pytest.raises(spectra.errors.SpectraError, match="applies to column files without axis labels"):
+        spectra.load(labelled, technique="xps")
+
+
+def test_a_file_list_reads_unlabelled_columns_as_the_recipes_technique(tmp_path):
+    import numpy as np
+
+    be = np.linspace(172.0, 155.0, 341)
+    counts = np.random.default_rng(3).poisson(200 + 3000 * np.exp(-0.5 * ((be - 161.6) / 0.45) ** 2)
+                                              + 1500 * np.exp(-0.5 * ((be - 162.78) / 0.45) ** 2))
+    path = tmp_path / "s2p_export.txt"
+    path.write_text("\n".join(f"{e:.3f} {c}" for e, c in zip(be, counts)) + "\n", encoding="utf-8")
+    result = spectra.fit_many([path], {"region": "S 2p", "components": ["PS4"]})
+    assert bool(result.success[0]), str(result.message.values[0])
