@@ -462,12 +462,7 @@ def _fit_chunk(problem: Problem, items: list[Item], out: _Results, start: np.nda
     out.stderr[rows] = errs
     out.success[rows], out.redchi[rows], out.nfev[rows], out.message[rows] = (fit.converged, red, fit.iterations,
                                                                               fit.message)
-    finite = np.isfinite(fit.theta).all(axis=1)
-    residual = np.full(y.shape, np.nan)
-    if finite.any():
-        residual[finite] = (y[finite] - model.evaluate(fit.theta[finite], False,
-                                                       np.where(finite)[0])[0]) / sigma[finite]
-    out.setup(rows, items, residual)
+    out.setup(rows, items, -fit.residual)
     out.add_notes(problem, items)
     out.report()
 

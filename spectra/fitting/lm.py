@@ -65,6 +65,8 @@ class LMResult(NamedTuple):
     iterations : ndarray (N,)
     converged : ndarray of bool (N,)
     message : ndarray of str (N,)
+    residual : ndarray (N, n)
+        Weighted residual (model − data)/σ at ``theta``.
     """
 
     theta: np.ndarray
@@ -73,6 +75,7 @@ class LMResult(NamedTuple):
     iterations: np.ndarray
     converged: np.ndarray
     message: np.ndarray
+    residual: np.ndarray
 
 
 def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int = 1000,
@@ -114,7 +117,7 @@ def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int 
     # the state kept per spectrum: χ², and JᵀJ and Jᵀr of the weighted residual in the *external*
     # parameters (the (N, F, n) Jacobian itself is not kept)
     weight = 1.0 / sigma
-    chi2, jtj_ext, grad_ext = _moments(*model.evaluate(theta, True), y, weight)
+    chi2, jtj_ext, grad_ext, resid = _moments(*model.evaluate(theta, True), y, weight)
     for _ in range(max_iter):
         idx = np.where(active)[0]
         if idx.size == 0:
@@ -133,7 +136,7 @@ def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int 
         u_try = u[idx].copy()
         u_try[:, free] += step
         th_try, dth_try = external(u_try, idx)
-        chi2_try, jtj_try, grad_try = _moments(*model.evaluate(th_try, True, rows), y[rows], weight[rows])
+        chi2_try, jtj_try, grad_try, resid_try = _moments(*model.evaluate(th_try, True, rows), y[rows], weight[rows])
         iterations[idx] += 1
         better = np.isfinite(chi2_try) & (chi2_try <= chi2[idx])
         rel = (chi2[idx] - chi2_try) / np.maximum(chi2[idx], 1e-300)
@@ -141,6 +144,7 @@ def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int 
         take = idx[better]
         u[take], theta[take], dtheta[take] = u_try[better], th_try[better], dth_try[better]
         chi2[take], jtj_ext[take], grad_ext[take] = chi2_try[better], jtj_try[better], grad_try[better]
+        resid[take] = resid_try[better]
         lam[take] = np.maximum(lam[take] / 10, 1e-12)
         lam[idx[~better]] *= 10
         # MINPACK's test: both the actual and the predicted (linearised) relative decrease below ftol
@@ -165,15 +169,15 @@ def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int 
         cov[~singular] = np.linalg.inv(unit[~singular]) / (norm[~singular, :, None] * norm[~singular, None, :])
     message[singular] = [m + "; covariance singular" for m in message[singular]]
     converged = np.array([m.startswith("converged") for m in message]) & np.isfinite(chi2)
-    return LMResult(theta, cov, chi2, iterations, converged, message.astype(str))
+    return LMResult(theta, cov, chi2, iterations, converged, message.astype(str), resid)
 
 
 def _moments(total, jac, y, weight):
-    """χ² (N,), JᵀJ (N, F, F) and Jᵀr (N, F) of the weighted residual ``r = (total - y)·weight``.
-    ``jac`` (N, F, n), fresh from the model, is weighted in place."""
+    """χ² (N,), JᵀJ (N, F, F), Jᵀr (N, F) and r (N, n) of the weighted residual
+    ``r = (total - y)·weight``. ``jac`` (N, F, n), fresh from the model, is weighted in place."""
     r = (total - y) * weight
     jac *= weight[:, None, :]
-    return (r**2).sum(axis=1), jac @ jac.transpose(0, 2, 1), (jac @ r[:, :, None])[..., 0]
+    return (r**2).sum(axis=1), jac @ jac.transpose(0, 2, 1), (jac @ r[:, :, None])[..., 0], r
 
 
 def _solve(a, b):

@@ -110,6 +110,7 @@ def prepare(indices: list[int], raw: Raw, y: np.ndarray | None, problem: Problem
     mismatch = problem.check(raw.attrs) or (counting_time_problem(raw.attrs) if weights == "poisson" else None)
     span = f" (the data span {raw.x.min():g} to {raw.x.max():g})" if raw.x.size and window is not None else ""
     items, failures = [], {}
+    sigma = sigma_for(y, factor, weights)  # all rows at once
     for k, i in enumerate(indices):
         reason = (mismatch if mismatch else
                   f"{non_finite[k]} non-finite intensities in the window" if non_finite[k] else
@@ -122,5 +123,5 @@ def prepare(indices: list[int], raw: Raw, y: np.ndarray | None, problem: Problem
         if reason:
             failures[i] = reason
         else:
-            items.append(Item(i, x, y[k], sigma_for(y[k], factor, weights), factor or 1.0))
+            items.append(Item(i, x, y[k], sigma[k], factor or 1.0))
     return items, failures

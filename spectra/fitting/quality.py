@@ -107,7 +107,12 @@ def messages(names: list[str], lower, upper, undetermined_mask, singular, inadeq
     redchi, z_runs : ndarray (N,)
     """
     out = []
+    anything = (np.any(lower, axis=1) | np.any(upper, axis=1) | np.any(undetermined_mask, axis=1)
+                | np.asarray(singular) | np.asarray(inadequate_mask))
     for k in range(len(redchi)):
+        if not anything[k]:
+            out.append("")
+            continue
         parts = []
         for mask, what in ((lower[k], "at lower bound"), (upper[k], "at upper bound"),
                            (undetermined_mask[k], "undetermined")):
@@ -179,8 +184,8 @@ def assess(names, vary, value, stderr, covariance, lo, hi, start, success, redch
     stderr = np.where(withdrawn, np.nan, stderr)
     covariance = np.array(covariance, dtype=float, copy=True)
     free_withdrawn = withdrawn[:, vary]
-    singular = np.array([np.isfinite(v).all() and not np.all(np.isfinite(c[np.ix_(~fw, ~fw)]))
-                         for c, fw, v in zip(covariance, free_withdrawn, value)], dtype=bool)
+    kept = ~free_withdrawn[:, :, None] & ~free_withdrawn[:, None, :]
+    singular = np.isfinite(value).all(axis=1) & ~np.all(np.isfinite(covariance) | ~kept, axis=(1, 2))
     covariance[free_withdrawn[:, :, None] | free_withdrawn[:, None, :]] = np.nan
     bad_model = inadequate(redchi, dof, z_runs, poisson)
     flags = messages(list(names), lower, upper, loose, singular, bad_model, redchi, z_runs)

@@ -185,6 +185,9 @@ def _area_starts(spec: XPSSpec, x: np.ndarray, y: np.ndarray, static_background,
     n_spec, order = y.shape[0], np.argsort(x, kind="stable")
     xa, ya = x[order], y[:, order]
     target = ya - (static_background[:, order] if static_background is not None else 0.0)
+    shared = all(np.all(c == c[0]) for c in center_of.values())  # no per-spectrum shift: one design for all
+    if shared:
+        center_of = {name: c[:1] for name, c in center_of.items()}
     fwhm = {c.name: float(c.fwhm.value) for c in spec.components}
     lines = []
     for comp in spec.components:
@@ -194,18 +197,22 @@ def _area_starts(spec: XPSSpec, x: np.ndarray, y: np.ndarray, static_background,
         line = f(xa[None, :], c, w, 1.0, **shape)
         if comp.is_doublet:
             line = line + f(xa[None, :], c + float(comp.splitting.value), w, float(comp.ratio.value), **shape)
-        lines.append(np.broadcast_to(line, (n_spec, xa.size)))
-    design = np.stack(lines, axis=2)  # (N, n, k)
+        lines.append(line)
+    design = np.stack(lines, axis=2)  # (N, n, k), or (1, n, k) shared
     amounts = [True] * len(lines)
     if static_background is None:
         steps = backgrounds.curves.cumulative_trapezoid(design.transpose(0, 2, 1), xa).transpose(0, 2, 1)
-        flat = np.broadcast_to(np.stack([np.ones_like(xa), xa - xa[0]], axis=1), (n_spec, xa.size, 2))
+        flat = np.broadcast_to(np.stack([np.ones_like(xa), xa - xa[0]], axis=1), (design.shape[0], xa.size, 2))
         design = np.concatenate([design, steps, flat], axis=2)
         amounts += [True] * len(lines) + [False, False]
     norm = np.maximum(np.linalg.norm(design, axis=1, keepdims=True), 1e-300)
     unit = design / norm
-    gram = np.einsum("nik,nil->nkl", unit, unit)
-    proj = np.einsum("nik,ni->nk", unit, target)
+    if shared:
+        gram = np.broadcast_to(unit[0].T @ unit[0], (n_spec, unit.shape[2], unit.shape[2]))
+        proj = target @ unit[0]
+    else:
+        gram = np.einsum("nik,nil->nkl", unit, unit)
+        proj = np.einsum("nik,ni->nk", unit, target)
     coef, _ = nonnegative_solve(gram, proj, np.einsum("ni,ni->n", target, target), np.array(amounts))
     coef = coef / norm[:, 0, :]
     return {f"{comp.name}_area": coef[:, k] for k, comp in enumerate(spec.components)}
