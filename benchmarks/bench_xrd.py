@@ -20,7 +20,7 @@ from _timing import median_time
 from numpy.polynomial import chebyshev
 
 import spectra
-from spectra import simulate
+from spectra import lineshapes, simulate
 from spectra.xrd import profiles
 from spectra.xrd.pattern_model import PhaseTemplate
 from spectra.xrd.reflections import lorentz_polarisation
@@ -51,15 +51,15 @@ def phase_function(name, x_max):
         lo = profiles.lorentz_fwhm(tt, 0.0, 0.02) + profiles.scherrer_fwhm(tt, size, LAM1)
         total, eta = profiles.tch_parameters(g, lo)
         shift = profiles.displacement_shift(tt, displacement, 240.0)
-        y = profiles.pseudo_voigt(x[:, None], tt + shift, total, area, eta).sum(axis=1)
+        y = lineshapes.pseudo_voigt(x[:, None], tt + shift, total, area, eta).sum(axis=1)
         tt2 = profiles.ka2_position(tt, LAM1, LAM2)
-        return y + profiles.pseudo_voigt(x[:, None], tt2 + shift, total, 0.5 * area, eta).sum(axis=1)
+        return y + lineshapes.pseudo_voigt(x[:, None], tt2 + shift, total, 0.5 * area, eta).sum(axis=1)
     return model
 
 
 def carbon(x, area, center, fwhm):
-    return (profiles.pseudo_voigt(x, center, fwhm, area, 0.0)
-            + profiles.pseudo_voigt(x, center + 18.5, fwhm * 1.2, 0.3 * area, 0.0))
+    return (lineshapes.pseudo_voigt(x, center, fwhm, area, 0.0)
+            + lineshapes.pseudo_voigt(x, center + 18.5, fwhm * 1.2, 0.3 * area, 0.0))
 
 
 def background(x, c0, c1, c2):
