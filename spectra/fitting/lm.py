@@ -30,7 +30,7 @@ MAX_ANGLE = 0.25
 #: even though the linearised model still predicts more: a weakly determined parameter drifting along
 #: a flat valley (each step capped by MAX_ANGLE), which would otherwise run to the iteration cap and
 #: hold its whole chunk (seen: 1 XRD pattern in 100, a minor phase's cell length)
-FLAT_STEPS = 10
+FLAT_STEPS = 30
 
 
 def _to_internal(theta, lo, hi):
