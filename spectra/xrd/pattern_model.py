@@ -138,9 +138,7 @@ class PhaseTemplate:
         float
             Å³.
         """
-        a, b, c, al, be, ga = cell
-        ca, cb, cg = (math.cos(math.radians(v)) for v in (al, be, ga))
-        return a * b * c * math.sqrt(1 - ca**2 - cb**2 - cg**2 + 2 * ca * cb * cg)
+        return self.structure.with_cell(cell).volume
 
 
 @functools.lru_cache(maxsize=64)
