@@ -6,6 +6,17 @@ from .io import load, read
 __version__ = "0.1.0"
 __all__ = ["__version__", "fit", "fit_many", "load", "read"]
 
+#: submodules imported on first use (``spectra.simulate.xps(...)`` works after ``import spectra``)
+_LAZY = ("simulate", "examples", "fitting", "xps", "xrd", "lineshapes", "backgrounds", "recipe")
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 def fit(da, recipe, **options):
     """Fit one spectrum or pattern with a recipe of any technique; see :func:`spectra.fitting.single.fit`.

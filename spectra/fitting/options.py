@@ -93,8 +93,12 @@ def validate(verb: str, options: dict) -> FitOptions:
     method = options.get("method")
     if method is not None:
         _choice("method", method, METHODS)
+    weights = _choice("weights", options.get("weights", "poisson"), WEIGHTS)
+    if weights == "none" and options.get("mc_replicas", 0):
+        raise FitError("mc_replicas draws Poisson replicas of counts; with weights='none' the data are not treated as "
+                       "counts (e.g. a background-subtracted pattern), so there is no noise model to draw from")
     return FitOptions(
-        weights=_choice("weights", options.get("weights", "poisson"), WEIGHTS),
+        weights=weights,
         engine=_choice("engine", options.get("engine", "auto"), ENGINES),
         method=method,
         chunk_size=_count("chunk_size", options.get("chunk_size"), minimum=1, none_ok=True),

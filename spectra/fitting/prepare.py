@@ -107,6 +107,7 @@ def prepare(indices: list[int], raw: Raw, y: np.ndarray | None, problem: Problem
         flat = np.ptp(y, axis=1) <= 0 if x.size else np.ones(len(y), bool)
     duplicated = x.size > 1 and bool(np.any(np.diff(x) <= 0))
     factor = problem.counts_factor(raw.attrs)
+    n_free = int(np.sum(problem.vary))
     mismatch = problem.check(raw.attrs) or (counting_time_problem(raw.attrs) if weights == "poisson" else None)
     span = f" (the data span {raw.x.min():g} to {raw.x.max():g})" if raw.x.size and window is not None else ""
     items, failures = [], {}
@@ -115,6 +116,8 @@ def prepare(indices: list[int], raw: Raw, y: np.ndarray | None, problem: Problem
         reason = (mismatch if mismatch else
                   f"{non_finite[k]} non-finite intensities in the window" if non_finite[k] else
                   f"only {x.size} points inside the window {window}{span}" if x.size < problem.min_points else
+                  f"{x.size} points inside the window for {n_free} varying parameters (a fit needs more points "
+                  "than parameters)" if x.size <= n_free else
                   f"intensities beyond {MAX_INTENSITY:g} (not counting data)" if huge[k] else
                   "repeated axis values (each point needs its own axis value)" if duplicated else
                   "negative intensities; counting data cannot be negative" if negative[k] and

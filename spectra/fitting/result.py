@@ -19,8 +19,7 @@ from .dataset import results_dataset
 
 #: how the standard errors of every result are made (said by ``summary()``)
 STDERR_METHOD = ("standard errors from the covariance of the least-squares fit (inverse of JᵀJ with the fit's "
-                 "weights), scaled by the reduced chi-square as lmfit does; a background computed from the data "
-                 "before the fit is held fixed, and its noise is not included")
+                 "weights), scaled by the reduced chi-square as lmfit does")
 
 
 @dataclass
@@ -250,7 +249,7 @@ class LeastSquaresResult:
     def summary(self) -> str:
         """A plain-text report: what was fitted, how the fit ended, every number with its standard
         error and unit, how the errors were made, and where the recipe and data came from."""
-        lines = [f"{type(self).__name__}: {self.problem.name.upper()} {self.problem.region}",
+        lines = [f"{type(self).__name__}: {self._title()}",
                  f"  {'converged' if self.success else 'NOT converged'}: {self.message}",
                  f"  {'ok: the numbers can be quoted' if self.ok else 'NOT ok'}"
                  + (f" — {self.flags}" if self.flags else ""),
@@ -260,9 +259,9 @@ class LeastSquaresResult:
         lines += [f"  caveat: {line}" for line in self.caveats()]
         if self.monte_carlo:
             mc = self.monte_carlo
-            lines.append(f"  Monte Carlo: {mc['replicas']} Poisson replicas of the fitted model, each with its "
-                         f"background recomputed from the replica, refitted ({mc['failed']} failed); their spread "
-                         "includes the noise of a static background's end levels; see .monte_carlo")
+            lines.append(f"  Monte Carlo: {mc['replicas']} Poisson replicas of the fitted model refitted "
+                         f"({mc['failed']} failed; anything computed from the data before the fit, such as a static "
+                         "background, recomputed from each replica); see .monte_carlo")
         table = self.table()
         width = max(len(q) for q in table["quantity"])
         for row in table.itertuples():
@@ -273,6 +272,12 @@ class LeastSquaresResult:
                      f"{str(self.provenance.get('input_sha256', ''))[:16]}…, source {self.provenance.get('source')}")
         return "\n".join(lines)
 
+    def _title(self) -> str:
+        region, name = self.problem.region, self.problem.name.upper()
+        if region.upper().startswith(name):  # "XRD Li2S+Si" is not to read "XRD XRD Li2S+Si"
+            region = region[len(name):].strip()
+        return f"{name} {region}"
+
     def caveats(self) -> list[str]:
         """What the reader of these numbers must know beyond the flags (a technique adds its own;
         none here)."""
@@ -282,7 +287,7 @@ class LeastSquaresResult:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        head = (f"<b>{html.escape(self.problem.name.upper())} {html.escape(self.problem.region)}</b>: "
+        head = (f"<b>{html.escape(self._title())}</b>: "
                 f"χ²ᵣ = {self.redchi:.4g}, {self.nfev} evaluations, "
                 + ("converged" if self.success else "<b>NOT converged</b>: " + html.escape(self.message)))
         if self.flags:

@@ -60,7 +60,7 @@ class XRDFitResult(LeastSquaresResult):
         for ph in self.spec.phases:
             t = self.model.templates[ph.name]
             s = t.structure
-            cell = t.cell(self.values, ph.name)
+            cell = t.cell(u, ph.name)  # refined cell lengths as uncertain numbers: V carries their σ
             terms[ph.name] = u[f"{ph.name}_scale"] * s.z * s.formula_mass * t.volume(cell)
         total = sum(terms.values())
         shares = {n: v / total for n, v in terms.items()}

@@ -654,3 +654,29 @@ def test_technique_inferred_from_the_recipe(recipe, technique):
 def test_unknown_technique_lists_the_known_ones():
     with pytest.raises(RecipeError, match=r"unknown technique 'nmr'; known: .*xps.*xrd"):
         problem_for({"technique": "NMR"})
+
+
+def test_more_parameters_than_points_is_refused_alike(xps_spectrum):
+    """A window holding fewer points than the recipe has varying parameters cannot be fitted: both
+    verbs say so (it used to give a negative χ²ᵣ through fit_many and a raw TypeError through fit)."""
+    recipe = {"region": "S 2p", "components": ["PS4", "Li2S", "P2Sx", "S8"], "window": [159.5, 160.0]}
+    with pytest.raises(FitError, match="varying parameters") as info:
+        spectra.fit(xps_spectrum, recipe)
+    message = str(spectra.fit_many([xps_spectrum], recipe).message.values[0])
+    assert message.startswith("not fitted: ") and message[len("not fitted: "):] in str(info.value)
+
+
+@pytest.mark.parametrize("verb", ["fit", "fit_many"])
+def test_monte_carlo_needs_counting_weights(verb, xrd_pattern):
+    run = spectra.fit if verb == "fit" else spectra.fit_many
+    with pytest.raises(FitError, match="mc_replicas draws Poisson replicas"):
+        run(xrd_pattern if verb == "fit" else [xrd_pattern], XRD_RECIPE, weights="none", mc_replicas=5)
+
+
+def test_xrd_weight_fractions_agree_across_views(xrd_pattern):
+    """weight_fractions() (uncertain numbers, cell lengths included) equals table() and fit_many."""
+    single = spectra.fit(xrd_pattern, XRD_RECIPE)
+    rows = single.table().set_index("quantity")
+    for phase, w in single.weight_fractions().items():
+        assert w.n == pytest.approx(rows.loc[f"weight_fraction:{phase}", "value"], rel=1e-12)
+        assert w.s == pytest.approx(rows.loc[f"weight_fraction:{phase}", "stderr"], rel=1e-6)
