@@ -16,10 +16,6 @@ from .weights import counting_time_problem, sigma_for
 MAX_INTENSITY = 1e15
 
 
-#: what kind of data an axis means, for messages
-_AXIS_TECHNIQUE = {"two_theta": "XRD", "binding_energy": "XPS", "kinetic_energy": "kinetic-energy"}
-
-
 class Raw(NamedTuple):
     """One spectrum as arrays: axis values, intensities and the attributes of its DataArray."""
 
@@ -48,20 +44,20 @@ def as_raw(item, axis: str, region: str | None = None, technique: str | None = N
         The file cannot be read, or the item is not a 1-D spectrum on ``axis`` (the reason is given).
     """
     if isinstance(item, (str, os.PathLike)):
-        from ..io import load, read
+        from ..io import TECHNIQUES, load, read
 
-        tech = technique if technique in ("xps", "xrd") else None
+        tech = technique if technique in TECHNIQUES else None
         found = read(item, technique=tech)
         item = found[0] if len(found) == 1 else load(item, region=region, technique=tech)
     if not isinstance(item, xr.DataArray):
         raise FitError(f"needs a 1-D spectrum on {axis} (an xarray.DataArray), got {type(item).__name__}")
     if item.ndim != 1 or item.dims[0] != axis:
         hint = "; fit a stack with fit_many" if item.ndim > 1 and axis in item.dims else ""
-        other = _AXIS_TECHNIQUE.get(item.dims[-1]) if item.ndim else None
-        if other and item.dims[-1] != axis:
-            hint = (f": this is {other} data (on {item.dims[-1]}) and the recipe is an "
-                    f"{_AXIS_TECHNIQUE.get(axis, axis)} recipe. A column file without axis labels is read as 2θ; "
-                    "load it with spectra.load(path, technique='xps')")
+        other = str(item.attrs.get("technique", ""))
+        if item.ndim == 1 and other and technique and other != technique:
+            hint = (f": this is {other.upper()} data (on {item.dims[-1]}) and the recipe is a {technique.upper()} "
+                    "recipe. A column file without axis labels is read as 2θ; load it with "
+                    f"spectra.load(path, technique={technique!r})")
         raise FitError(f"needs a 1-D spectrum on {axis}, got dims {item.dims}{hint}")
     return Raw(np.asarray(item[axis].values, dtype=float), np.asarray(item.values, dtype=float), dict(item.attrs))
 

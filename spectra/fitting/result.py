@@ -323,7 +323,7 @@ class LeastSquaresResult:
             ax.set_xlim(max(self.x), min(self.x))
         ax.set_xlabel(self.axis_label)
         ax.set_ylabel(f"intensity ({self.data_units})")
-        ax.set_title(f"{self.problem.region}  χ²ᵣ = {self.redchi:.2f}")
+        ax.set_title(f"{self.problem.region}  χ²ᵣ = {self.redchi:.2f}" + ("" if self.ok else "  (not ok: see flags)"))
         ax.legend(fontsize="small")
         return ax
 

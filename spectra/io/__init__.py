@@ -46,6 +46,9 @@ from ._registry import set_max_file_size
 __all__ = ["formats", "load", "read", "set_max_file_size"]
 
 
+#: what ``technique=`` of :func:`read` and :func:`load` may say
+TECHNIQUES = ("xps", "xrd")
+
 def read(path: str | os.PathLike, *, format: str | None = None, technique: str | None = None) -> list[xr.DataArray]:
     """Read every spectrum (or scan) in a file, in file order.
 
@@ -79,7 +82,7 @@ def read(path: str | os.PathLike, *, format: str | None = None, technique: str |
     reader = _registry.get(format) if format else _registry.detect(path)
     if technique is None:
         return _registry.run(reader, path)
-    if technique not in ("xps", "xrd"):
+    if technique not in TECHNIQUES:
         raise SpectraError(f"technique={technique!r}: use 'xps' or 'xrd'")
     spectra = _registry.run(reader, path)
     unlabelled = reader.name == "columns" and "no axis label" in spectra[0].attrs.get("metadata", "")

@@ -112,12 +112,6 @@ def shift_start(spec: XPSSpec, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     s = spec.shift
     if not s.vary:
         return np.full(y.shape[0], float(s.value))
-    return _shift_search(spec, x, y)
-
-
-def _shift_search(spec: XPSSpec, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """The grid search of :func:`shift_start` for spectra ``y`` (N, n) on ``x``."""
-    s = spec.shift
     low = s.min if math.isfinite(s.min) else s.value - 5.0
     high = s.max if math.isfinite(s.max) else s.value + 5.0
     grid = np.unique(np.clip(np.append(np.arange(low, high, SHIFT_GRID_STEP), high), low, high))

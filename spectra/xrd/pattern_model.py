@@ -547,17 +547,15 @@ def data_starts(model: XRDModel, y: np.ndarray) -> np.ndarray:
                     trials.append(solve(trial)[2])
                 choice[name.name] = np.argmin(np.stack(trials, axis=1), axis=1)
         index, coef, _ = solve(choice)
-        names = [p.name for p in layout]
+        position = {p.name: i for i, p in enumerate(layout)}
         for col in range(index.shape[1]):
-            for k in range(n_spec):
-                key = keys[index[k, col]]
-                if key[0] == "phase":
-                    out[k, names.index(f"{key[1]}_scale")] = coef[k, col]
-                    out[k, names.index(f"{key[1]}_size")] = key[2]
-                elif key[0] == "area":
-                    out[k, names.index(f"{key[1]}_area")] = coef[k, col]
-                else:
-                    out[k, names.index(key[1])] = coef[k, col]
+            for key_index in np.unique(index[:, col]):  # a column holds one key, or a phase's size candidates
+                rows = index[:, col] == key_index
+                kind, name, *size = keys[key_index]
+                target_name = {"phase": f"{name}_scale", "area": f"{name}_area"}.get(kind, name)
+                out[rows, position[target_name]] = coef[rows, col]
+                if kind == "phase":
+                    out[rows, position[f"{name}_size"]] = size[0]
         for p_index, p in enumerate(layout):  # amounts start off their bound at 0, where the fit could not move
             if p.name.endswith("_scale") and p.name in unknown:
                 floor = AMOUNT_FLOOR * model.scale_guess(p.name[:-len("_scale")])
@@ -575,5 +573,5 @@ def _amounts(gram, proj, total, index, keys):
     (N,), amounts (phases, humps, peaks) kept non-negative (:func:`spectra.fitting.linear.nonnegative_solve`)."""
     g = gram[index[:, :, None], index[:, None, :]]
     b = np.take_along_axis(proj.T, index, axis=1)
-    amount = np.array([[keys[i][0] != "bg" for i in row] for row in index], dtype=bool).reshape(index.shape)
-    return nonnegative_solve(g, b, total, amount)
+    is_amount = np.array([key[0] != "bg" for key in keys], dtype=bool)
+    return nonnegative_solve(g, b, total, is_amount[index])
