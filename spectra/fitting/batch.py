@@ -166,9 +166,10 @@ def fit_many(data, recipe, **options) -> xr.Dataset:
     resume : xarray.Dataset, optional
         An interrupted result of the same recipe and data (``attrs["complete"] == 0``): its finished
         spectra are kept and only the others are fitted.
-    progress : bool
-        Report on standard error how many spectra are done, after every chunk (batched) or every
-        spectrum (lmfit).
+    progress : bool or callable
+        Report how many spectra are done, after every chunk (batched) or every spectrum (lmfit): on
+        standard error with True, or by calling ``progress(done, total)`` (e.g. to drive a progress
+        bar).
     client : dask.distributed.Client, optional
         Spread blocks of ``chunk_size`` spectra over the cluster's workers. A dask-backed stack
         without ``client`` is spread over dask's default scheduler. The result is the same as a
@@ -342,7 +343,7 @@ def _neighbour_start(out: _Results, indices: list[int], *, nearest: bool = False
 class _Results:
     """Arrays of a fit_many run, filled item by item."""
 
-    def __init__(self, problem: Problem, n_spec: int, progress: bool = False, weights: str = "poisson"):
+    def __init__(self, problem: Problem, n_spec: int, progress=False, weights: str = "poisson"):
         self.problem = problem
         self.progress = progress
         self.weights = weights
@@ -385,8 +386,10 @@ class _Results:
         return [int(i) for i in np.where(pending)[0]], [int(i) for i in mc_todo]
 
     def report(self) -> None:
-        """Print the number of finished items (with ``progress``)."""
-        if self.progress:
+        """Report the number of finished items (with ``progress``: printed, or passed to the callable)."""
+        if callable(self.progress):
+            self.progress(int((self.message != PENDING).sum()), len(self.message))
+        elif self.progress:
             done = int((self.message != PENDING).sum())
             print(f"spectra.fit_many: {done}/{len(self.message)} spectra done", file=sys.stderr, flush=True)
 

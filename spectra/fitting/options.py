@@ -4,6 +4,7 @@ with the reason."""
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,7 +38,7 @@ class FitOptions:
     mc_replicas: int = 0
     seed: int | None = None
     start: str = "recipe"
-    progress: bool = False
+    progress: bool | Callable[[int, int], None] = False
 
 
 def _choice(name, value, allowed):
@@ -64,7 +65,8 @@ def validate(verb: str, options: dict) -> FitOptions:
         What the caller passed: ``weights`` ("poisson", "none"), ``method`` (None, "leastsq",
         "least_squares"), ``mc_replicas`` (0 or ≥ 2), ``seed`` (None or an integer ≥ 0), and for
         ``fit_many`` also ``engine`` ("auto", "batched", "lmfit"), ``chunk_size`` (None or ≥ 1),
-        ``start`` ("recipe", "neighbour") and ``progress`` (bool).
+        ``start`` ("recipe", "neighbour") and ``progress`` (bool, or a callable taking the numbers of
+        finished and all items).
 
     Returns
     -------
@@ -88,8 +90,8 @@ def validate(verb: str, options: dict) -> FitOptions:
     if isinstance(seed, np.integer):
         seed = int(seed)
     progress = options.get("progress", False)
-    if not isinstance(progress, bool):
-        raise FitError(f"progress={progress!r} is not valid; use True or False")
+    if not (isinstance(progress, bool) or callable(progress)):
+        raise FitError(f"progress={progress!r} is not valid; use True, False or a callable(done, total)")
     method = options.get("method")
     if method is not None:
         _choice("method", method, METHODS)

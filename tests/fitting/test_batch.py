@@ -359,6 +359,10 @@ def test_progress_is_reported_per_chunk(capsys):
     assert lines == [f"spectra.fit_many: {k}/5 spectra done" for k in (2, 4, 5)]
     fit_many(das, S2P)
     assert capsys.readouterr().err == ""
+    calls = []
+    fit_many(das, S2P, chunk_size=2, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(2, 5), (4, 5), (5, 5)]
+    assert capsys.readouterr().err == ""
 
 
 def test_interrupt_during_monte_carlo_is_pending_and_resumed(monkeypatch):

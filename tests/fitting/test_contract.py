@@ -275,7 +275,7 @@ BAD_OPTIONS = [
     ("fit_many", "chunk_size", 0, r"chunk_size=0 is not valid"),
     ("fit_many", "chunk_size", 2.0, r"chunk_size=2.0 is not valid"),
     ("fit_many", "start", "previous", r"start='previous' is not valid; use one of 'recipe', 'neighbour'"),
-    ("fit_many", "progress", "yes", r"progress='yes' is not valid; use True or False"),
+    ("fit_many", "progress", "yes", r"progress='yes' is not valid; use True, False or a callable"),
     # options of fit_many alone, refused by fit with the reason
     ("fit", "chunk_size", 10, r"chunk_size does not apply to spectra.fit: chunks split many spectra"),
     ("fit", "engine", "batched", r"engine does not apply to spectra.fit"),
