@@ -6,13 +6,9 @@
 # templates computed from crystal structures does not. The pattern here is synthetic (known truth);
 # with real data use `spectra.load("pattern.xrdml")`.
 #
-# Run as a script: `python tutorials/02_xrd_li2s_with_carbon.py`.
+# Open as a notebook with `jupytext --to notebook tutorials/03_xrd_li2s_joint_fit.py`, or run as a script.
 
 # %%
-import matplotlib
-
-matplotlib.use("Agg")
-
 import spectra
 from spectra import simulate
 
@@ -34,7 +30,6 @@ print("weight fractions:", {k: f"{v:.3f}" for k, v in result.weight_fractions().
 
 # %%
 ax = result.plot()
-ax.figure.savefig("xrd_li2s_joint_fit.png", dpi=120)
 
 # %% [markdown]
 # ## A series: Li2S growing as the electrolyte decomposes
@@ -75,4 +70,3 @@ ax.plot(steps, true_li2s, "k-", lw=0.8, label="truth")
 ax.legend()
 ax.set_xlabel("decomposition progress (simulated)")
 ax.set_ylabel("Li2S weight fraction (±2σ)")
-fig.savefig("xrd_li2s_series.png", dpi=120)

@@ -6,12 +6,10 @@
 # at the interface to 5 % in the bulk electrolyte, so every number below can be checked against
 # the truth. With real data, replace `spectra_at_depth` with `spectra.load(...)` of your files.
 #
-# Open as a notebook with jupytext, or run as a script: `python tutorials/01_s2p_depth_profile.py`.
+# Open as a notebook with `jupytext --to notebook tutorials/04_batch_depth_profile.py`, or run as a
+# script.
 
 # %%
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
@@ -56,11 +54,14 @@ ax.plot(depth_nm, true_li2s, "k--", label="truth")
 ax.set(xlabel="depth (nm)", ylabel="Li2S fraction of S 2p")
 ax.legend()
 fig.tight_layout()
-fig.savefig("s2p_depth_profile.png", dpi=120)
 
 # %% [markdown]
 # The results are an ordinary xarray Dataset; `write_results` stores them as NetCDF atomically
-# (an existing file is never overwritten unless you say so).
+# (an existing file is never overwritten unless you say so). Here into a temporary folder.
 
 # %%
-write_results(results, "s2p_depth_profile_fits.nc", overwrite=True)
+import tempfile
+from pathlib import Path
+
+saved = write_results(results, Path(tempfile.mkdtemp(prefix="spectra-tutorial-")) / "s2p_depth_profile_fits.nc")
+print("written:", saved)
