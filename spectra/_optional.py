@@ -5,7 +5,7 @@ import importlib
 
 from .errors import OptionalDependencyError
 
-EXTRAS = {"openpyxl": "thermo"}
+EXTRAS = {"openpyxl": "thermo", "ipywidgets": "widgets"}
 
 
 def require(module: str, purpose: str):

@@ -1,7 +1,4 @@
-"""The ``spectra`` command line: ``info``, ``formats`` and ``convert``.
-
-Heavy imports happen inside the commands so ``spectra --help`` stays fast.
-"""
+"""``spectra info``, ``formats``, ``examples`` and ``convert``: look at files and convert them."""
 from __future__ import annotations
 
 import sys
@@ -36,16 +33,15 @@ def describe(da) -> str:
             f"({direction}), {shape} points, {da.attrs.get('units', '?')}, {time_text}")
 
 
-@click.group()
-@click.version_option(package_name="spectra-xpsxrd")
-def main():
-    """Load, fit and compare XRD and XPS data of solid-state-battery interfaces."""
-
-
-@main.command()
+@click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def info(files):
     """One line per spectrum in each FILE. Unreadable files are reported and skipped (exit code 1).
+
+    \b
+    Examples:
+      spectra info data/*.vms data/*.xrdml
+      spectra info $(spectra examples)
     \f
     Parameters
     ----------
@@ -54,8 +50,8 @@ def info(files):
     """
     import warnings
 
-    from .errors import SpectraError
-    from .io import read
+    from ..errors import SpectraError
+    from ..io import read
 
     failed = 0
     for path in files:
@@ -74,31 +70,46 @@ def info(files):
     sys.exit(1 if failed else 0)
 
 
-@main.command()
+@click.command()
 def examples():
-    """Print the paths of the example files shipped with spectra (one per line)."""
-    from . import examples as shipped
+    """Print the paths of the example files shipped with spectra (one per line).
+
+    \b
+    Example:
+      spectra info $(spectra examples)
+    """
+    from .. import examples as shipped
 
     for name in shipped.NAMES:
         click.echo(shipped.path(name))
 
 
-@main.command()
+@click.command()
 def formats():
-    """List the file formats spectra reads."""
-    from .io import formats as list_formats
+    """List the file formats spectra reads.
+
+    \b
+    Example:
+      spectra formats | grep xrd
+    """
+    from ..io import formats as list_formats
 
     for f in list_formats():
         click.echo(f"{f['name']:<16} {f['technique']:<4} {' '.join(f['extensions']):<40} {f['description']}")
 
 
-@main.command()
+@click.command()
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
 @click.argument("target", type=click.Path(path_type=Path))
 @click.option("--region", default=None, help="Region name or index when SOURCE holds several.")
 @click.option("--overwrite", is_flag=True, help="Replace TARGET if it exists.")
 def convert(source, target, region, overwrite):
     """Convert one spectrum to VAMAS (.vms), column text (.txt/.xy/.csv) or NetCDF (.nc/.h5).
+
+    \b
+    Examples:
+      spectra convert scan.brml scan.xy
+      spectra convert survey.spe s2p.vms --region "S2p"
     \f
     Parameters
     ----------
@@ -112,9 +123,9 @@ def convert(source, target, region, overwrite):
     overwrite : bool
         Replace ``target`` if it exists.
     """
-    from .errors import SpectraError
-    from .io import load
-    from .io.write import write_columns, write_netcdf, write_vamas
+    from ..errors import SpectraError
+    from ..io import load
+    from ..io.write import write_columns, write_netcdf, write_vamas
 
     try:
         da = load(source, region=int(region) if region is not None and region.lstrip("-").isdigit() else region)
@@ -124,7 +135,3 @@ def convert(source, target, region, overwrite):
     except SpectraError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"wrote {target}")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -1,0 +1,4 @@
+"""``python -m spectra.cli`` runs the ``spectra`` command."""
+from . import main
+
+main(prog_name="spectra")
