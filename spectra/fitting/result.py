@@ -4,7 +4,6 @@ errors and correlations, derived quantities (from the technique's problem, the s
 ``summary()``, ``to_dataset()``, ``plot()`` and the notebook HTML."""
 from __future__ import annotations
 
-import html
 import json
 import math
 from dataclasses import dataclass, field
@@ -95,10 +94,6 @@ class LeastSquaresResult:
     flags: str = ""
     at_bound: dict = field(default_factory=dict)
     undetermined: list = field(default_factory=list)
-
-    #: label of the axis in figures, and whether it runs high to low (binding energy)
-    axis_label = "x"
-    reversed_axis = False
 
     # ----------------------------------------------------------------------------- quality
     @property
@@ -287,45 +282,34 @@ class LeastSquaresResult:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        head = (f"<b>{html.escape(self._title())}</b>: "
-                f"χ²ᵣ = {self.redchi:.4g}, {self.nfev} evaluations, "
-                + ("converged" if self.success else "<b>NOT converged</b>: " + html.escape(self.message)))
-        if self.flags:
-            head += f'<br><b style="color:#b00">not ok: {html.escape(self.flags)}</b>'
-        head += "".join(f"<br><i>caveat: {html.escape(line)}</i>" for line in self.caveats())
-        rows = "".join(
-            f"<tr><td>{html.escape(r.quantity)}</td><td>{r.value:.6g}</td>"
-            f"<td>{'fixed' if r.flag == 'fixed' else _format_error(r.stderr)}</td>"
-            f"<td>{html.escape(str(r.unit))}</td><td>{html.escape(r.flag if r.flag != 'fixed' else '')}</td></tr>"
-            for r in self.table().itertuples())
-        return (f"<div>{head}<table><tr><th>quantity</th><th>value</th><th>σ</th><th>unit</th><th>flag</th></tr>"
-                f"{rows}</table><small>{html.escape(STDERR_METHOD)}</small></div>")
+        """Notebook view: status, flags and caveats, the figure (inline SVG, drawn outside pyplot so
+        it shows once) beside the component or phase table, and every number with σ, unit and flag."""
+        from ..report.notebook import result_html
+
+        return result_html(self, footnote=STDERR_METHOD)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """``text/html`` (:meth:`_repr_html_`) and ``text/plain`` (:meth:`summary`)."""
+        from ..report.notebook import result_bundle
+
+        return result_bundle(self, include, exclude, footnote=STDERR_METHOD)
 
     # ----------------------------------------------------------------------------- figure
-    def plot(self, ax=None):
-        """Data, components above the background, background and fit; returns the Axes.
+    def plot(self, ax=None, **options):
+        """The annotated figure of the fit (:func:`spectra.plotting.plot_fit`: the technique's
+        publication figure, with its residual panel); returns the Axes of the spectrum.
 
         Parameters
         ----------
         ax : matplotlib.axes.Axes, optional
-            Where to draw (a new figure when None). ``plt.show()`` is never called.
+            Where to draw (a new pyplot figure when None); panels are split off below it.
+            ``plt.show()`` is never called.
+        **options
+            Passed to the technique's figure (e.g. ``residual=False``).
         """
-        import matplotlib.pyplot as plt
+        from ..plotting import plot_fit
 
-        if ax is None:
-            _, ax = plt.subplots()
-        ax.plot(self.x, self.y, "o", ms=2.5, mfc="none", color="0.35", label="data")
-        for name, curve in self.components.items():
-            ax.fill_between(self.x, self.background, self.background + curve, alpha=0.35, label=name)
-        ax.plot(self.x, self.background, "--", color="0.5", label="background")
-        ax.plot(self.x, self.best_fit, color="k", lw=1, label="fit")
-        if self.reversed_axis:
-            ax.set_xlim(max(self.x), min(self.x))
-        ax.set_xlabel(self.axis_label)
-        ax.set_ylabel(f"intensity ({self.data_units})")
-        ax.set_title(f"{self.problem.region}  χ²ᵣ = {self.redchi:.2f}" + ("" if self.ok else "  (not ok: see flags)"))
-        ax.legend(fontsize="small")
-        return ax
+        return plot_fit(self, ax, **options)
 
 
 _QUANTILE_KEYS = ("p2.5", "p16", "p50", "p84", "p97.5")

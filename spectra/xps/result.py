@@ -2,13 +2,18 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import uncertainties
 
 from ..fitting.result import LeastSquaresResult
-from .peak_model import line_center
+from .peak_model import XPSModel, line_center
+
+#: j = l ± 1/2 of a spin-orbit doublet, major line first, by the orbital letter of the region
+_SUBSHELLS = {"p": ("3/2", "1/2"), "d": ("5/2", "3/2"), "f": ("7/2", "5/2")}
 
 
 @dataclass
@@ -22,9 +27,6 @@ class XPSFitResult(LeastSquaresResult):
     """
 
     background_info: dict = field(default_factory=dict)
-
-    axis_label = "binding energy (eV)"
-    reversed_axis = True
 
     @property
     def charge_shift(self) -> uncertainties.UFloat | float | None:
@@ -112,9 +114,52 @@ class XPSFitResult(LeastSquaresResult):
                 "about 2x too small on S 2p recovery studies. Quote the Monte Carlo σ (mc_replicas ≥ 100), or fit "
                 'with background = "active-shirley"']
 
+    def line_curves(self) -> dict[tuple[str, str], np.ndarray]:
+        """Each line on its own: a doublet's major and minor line (e.g. S 2p3/2 and 2p1/2), a singlet
+        as itself, above the background.
+
+        Returns
+        -------
+        dict
+            (component, line label such as ``"2p3/2"``, or ``""`` for a singlet) → curve on ``x``;
+            a doublet's two lines add up to its curve in ``components``.
+        """
+        model = XPSModel(self.spec, self.x, self.y, starts=self.start, bounds=(self.lo, self.hi))
+        major = model.component_curves({**self.values, **{f"{c.name}_ratio": 0.0 for c in self.spec.components
+                                                          if c.is_doublet}})
+        labels = _line_labels(self.spec.region)
+        out = {}
+        for comp in self.spec.components:
+            if comp.is_doublet:
+                out[(comp.name, labels[0])] = major[comp.name]
+                out[(comp.name, labels[1])] = self.components[comp.name] - major[comp.name]
+            else:
+                out[(comp.name, "")] = self.components[comp.name]
+        return out
+
     def to_dataset(self, *, curves: bool = True):
         """As :meth:`LeastSquaresResult.to_dataset`, with how the background was computed in
-        ``attrs["background"]``."""
+        ``attrs["background"]``; with ``curves``, also ``lines`` (dims ``spectrum``, ``line``,
+        ``binding_energy``): every line on its own (:meth:`line_curves`), its component in the
+        coordinate ``line_component`` and its label (``2p3/2``, ``2p1/2`` or "") in ``line_label``."""
         ds = super().to_dataset(curves=curves)
         ds.attrs["background"] = json.dumps(self.background_info, default=str)
+        if curves:
+            lines = self.line_curves()
+            ds = ds.assign_coords(line=[f"{c} {lab}".strip() for c, lab in lines],
+                                  line_component=("line", [c for c, _ in lines]),
+                                  line_label=("line", [lab for _, lab in lines]))
+            ds["lines"] = (("spectrum", "line", "binding_energy"), np.array(list(lines.values()))[None],
+                           {"units": self.data_units, "long_name": "each line above the background (a doublet's "
+                            "major and minor line apart)"})
         return ds
+
+
+def _line_labels(region: str) -> tuple[str, str]:
+    """("2p3/2", "2p1/2") for ``S 2p``; ("3d5/2", "3d3/2") for a d level; ("major", "minor") when the
+    region names no orbital."""
+    m = re.search(r"(\d)([pdf])\b", region)
+    if not m:
+        return ("major", "minor")
+    j = _SUBSHELLS[m.group(2)]
+    return (f"{m.group(0)}{j[0]}", f"{m.group(0)}{j[1]}")
