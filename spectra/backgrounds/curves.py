@@ -78,11 +78,9 @@ def cumulative_trapezoid(y, x):
     Returns
     -------
     ndarray (..., n)
+        Compiled with numba on one axis (:func:`spectra.kernels.cumulative_trapezoid`).
     """
-    y = np.asarray(y, dtype=float)
-    out = np.zeros_like(y)
-    np.cumsum((y[..., 1:] + y[..., :-1]) * (0.5 * np.diff(x, axis=-1)), axis=-1, out=out[..., 1:])
-    return out
+    return kernels.cumulative_trapezoid(y, x)
 
 
 def end_levels(y_ascending: np.ndarray, average: int, offsets=(0.0, 0.0)):

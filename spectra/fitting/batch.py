@@ -12,8 +12,11 @@ The work is split by *what* is fitted and *how*:
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+import threading
 
 import numpy as np
 import xarray as xr
@@ -22,16 +25,27 @@ from ..errors import FitError
 from . import quality
 from .dataset import QUANTILES, results_dataset
 from .lm import levenberg_marquardt
-from .lmfit_engine import fit_model
 from .montecarlo import quantiles, refit, replicas
 from .options import FitOptions, validate
 from .prepare import Raw, as_raw, prepare
 from .problem import Item, Problem, problem_for
 
+
+def fit_model(*args, **kwargs):
+    """:func:`spectra.fitting.lmfit_engine.fit_model`, imported on first use: the batched engine never
+    pays for importing lmfit (seconds in a cold process)."""
+    from .lmfit_engine import fit_model as fit
+
+    return fit(*args, **kwargs)
+
+
 #: ``message`` of a spectrum an interrupted run did not reach
 PENDING = "not fitted: the run was interrupted before this spectrum"
 #: items checked and given start values together (larger blocks measured slower: fresh memory)
 _BLOCK = 512
+#: most items on one grid fitted in one continuous-batching run (bounds the memory of its state:
+#: data, σ, residuals and model curves of every item of the run)
+_POOL = 4096
 
 
 def _stack_dim(data, axis: str) -> str | None:
@@ -51,12 +65,20 @@ def _as_list(data, axis: str) -> list:
         stack = _stack_dim(data, axis)
         if stack is not None and set(data.dims) == {stack, axis}:
             x = np.asarray(data[axis].values, dtype=float)
-            rows = np.asarray(data.transpose(stack, axis).values, dtype=float)
-            return [Raw(x, row, data.attrs) for row in rows]
+            rows, attrs = np.asarray(data.transpose(stack, axis).values, dtype=float), data.attrs
+            return [Raw(x, row, attrs) for row in rows]
         if stack is not None:
             return [data.isel({stack: i}) for i in range(data.sizes[stack])]
         return [data]
     return list(data)
+
+
+def _count(data, axis: str) -> int:
+    """How many items :func:`_as_list` makes of ``data`` (a DataArray or a list), without making them."""
+    if isinstance(data, xr.DataArray):
+        stack = _stack_dim(data, axis)
+        return 1 if stack is None else int(data.sizes[stack])
+    return len(data)
 
 
 def _source_of(item) -> str:
@@ -147,9 +169,10 @@ def fit_many(data, recipe, **options) -> xr.Dataset:
         spectrum at a time exactly as :func:`spectra.fit` does. ``auto`` takes the batched engine
         when it supports the recipe (every XRD recipe; XPS: :func:`spectra.xps.batched.supported`).
     chunk_size : int, optional
-        Items per batch (and per task of a distributed run). Memory grows with chunk × points ×
-        varying parameters (and × reflections for XRD). By default 128 XPS spectra (measured ~1.8×
-        faster per fit than 2,000 on 2 cores) and 32 XRD patterns.
+        Items advanced together by the batched engine (and per task of a distributed run). Batching
+        is continuous: a spectrum that has converged leaves the working set and the next one takes
+        its place, so a slow spectrum holds up no other. Memory grows with chunk × points × varying
+        parameters (and × reflections for XRD). By default 128 XPS spectra and 32 XRD patterns.
     mc_replicas : int
         Poisson replicas per spectrum for Monte Carlo intervals (0, or at least 2), each with its
         static background recomputed and refitted from the best fit by the run's engine.
@@ -211,12 +234,15 @@ def fit_many(data, recipe, **options) -> xr.Dataset:
             raise FitError("resume is for local runs; a distributed run is resumed block by block")
         return _with_stack_coordinate(_fit_distributed(data, recipe, client, opts, chunk_size, problem.axis), data,
                                       problem.axis)
-    items = _as_list(data, problem.axis)
-    out = _Results(problem, len(items), opts.progress, opts.weights)
-    out.source = [_source_of(item) for item in items]
-    fit_todo, mc_todo = out.resume_from(resume) if resume is not None else (list(range(len(items))), [])
+    if not isinstance(data, xr.DataArray):
+        data = list(data)
+    n_items = _count(data, problem.axis)
+    out = _Results(problem, n_items, opts.progress, opts.weights)
+    fit_todo, mc_todo = out.resume_from(resume) if resume is not None else (list(range(n_items)), [])
     out.mc_replicas = opts.mc_replicas
     try:
+        items = _as_list(data, problem.axis)
+        out.source = [_source_of(item) for item in items]
         good = _prepare_all(sorted(fit_todo + mc_todo), items, problem, out, opts.weights)
         groups = _by_grid(problem, good, out)
         refit = set(fit_todo)
@@ -237,12 +263,28 @@ def fit_many(data, recipe, **options) -> xr.Dataset:
                         out.mc_done[item.index] = True
     except KeyboardInterrupt:  # keep what is done; fit_many(..., resume=result) finishes the rest
         out.interrupted = True
-    for _ in range(3):  # a second Ctrl-C while the result is assembled must not lose the work
-        try:
-            return _with_stack_coordinate(out.dataset("batched" if use_batched else "lmfit"), data, problem.axis)
-        except KeyboardInterrupt:
-            out.interrupted = True
-    return _with_stack_coordinate(out.dataset("batched" if use_batched else "lmfit"), data, problem.axis)
+    with _interrupts_held(out):  # a second Ctrl-C while the result is assembled must not lose the work
+        for _ in range(3):
+            try:
+                return _with_stack_coordinate(out.dataset("batched" if use_batched else "lmfit"), data, problem.axis)
+            except KeyboardInterrupt:
+                out.interrupted = True
+        return _with_stack_coordinate(out.dataset("batched" if use_batched else "lmfit"), data, problem.axis)
+
+
+@contextlib.contextmanager
+def _interrupts_held(out: _Results):
+    """Hold Ctrl-C back (it marks the run interrupted) while the block runs, in the main thread where
+    Python delivers it; elsewhere (or under a handler not set from Python) nothing changes."""
+    previous = signal.getsignal(signal.SIGINT) if threading.current_thread() is threading.main_thread() else None
+    if previous is None:
+        yield
+        return
+    signal.signal(signal.SIGINT, lambda *_: setattr(out, "interrupted", True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _with_stack_coordinate(result: xr.Dataset, data, axis: str) -> xr.Dataset:
@@ -307,17 +349,50 @@ def _fit_distributed(data, recipe, client, opts: FitOptions, chunk_size: int, ax
 def _fit_batched(problem: Problem, groups: list[list[Item]], out: _Results, chunk_size: int,
                  from_neighbours: bool) -> None:
     for items in groups:
+        if not from_neighbours:
+            for begin in range(0, len(items), _POOL):
+                _fit_pool(problem, items[begin:begin + _POOL], out, chunk_size)
+            continue
+        # a series: each chunk starts from the fits of the chunks before it
         for begin in range(0, len(items), chunk_size):
             chunk = items[begin:begin + chunk_size]
-            start = _neighbour_start(out, [chunk[0].index]) if from_neighbours else None
+            start = _neighbour_start(out, [chunk[0].index])
             _isolating(chunk, lambda part, start=start: _fit_chunk(problem, part, out, _rows_of(start, chunk, part)),
                        out)
-        if from_neighbours:  # refit the failures from their nearest successful neighbours
-            failed = [it for it in items if not out.success[it.index]]
-            if failed and out.success.any():
-                start = _neighbour_start(out, [it.index for it in failed], nearest=True)
-                _isolating(failed, lambda part, start=start: _fit_chunk(problem, part, out,
-                                                                        _rows_of(start, failed, part)), out)
+        failed = [it for it in items if not out.success[it.index]]  # refit from their nearest successful neighbours
+        if failed and out.success.any():
+            start = _neighbour_start(out, [it.index for it in failed], nearest=True)
+            _isolating(failed, lambda part, start=start: _fit_chunk(problem, part, out, _rows_of(start, failed, part)),
+                       out)
+
+
+def _fit_pool(problem: Problem, items: list[Item], out: _Results, window: int) -> None:
+    """Fit items on one grid by continuous batching: ``window`` of them are advanced together, and each
+    one that finishes is stored at once and replaced by the next (:func:`levenberg_marquardt`'s
+    ``window``). If the pool cannot be fitted together (an item whose model raises), the items not yet
+    stored are fitted in chunks of ``window``, each isolating its culprit."""
+    stored = np.zeros(len(items), bool)
+    last_report = 0
+
+    def on_done(rows, fit):
+        nonlocal last_report
+        _store(problem, [items[k] for k in rows], out, fit)
+        stored[rows] = True
+        done = int(np.count_nonzero(stored))
+        if done - last_report >= window:
+            out.report()
+            last_report = done
+
+    try:
+        y, sigma, theta0, lo, hi = _start_arrays(items)
+        levenberg_marquardt(problem.batched_model(items), theta0, lo, hi, out.vary, y, sigma, window=window,
+                            on_done=on_done)
+    except Exception:  # noqa: BLE001 - one bad spectrum must not stop the batch
+        rest = [item for k, item in enumerate(items) if not stored[k]]
+        for begin in range(0, len(rest), window):
+            _isolating(rest[begin:begin + window], lambda part: _fit_chunk(problem, part, out), out)
+    if last_report < len(items):
+        out.report()
 
 
 def _rows_of(start: np.ndarray | None, chunk: list[Item], part: list[Item]) -> np.ndarray | None:
@@ -453,8 +528,13 @@ def _fit_chunk(problem: Problem, items: list[Item], out: _Results, start: np.nda
         finite = np.isfinite(lo) & np.isfinite(hi)
         margin = np.where(finite, 1e-3 * np.where(finite, hi - lo, 0.0), 1e-6)
         theta0 = np.where(out.vary, np.clip(start, lo + margin, hi - margin), theta0)
-    model = problem.batched_model(items)
-    fit = levenberg_marquardt(model, theta0, lo, hi, out.vary, y, sigma)
+    fit = levenberg_marquardt(problem.batched_model(items), theta0, lo, hi, out.vary, y, sigma)
+    _store(problem, items, out, fit)
+    out.report()
+
+
+def _store(problem: Problem, items: list[Item], out: _Results, fit) -> None:
+    """Record the batched engine's fits (an :class:`~spectra.fitting.lm.LMResult`) of ``items``."""
     red = fit.chi2 / (items[0].x.size - int(out.vary.sum()))
     cov = fit.covariance * red[:, None, None]
     rows = [it.index for it in items]
@@ -467,7 +547,6 @@ def _fit_chunk(problem: Problem, items: list[Item], out: _Results, start: np.nda
                                                                               fit.message)
     out.setup(rows, items, -fit.residual)
     out.add_notes(problem, items)
-    out.report()
 
 
 def _monte_carlo(problem: Problem, item: Item, out: _Results, opts: FitOptions, rng, engine: str) -> None:

@@ -12,9 +12,16 @@ import numpy as np
 
 from .dataset import QUANTILES
 from .lm import levenberg_marquardt
-from .lmfit_engine import fit_model
 from .problem import Item, Problem
 from .weights import poisson_sigma
+
+
+def fit_model(*args, **kwargs):
+    """:func:`spectra.fitting.lmfit_engine.fit_model`, imported on first use: the batched engine never
+    pays for importing lmfit (seconds in a cold process)."""
+    from .lmfit_engine import fit_model as fit
+
+    return fit(*args, **kwargs)
 
 
 def replicas(problem: Problem, item: Item, expected: np.ndarray, n: int, rng: np.random.Generator) -> list[Item]:
@@ -32,7 +39,8 @@ def refit(problem: Problem, reps: list[Item], best: np.ndarray, *, engine: str, 
         lo, hi = np.stack([r.lo for r in reps]), np.stack([r.hi for r in reps])
         start = np.clip(np.repeat(best[None], len(reps), 0), lo, hi)
         y, sigma = np.stack([r.y for r in reps]), np.stack([r.sigma for r in reps])
-        fit = levenberg_marquardt(problem.batched_model(reps), start, lo, hi, problem.vary, y, sigma)
+        fit = levenberg_marquardt(problem.batched_model(reps), start, lo, hi, problem.vary, y, sigma,
+                                  window=problem.default_chunk)
         theta, ok, cov = fit.theta, fit.converged, fit.covariance
     else:
         start = dict(zip(problem.names, best))

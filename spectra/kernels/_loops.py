@@ -147,6 +147,18 @@ def shirley_loop(xa, ya, low, high, scale, tol, max_iter, background, iterations
                 break
 
 
+def cumulative_loop(y, dx, out):
+    """The cumulative trapezoid of :func:`spectra.kernels.cumulative_trapezoid`, for numba: rows of
+    ``y`` (M, n) with the half steps ``dx`` (n - 1,) into ``out`` (M, n), in the numpy order of
+    operations (the same numbers)."""
+    for r in range(y.shape[0]):
+        acc = 0.0
+        out[r, 0] = 0.0
+        for i in range(1, y.shape[1]):
+            acc += (y[r, i] + y[r, i - 1]) * dx[i - 1]
+            out[r, i] = acc
+
+
 # fastmath (no NaN/inf special cases, reassociation) gains 15-30 %; results still agree with numpy
 # to ~1e-12 relative (tested). XRD patterns run in parallel (prange): fit_many measured 1.45x faster
 # on 2 cores. The short XPS loop stays serial: in fit_many, where late iterations hold few spectra,
@@ -155,3 +167,4 @@ lines = njit(cache=True, fastmath=True, parallel=True)(lines_loop)
 xps = njit(cache=True, fastmath=True)(xps_loop)
 # the Shirley iteration keeps IEEE arithmetic (no fastmath): it must equal the numpy loop
 shirley = njit(cache=True, parallel=True)(shirley_loop)
+cumulative = njit(cache=True)(cumulative_loop)

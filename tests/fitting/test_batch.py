@@ -249,20 +249,22 @@ def test_interrupted_run_keeps_its_work_and_resumes(monkeypatch):
 
     das = [da for da, _ in _s2p_spectra(6, seed0=90)]
     full = fit_many(das, S2P)
-    real_chunk, calls = batch._fit_chunk, []
+    real_store, stored = batch._store, []
 
-    def interrupt_second_chunk(*args):
-        calls.append(1)
-        if len(calls) == 2:
+    def interrupt_second_store(problem, items, out, fit):  # Ctrl-C after the first spectra have finished
+        if stored:
             raise KeyboardInterrupt
-        return real_chunk(*args)
+        stored.extend(it.index for it in items)
+        return real_store(problem, items, out, fit)
 
-    monkeypatch.setattr(batch, "_fit_chunk", interrupt_second_chunk)
+    monkeypatch.setattr(batch, "_store", interrupt_second_store)
     partial = fit_many(das, S2P, chunk_size=2)
-    assert partial.attrs["complete"] == 0 and partial.attrs["pending"] == 4
-    assert partial.success.values.tolist() == [True, True, False, False, False, False]
-    assert (partial.message.values[2:] == batch.PENDING).all()
-    monkeypatch.setattr(batch, "_fit_chunk", real_chunk)
+    done = np.isin(np.arange(6), stored)
+    assert 0 < done.sum() < 6
+    assert partial.attrs["complete"] == 0 and partial.attrs["pending"] == 6 - done.sum()
+    assert partial.success.values.tolist() == done.tolist()
+    assert (partial.message.values[~done] == batch.PENDING).all()
+    monkeypatch.setattr(batch, "_store", real_store)
     resumed = fit_many(das, S2P, chunk_size=2, resume=partial)
     assert resumed.attrs["complete"] == 1 and resumed.attrs["pending"] == 0
     assert np.allclose(resumed.value, full.value, rtol=1e-9)
@@ -339,10 +341,17 @@ def test_failed_spectra_are_refitted_from_their_nearest_neighbour(monkeypatch):
     reference = fit_many(das, S2P)
     real_lm = batch.levenberg_marquardt
 
-    def first_pass_fails_spectrum_2(model, theta0, *args, **kwargs):
-        fit = real_lm(model, theta0, *args, **kwargs)
-        if len(theta0) == 6:  # the main pass: pretend spectrum 2 did not converge
-            fit.converged[2], fit.message[2] = False, "maximum iterations reached"
+    def first_pass_fails_spectrum_2(model, theta0, *args, on_done=None, **kwargs):
+        if len(theta0) != 6:
+            return real_lm(model, theta0, *args, on_done=on_done, **kwargs)
+
+        def fails_2(rows, fit):  # the main pass: pretend spectrum 2 did not converge
+            fit.converged[rows == 2], fit.message[rows == 2] = False, "maximum iterations reached"
+            if on_done is not None:
+                on_done(rows, fit)
+
+        fit = real_lm(model, theta0, *args, on_done=fails_2, **kwargs)
+        fit.converged[2], fit.message[2] = False, "maximum iterations reached"
         return fit
 
     monkeypatch.setattr(batch, "levenberg_marquardt", first_pass_fails_spectrum_2)
@@ -353,15 +362,19 @@ def test_failed_spectra_are_refitted_from_their_nearest_neighbour(monkeypatch):
 
 
 def test_progress_is_reported_per_chunk(capsys):
+    """Progress is reported whenever another ``chunk_size`` spectra have finished (continuous batching
+    finishes them one by one), and at the end."""
     das = [da for da, _ in _s2p_spectra(5, seed0=600)]
-    fit_many(das, S2P, chunk_size=2, progress=True)
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert lines == [f"spectra.fit_many: {k}/5 spectra done" for k in (2, 4, 5)]
-    fit_many(das, S2P)
-    assert capsys.readouterr().err == ""
     calls = []
     fit_many(das, S2P, chunk_size=2, progress=lambda done, total: calls.append((done, total)))
-    assert calls == [(2, 5), (4, 5), (5, 5)]
+    done = [d for d, _ in calls]
+    assert all(total == 5 for _, total in calls) and done[-1] == 5
+    assert all(b - a >= 2 for a, b in zip([0, *done[:-1]], done[:-1])) and done == sorted(set(done))
+    assert capsys.readouterr().err == ""
+    fit_many(das, S2P, chunk_size=2, progress=True)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [f"spectra.fit_many: {k}/5 spectra done" for k in done]
+    fit_many(das, S2P)
     assert capsys.readouterr().err == ""
 
 
@@ -393,27 +406,27 @@ def test_interrupt_during_monte_carlo_is_pending_and_resumed(monkeypatch):
 
 
 def test_a_spectrum_that_breaks_the_model_fails_alone(monkeypatch):
-    """An exception while fitting a chunk (here: raised for spectrum 1, as an overflow inside a kernel
-    would be) costs only that spectrum: the chunk is refitted item by item, and the others get the
-    same numbers as without it. The lmfit engine likewise."""
+    """An exception while fitting a batch (here: raised for spectrum 1, as an overflow inside a kernel
+    would be) costs only that spectrum: the batch is refitted in chunks, a failing chunk item by item,
+    and the others get the same numbers as without it. The lmfit engine likewise."""
     from spectra.fitting import batch
 
     das = [da for da, _ in _s2p_spectra(4, seed0=800)]
     clean = fit_many(das, S2P)
-    real_chunk, real_fit = batch._fit_chunk, batch.fit_model
+    real_lm, real_fit = batch.levenberg_marquardt, batch.fit_model
     bad = das[1].values.copy()
 
-    def chunk_breaks_on_1(problem, items, out, start=None):
-        if any(it.index == 1 for it in items):
+    def lm_breaks_on_1(model, theta0, lo, hi, vary, y, sigma, **kw):
+        if np.isin(y, bad).all(axis=1).any():  # a batch holding spectrum 1's windowed counts
             raise FloatingPointError("overflow in the line kernel")
-        return real_chunk(problem, items, out, start)
+        return real_lm(model, theta0, lo, hi, vary, y, sigma, **kw)
 
     def fit_breaks_on_1(model, y, sigma, **kw):
         if np.isin(y, bad).all():  # spectrum 1's windowed counts
             raise OverflowError("numerical result out of range")
         return real_fit(model, y, sigma, **kw)
 
-    monkeypatch.setattr(batch, "_fit_chunk", chunk_breaks_on_1)
+    monkeypatch.setattr(batch, "levenberg_marquardt", lm_breaks_on_1)
     mixed = fit_many(das, S2P)
     assert mixed.success.values.tolist() == [True, False, True, True]
     assert "FloatingPointError: overflow in the line kernel" in str(mixed.message.values[1])
