@@ -31,10 +31,13 @@ class ParamSpec:
 
 @dataclass(frozen=True)
 class RecipeSource:
-    """A recipe as loaded: its content (``data``), a canonical text of it and that text's SHA-256."""
+    """A recipe as loaded: its content (``data``), a canonical text of it and that text's SHA-256, and
+    the file it was read from (``path``; None for TOML text or a dict), against whose folder the
+    recipe's relative paths (CIF phases, instrument files) are resolved."""
 
     data: dict
     text: str
+    path: Path | None = None
 
     @property
     def sha256(self) -> str:
@@ -134,6 +137,7 @@ def load_recipe(recipe: str | Path | dict | RecipeSource) -> RecipeSource:
     """
     if isinstance(recipe, RecipeSource):
         return recipe
+    path = None
     if isinstance(getattr(recipe, "text", None), str) and recipe.text.startswith("{"):
         recipe = json.loads(recipe.text)  # a technique's spec, parsed before: its canonical text
     if isinstance(recipe, dict):
@@ -141,17 +145,19 @@ def load_recipe(recipe: str | Path | dict | RecipeSource) -> RecipeSource:
     elif isinstance(recipe, (str, Path)):
         text = recipe
         if isinstance(recipe, Path) or ("\n" not in recipe and recipe.strip().endswith(".toml")):
+            path = Path(recipe).resolve()
             try:
-                text = Path(recipe).read_text(encoding="utf-8")
+                text = path.read_text(encoding="utf-8")
             except OSError as exc:
                 raise RecipeError(f"cannot read recipe {recipe}: {exc}") from None
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise RecipeError(f"recipe is not valid TOML: {exc}") from None
+            where = f" {path}" if path is not None else ""
+            raise RecipeError(f"recipe{where} is not valid TOML: {exc}") from None
     else:
         raise RecipeError(f"a recipe is a .toml path, TOML text or a dict, not {type(recipe).__name__}")
-    return RecipeSource(data, json.dumps(data, sort_keys=True, default=str))
+    return RecipeSource(data, json.dumps(data, sort_keys=True, default=str), path)
 
 
 def technique_of(data: dict) -> str:

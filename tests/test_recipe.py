@@ -71,3 +71,14 @@ def test_instrument_fwhm_narrows_the_library_widths():
     assert open_.min <= known.min < known.max < open_.max
     with pytest.raises(RecipeError, match="instrument_fwhm"):
         problem_for({**XPS, "instrument_fwhm": -1.0})
+
+
+def test_a_recipe_read_from_a_file_knows_its_path(tmp_path):
+    from spectra.recipe import load_recipe
+
+    path = tmp_path / "s2p.toml"
+    path.write_text('region = "S 2p"\ncomponents = ["PS4"]\n', encoding="utf-8")
+    assert load_recipe(path).path == path.resolve()
+    assert load_recipe(str(path)).path == path.resolve()
+    assert load_recipe({"region": "S 2p"}).path is None
+    assert load_recipe('region = "S 2p"\n').path is None
