@@ -1,6 +1,7 @@
-"""Writers: VAMAS (ISO 14976) and column text, both atomic (written to a temporary file in the
-target folder, then moved into place) and both carrying the spectrum's attributes so a round trip
-through spectra restores values and attrs.
+"""Writers: VAMAS (ISO 14976), PANalytical XRDML and column text, all atomic (written to a temporary
+file in the target folder, then moved into place). VAMAS and column text carry the spectrum's
+attributes so a round trip through spectra restores values and attrs; XRDML keeps the values and the
+attributes its schema has fields for.
 
 The attributes travel as one JSON comment line, ``spectra-attrs: {...}`` (a VAMAS block comment, a
 ``#`` line in column text); other programs read the files as ordinary VAMAS or columns.
@@ -445,3 +446,99 @@ def write_netcdf(data: xr.DataArray | xr.Dataset, path: str | os.PathLike, *, ov
         ``path`` exists and ``overwrite`` is False.
     """
     return atomic_write(path, lambda tmp: data.to_netcdf(tmp, engine="h5netcdf"), overwrite=overwrite)
+
+
+def _xml_escape(value) -> str:
+    text = _LINE_BREAKS.sub(" ", str(value))
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;"))
+
+
+def _xrdml_number(value: float) -> str:
+    """A number as XRDML text that reads back to the same float (integers without a decimal point)."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
+def write_xrdml(pattern: xr.DataArray, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """Write one powder pattern as a PANalytical XRDML 1.5 file (one Gonio 2θ–θ scan), atomically.
+
+    The file is what X'Pert Data Collector writes for a continuous Bragg–Brentano scan: sample
+    name, comment, used wavelength (Kα1, Kα2, Kα2/Kα1 ratio), anode, and the ``<intensities>`` with
+    the common counting time. The 2θ axis is written as start/end positions when it is evenly spaced
+    to the last bit (``numpy.linspace`` of the two gives it back exactly), else as a list of
+    positions. Intensities keep every digit, so :func:`spectra.load` reads back the same numbers and
+    the sample, anode, wavelengths and counting time (an attribute ``comment`` becomes the file's
+    comment).
+
+    Parameters
+    ----------
+    pattern : xarray.DataArray
+        A 1-D pattern on ``two_theta`` (degrees), counts per step (or counts/s).
+    path : str or PathLike
+        Target file; never overwritten unless ``overwrite``.
+    overwrite : bool
+        Replace an existing ``path``.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    spectra.errors.SpectraError
+        The pattern is not 1-D on ``two_theta``, is empty, has non-finite values, or ``path`` exists
+        and ``overwrite`` is False.
+    """
+    (da,) = _one_d(pattern)
+    if da.dims[-1] != "two_theta":
+        raise SpectraError(f"XRDML holds 2θ patterns; this one has dim {da.dims[-1]!r}")
+    x = np.asarray(da["two_theta"].values, dtype=float)
+    y = np.asarray(da.values, dtype=float)
+    if x.size < 2:
+        raise SpectraError("an XRDML scan needs at least two points")
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise SpectraError("the pattern has NaN or infinite 2θ or intensity values")
+    a = da.attrs
+    unit = "cps" if a.get("units") == "counts/s" else "counts"
+    if np.array_equal(np.linspace(x[0], x[-1], x.size), x):
+        positions = (f"<startPosition>{_xrdml_number(x[0])}</startPosition>"
+                     f"<endPosition>{_xrdml_number(x[-1])}</endPosition>")
+    else:
+        positions = f"<listPositions>{' '.join(_xrdml_number(v) for v in x)}</listPositions>"
+    wavelengths = "".join(f"<{tag} unit=\"Angstrom\">{_xrdml_number(a[key])}</{tag}>"
+                          for key, tag in (("wavelength_ka1", "kAlpha1"), ("wavelength_ka2", "kAlpha2"))
+                          if a.get(key) is not None)
+    if a.get("ka2_ratio") is not None:
+        wavelengths += f"<ratioKAlpha2KAlpha1>{_xrdml_number(a['ka2_ratio'])}</ratioKAlpha2KAlpha1>"
+    counting = (f"<commonCountingTime unit=\"seconds\">{_xrdml_number(a['counting_time'])}</commonCountingTime>"
+                if a.get("counting_time") is not None else "")
+    acquired = _xml_escape(a.get("acquired") or "1970-01-01T00:00:00Z")
+    comments = [a["comment"]] if a.get("comment") else []
+    text = "\n".join([
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<xrdMeasurements xmlns="http://www.xrdml.com/XRDMeasurement/1.5" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        'xsi:schemaLocation="http://www.xrdml.com/XRDMeasurement/1.5 '
+        'http://www.xrdml.com/XRDMeasurement/1.5/XRDMeasurement.xsd" status="Completed">',
+        "  <comment>" + "".join(f"<entry>{_xml_escape(c)}</entry>" for c in comments) + "</comment>",
+        f'  <sample type="To be analyzed"><id>{_xml_escape(a.get("sample", ""))}</id>'
+        f'<name>{_xml_escape(a.get("sample", ""))}</name></sample>',
+        '  <xrdMeasurement measurementType="Scan" status="Completed" sampleMode="Reflection">',
+        f'    <usedWavelength intended="K-Alpha 1">{wavelengths}</usedWavelength>',
+        '    <incidentBeamPath><radius unit="mm">240.00</radius><xRayTube name="spectra">'
+        f'<anodeMaterial>{_xml_escape(a.get("anode", ""))}</anodeMaterial></xRayTube></incidentBeamPath>',
+        '    <scan appendNumber="0" mode="Continuous" scanAxis="Gonio" status="Completed">',
+        f"      <header><startTimeStamp>{acquired}</startTimeStamp><endTimeStamp>{acquired}</endTimeStamp>"
+        "<author><name>spectra</name></author>"
+        '<source><applicationSoftware version="1">spectra.io.write.write_xrdml</applicationSoftware></source></header>',
+        "      <dataPoints>",
+        f'        <positions axis="2Theta" unit="deg">{positions}</positions>',
+        f"        {counting}",
+        f'        <intensities unit="{unit}">{" ".join(_xrdml_number(v) for v in y)}</intensities>',
+        "      </dataPoints>",
+        "    </scan>",
+        "  </xrdMeasurement>",
+        "</xrdMeasurements>",
+    ])
+    return atomic_write_text(path, text + "\n", overwrite=overwrite)
