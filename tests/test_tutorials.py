@@ -15,7 +15,7 @@ import pytest
 
 TUTORIALS = sorted((Path(__file__).parent.parent / "tutorials").glob("[0-9][0-9]_*.py"))
 #: the topics issue 14 asks for, by number
-TOPICS = {"01": "loading", "02": "xps", "03": "xrd", "04": "batch"}
+TOPICS = {"01": "loading", "02": "xps", "03": "xrd", "04": "batch", "05": "comparison"}
 
 
 def test_the_tutorial_series_is_complete():

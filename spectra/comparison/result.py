@@ -146,8 +146,10 @@ class Comparison:
         out = []
         for r in self.summary[self.summary["significant"]].itertuples():
             word = "higher" if r.difference > 0 else "lower"
+            unit = "" if r.unit == "1" else f" {r.unit}"
+            p = f"< {np.finfo(float).tiny:.0e}" if r.p_adjusted == 0 else f"= {r.p_adjusted:.2g}"  # underflow, not 0
             out.append(f"{r.group}: {r.metric} {word} than {self.reference} by {abs(r.difference):.3g} ± "
-                       f"{r.difference_stderr:.2g} {'' if r.unit == '1' else r.unit} (Holm p = {r.p_adjusted:.2g})")
+                       f"{r.difference_stderr:.2g}{unit} (Holm p {p})")
         return out
 
     def __repr__(self) -> str:
