@@ -123,7 +123,8 @@ def load_recipe(recipe: str | Path | dict | RecipeSource) -> RecipeSource:
     ----------
     recipe : str, pathlib.Path, dict, RecipeSource or a technique's spec
         A path (``Path``, or a one-line string ending in ``.toml``), TOML text, the recipe itself,
-        or a spec a technique parsed (its canonical ``text``).
+        a region name (``"S 2p"``) or ``"xrd"`` for the shipped default recipe
+        (:func:`spectra.recipes.default_recipe`), or a spec a technique parsed (its canonical ``text``).
 
     Returns
     -------
@@ -142,6 +143,10 @@ def load_recipe(recipe: str | Path | dict | RecipeSource) -> RecipeSource:
         recipe = json.loads(recipe.text)  # a technique's spec, parsed before: its canonical text
     if isinstance(recipe, dict):
         data = recipe
+    elif isinstance(recipe, str) and "\n" not in recipe and "=" not in recipe and not recipe.strip().endswith(".toml"):
+        from .recipes import default_recipe  # a region name ("S 2p") or "xrd": the shipped default
+
+        data = default_recipe(recipe)
     elif isinstance(recipe, (str, Path)):
         text = recipe
         if isinstance(recipe, Path) or ("\n" not in recipe and recipe.strip().endswith(".toml")):

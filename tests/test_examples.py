@@ -139,3 +139,16 @@ def test_a_component_not_in_the_example_is_never_a_quotable_number():
     assert not bool(many.ok[0]) and "P2Sx" in str(many.flags.values[0])
     f, s = float(many.fraction.sel(component="P2Sx")[0]), float(many.fraction_stderr.sel(component="P2Sx")[0])
     assert np.isnan(s) or f < 3 * s
+
+
+def test_readme_python_example_runs(tmp_path, monkeypatch, capsys):
+    """The first Python block of the README (the one it says the test suite runs) works as written."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"^```python\n(.*?)^```", text, re.M | re.S).group(1)
+    assert "spectra.compare(" in block and "write_report(" in block
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    exec(compile(block, "README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert "True" in printed and "than pristine" in printed
+    assert (tmp_path / "report.html").stat().st_size > 0

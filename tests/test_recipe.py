@@ -82,3 +82,14 @@ def test_a_recipe_read_from_a_file_knows_its_path(tmp_path):
     assert load_recipe(str(path)).path == path.resolve()
     assert load_recipe({"region": "S 2p"}).path is None
     assert load_recipe('region = "S 2p"\n').path is None
+
+
+def test_a_region_name_is_its_shipped_default_recipe():
+    from spectra.errors import RecipeError
+    from spectra.recipe import load_recipe
+    from spectra.recipes import default_recipe
+
+    assert load_recipe("S 2p").data == default_recipe("S 2p")
+    assert load_recipe("xrd").data == default_recipe("xrd")
+    with pytest.raises(RecipeError, match="no default recipe for 'Zr 3d'"):
+        load_recipe("Zr 3d")
