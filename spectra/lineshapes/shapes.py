@@ -107,15 +107,17 @@ def gl_sum(x, center, fwhm, area, m=30.0):
     return area / (unit_area * fwhm) * unit
 
 
-def pearson7_norm(m: float) -> tuple[float, float]:
+def pearson7_norm(m):
     """(k, height) of the unit-FWHM, unit-area Pearson VII ``height·(1 + k u²)^(-m)``.
 
     ``k = 4(2^(1/m) - 1)`` puts the half maximum at ``u = ±1/2`` for every ``m``; the integral of
     ``(1 + k u²)^(-m)`` is ``√(π/k)·Γ(m - ½)/Γ(m)`` (finite for ``m > ½``), so
-    ``height = √(k/π)·Γ(m)/Γ(m - ½)`` (through log-gamma, stable for large ``m``).
+    ``height = √(k/π)·Γ(m)/Γ(m - ½)`` (through log-gamma, stable for large ``m``). ``m`` may be an
+    array (floats in, floats out).
     """
     k = 4.0 * (2.0 ** (1.0 / m) - 1.0)
-    return k, math.sqrt(k / math.pi) * math.exp(math.lgamma(m) - math.lgamma(m - 0.5))
+    height = np.sqrt(k / math.pi) * np.exp(special.gammaln(m) - special.gammaln(m - 0.5))
+    return (k, float(height)) if np.ndim(height) == 0 else (k, height)
 
 
 def pearson7(x, center, fwhm, area, m=2.0):

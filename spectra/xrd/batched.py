@@ -2,16 +2,25 @@
 analytic Jacobian, for the batched Levenberg–Marquardt engine (:mod:`spectra.fitting.lm`).
 
 Every reflection of a phase template and every free peak is a *line* with a Kα1 centre ``c1``, a Kα2
-centre ``c2``, one FWHM ``w``, a mixing ``η`` and an area ``A`` (pseudo-Voigt profiles; the Kα2 line
-has area ``r·A``). The Jacobian is assembled by the chain rule in two steps:
+centre ``c2``, one FWHM ``w``, a mixing ``η`` and an area ``A`` (the Kα2 line has area ``r·A``). The
+Jacobian is assembled by the chain rule in two steps:
 
 1. per line, the sensitivities ``∂(c1, c2, w, η, A)/∂θ`` of the line parameters to the fitted
    parameters θ — through the cell (``1/d² = Σ Q_j / p_j²`` for the refined lengths ``p_j``), Bragg's
-   law, the Lorentz-polarisation factor, the cell volume, the Caglioti and Lorentzian instrument
-   widths, the Scherrer size term, the Thompson–Cox–Hastings combination, the Kα2 position and the
-   specimen displacement and zero shift;
-2. per grid point, the profile partials ``∂y/∂(c1, c2, w, η, A)``, contracted with those
+   law, the Lorentz-polarisation factor, the cell volume, the March–Dollase factor, the Caglioti and
+   Lorentzian instrument widths, the Scherrer size and microstrain terms, the Thompson–Cox–Hastings
+   combination, the Kα2 position and the specimen displacement and zero shift (a Pawley line's area
+   is its own parameter); with a profile other than the pseudo-Voigt, asymmetry or a refined Kα2
+   ratio, also the profile's shape terms and the Bérar–Baldinozzi weights ``a = P1/tanθ + P3/tan 2θ``,
+   ``b = P2/tanθ + P4/tan 2θ``;
+2. per grid point, the profile partials ``∂y/∂(c1, c2, w, η, A, …)``, contracted with those
    sensitivities over the lines (one matrix product per line parameter).
+
+The plain case (pseudo-Voigt, no asymmetry, fixed Kα2 ratio) runs in the compiled kernel
+(:func:`spectra.kernels.pseudo_voigt_lines`); the others in numpy through
+:func:`spectra.xrd.profiles.line_curves`, Kα1 and Kα2 lines separately (so ``∂/∂r`` is their Kα2
+curves), in blocks of patterns that bound the memory. Every column is analytic. Le Bail phases are
+not supported here (:meth:`spectra.xrd.problem.XRDProblem.unsupported`).
 
 Amorphous humps (Gaussian sub-bands) and the Chebyshev background are added directly. Values equal
 ``XRDModel.evaluate`` (tested to 1e-9 relative), and the Jacobian equals central differences
@@ -35,8 +44,10 @@ from .structure import reciprocal_metric
 DEG = 180.0 / math.pi
 #: d(θ in radians)/d(2θ in degrees)
 HALF_RAD = math.pi / 360.0
-#: line parameters whose sensitivities are tracked
+#: line parameters whose sensitivities are tracked (the kernel's order)
 _INPUTS = ("c1", "c2", "w", "eta", "area")
+#: elements (spectra × lines × points) of one block of profile partials in the numpy path
+_BLOCK_ELEMENTS = 2_000_000
 
 
 class _Lengths:
@@ -62,6 +73,15 @@ class _Lengths:
         self.volume0 = t.volume(t.nominal)
 
 
+class _Phase:
+    """What the batched model keeps of a phase: its recipe entry, refined lengths, m|F|² of its
+    candidate lines, March–Dollase geometry (or None) and Pawley parameter names (or None)."""
+
+    def __init__(self, spec, lengths: _Lengths, mf2, orientation, pawley):
+        self.spec, self.name, self.lengths, self.mf2 = spec, spec.name, lengths, mf2
+        self.orientation, self.pawley = orientation, pawley
+
+
 class BatchedXRD:
     """Values and Jacobians of N XRD patterns on one 2θ grid with one recipe.
 
@@ -85,16 +105,36 @@ class BatchedXRD:
         self.lam = rad.ka1
         self.ka2 = rad.ka2 / rad.ka1 if rad.ka2 is not None and rad.ka2_ratio > 0 else None
         self.ka2_ratio = rad.ka2_ratio if self.ka2 is not None else 0.0
+        self.profile = self.spec.profile
+        self.shape_keys = list(profiles.PROFILES[self.profile].parameters)
+        self.asymmetric, self.axial = model.asymmetric, model.axial
+        self.refined_ratio = "ka2_ratio" in self.index
+        #: the compiled kernel's case: pseudo-Voigt lines, symmetric, a fixed Kα2 ratio
+        self.plain = (self.profile == "pseudo-voigt" and not self.asymmetric and not self.axial
+                      and not self.refined_ratio)
+        #: line inputs beyond the kernel's
+        self.position_extra = [*(("asym_a", "asym_b") if self.asymmetric else ()),
+                               *(("axial_s",) if self.axial else ())]
+        self.extra = [*self.shape_keys, *self.position_extra]
         self.phases, line_params = [], []
-        shared = ["displacement", "zero"]
+        shared = ["displacement", "zero", *(["ka2_ratio"] if self.refined_ratio else [])]
+        instrument = [f"inst_{k}" for k in self.spec.instrument]
         for ph in self.spec.phases:
             t = model.templates[ph.name]
             lines = self._candidates(t)
+            pawley = None
+            if ph.intensities == "pawley":
+                lines = np.array([k for k in lines if k in model.pawley[ph.name]], dtype=int)
+                pawley = [model.pawley[ph.name][k] for k in lines]
             lengths = _Lengths(model, ph.name, lines)
-            self.phases.append((ph.name, lengths, t.m_f2[lines]))
-            own = [f"{ph.name}_scale", f"{ph.name}_size", *(p for p, *_ in lengths.terms),
-                   *(f"inst_{k}" for k in "uvwxy"), *shared]
-            line_params += [own] * lines.size
+            orientation = None
+            if ph.orientation is not None:
+                cos_alpha, weights = model.orientation[ph.name]
+                orientation = (cos_alpha[lines], weights[lines])
+            self.phases.append(_Phase(ph, lengths, t.m_f2[lines], orientation, pawley))
+            own = [f"{ph.name}_scale", f"{ph.name}_size", f"{ph.name}_strain", f"{ph.name}_po_r",
+                   *(p for p, *_ in lengths.terms), *instrument, *shared]
+            line_params += [own + [pawley[k]] if pawley else own for k in range(lines.size)]
         for peak in self.spec.peaks:
             line_params.append([f"{peak.name}_{k}" for k in ("center", "fwhm", "area", "eta")] + shared)
         rows = [[self.jac_row[p] for p in params if p in self.jac_row] for params in line_params]
@@ -120,26 +160,29 @@ class BatchedXRD:
         n_spec, n_free = theta.shape[0], len(self.jac_row)
         col = {n: theta[:, i:i + 1] for n, i in self.index.items()}
         parts = []
-        for name, lengths, mf2 in self.phases:
-            parts.append(self._phase_lines(col, name, lengths, mf2, want_jacobian))
+        for phase in self.phases:
+            parts.append(self._phase_lines(col, phase, want_jacobian))
         for peak in self.spec.peaks:
             parts.append(self._free_peak(col, peak.name, want_jacobian))
+        keys = (*_INPUTS, *self.extra) if not self.plain else _INPUTS
         values = {k: np.concatenate([p[0][k] for p in parts], axis=1) if parts else np.zeros((n_spec, 0))
-                  for k in _INPUTS}
-        sens = np.zeros((len(_INPUTS), n_spec, 0, n_free))
+                  for k in keys if all(k in p[0] for p in parts)}
+        sens = {k: np.zeros((n_spec, 0, n_free)) for k in keys}
         if want_jacobian and parts:
-            sens = np.stack([np.concatenate([p[1][k] for p in parts], axis=1) for k in _INPUTS])
+            sens = {k: np.concatenate([p[1][k] for p in parts], axis=1) for k in keys}
         return values, sens
 
     def _zeros(self, col, n_lines):
         n_spec = next(iter(col.values())).shape[0]
-        return {k: np.zeros((n_spec, n_lines, len(self.jac_row))) for k in _INPUTS}
+        keys = (*_INPUTS, *self.extra) if not self.plain else _INPUTS
+        return {k: np.zeros((n_spec, n_lines, len(self.jac_row))) for k in keys}
 
     def _add(self, sens, key, name, value):
         if name in self.jac_row:
             sens[key][:, :, self.jac_row[name]] += value
 
-    def _phase_lines(self, col, name, lengths: _Lengths, mf2, want_jacobian):
+    def _phase_lines(self, col, phase: _Phase, want_jacobian):
+        name, lengths, mf2 = phase.name, phase.lengths, phase.mf2
         q = sum(big_q[None, :] / col.get(p, nominal) ** 2 for p, nominal, big_q, _ in lengths.terms)
         s_raw = 0.5 * self.lam * np.sqrt(q)
         tt_raw = 2 * np.degrees(np.arcsin(np.clip(s_raw, -1, 1)))
@@ -152,23 +195,69 @@ class BatchedXRD:
         cos2t = np.cos(2 * theta_rad)
         lp = lorentz_polarisation(tt)
         per_scale = np.where(keep, mf2[None, :] * lp / volume**2, 0.0)
-        area = col[f"{name}_scale"] * per_scale
+        orientation = d_orientation = 1.0
+        if phase.orientation is not None:
+            r = col[f"{name}_po_r"][:, :, None]
+            orientation, d_orientation = profiles.march_dollase(*phase.orientation, r)
+        if phase.pawley is not None:
+            area = np.where(keep, _columns(col, phase.pawley), 0.0)
+        else:
+            area = col[f"{name}_scale"] * per_scale * orientation
+        strain = col.get(f"{name}_strain")
         w, eta, sens, tt_sens = self._widths_and_positions(col, tt, tan, cos, sin, col[f"{name}_size"],
-                                                           f"{name}_size", want_jacobian)
+                                                           f"{name}_size", want_jacobian, strain, f"{name}_strain")
         values = {"area": area, "w": w, "eta": eta, **tt_sens["values"]}
+        if not self.plain:
+            self._shape_and_asymmetry(col, values, tt)
         if not want_jacobian:
             return values, None
-        self._add(sens, "area", f"{name}_scale", per_scale)
+        if not self.plain:
+            self._shape_and_asymmetry_sensitivities(col, sens, tt, tt_sens)
+        if phase.pawley is not None:
+            for k, p in enumerate(phase.pawley):
+                if p in self.jac_row:
+                    sens["area"][:, k, self.jac_row[p]] = keep[:, k]
+        else:
+            self._add(sens, "area", f"{name}_scale", per_scale * orientation)
+            self._add(sens, "area", f"{name}_po_r", col[f"{name}_scale"] * per_scale * d_orientation)
         dlnlp = HALF_RAD * (-2 * np.sin(4 * theta_rad) / (1 + cos2t**2) - 2 / tan + tan)
         for p, nominal, big_q, e in lengths.terms:
             if p not in self.jac_row:
                 continue
             length = col.get(p, nominal)
             dtt = np.where(keep, DEG * tan / q * (-2 * big_q[None, :] / length**3), 0.0)
-            for key in ("c1", "c2", "w", "eta"):
+            for key in ("c1", "c2", "w", "eta", *self.position_extra):
                 self._add(sens, key, p, tt_sens[key] * dtt)
-            self._add(sens, "area", p, area * (dlnlp * dtt - 2 * e / length))
+            if phase.pawley is None:
+                self._add(sens, "area", p, area * (dlnlp * dtt - 2 * e / length))
         return values, sens
+
+    def _shape_and_asymmetry(self, col, values, tt):
+        """The profile's shape terms and the Bérar–Baldinozzi weights a, b of phase lines
+        (:func:`spectra.xrd.profiles.asymmetry_weights`)."""
+        for key in self.shape_keys:
+            values[key] = np.broadcast_to(col[f"inst_{key}"], tt.shape)
+        if self.asymmetric:
+            values["asym_a"], values["asym_b"] = profiles.asymmetry_weights(tt, *self._asymmetry_terms(col))[:2]
+        if self.axial:
+            values["axial_s"] = profiles.axial_divergence(tt, col["inst_axial"])[0]
+
+    def _asymmetry_terms(self, col):
+        return [col.get(f"inst_asym_p{k}", 0.0) for k in range(1, 5)]
+
+    def _shape_and_asymmetry_sensitivities(self, col, sens, tt, tt_sens):
+        for key in self.shape_keys:
+            self._add(sens, key, f"inst_{key}", 1.0)
+        if self.asymmetric:
+            theta = tt * HALF_RAD
+            cot, cot2 = np.cos(theta) / np.sin(theta), np.cos(2 * theta) / np.sin(2 * theta)
+            for k, weight in ((1, cot), (3, cot2)):
+                self._add(sens, "asym_a", f"inst_asym_p{k}", weight)
+                self._add(sens, "asym_b", f"inst_asym_p{k + 1}", weight)
+            _, _, tt_sens["asym_a"], tt_sens["asym_b"] = profiles.asymmetry_weights(tt, *self._asymmetry_terms(col))
+        if self.axial:
+            self._add(sens, "axial_s", "inst_axial", profiles.axial_divergence(tt, 1.0)[0])
+            tt_sens["axial_s"] = profiles.axial_divergence(tt, col["inst_axial"])[1]
 
     def _free_peak(self, col, name, want_jacobian):
         tt = col[f"{name}_center"]
@@ -176,6 +265,8 @@ class BatchedXRD:
         values, sens = {"area": col[f"{name}_area"], "w": col[f"{name}_fwhm"], "eta": col[f"{name}_eta"]}, None
         shifts = self._positions(col, tt, np.cos(theta_rad), np.sin(theta_rad), want_jacobian)
         values.update(shifts["values"])
+        if not self.plain:  # free peaks are pseudo-Voigt and symmetric: their extra inputs are placeholders
+            values.update({k: np.zeros_like(tt) for k in self.extra})
         if want_jacobian:
             sens = self._zeros(col, 1)
             for key in ("area", "w", "eta"):
@@ -208,14 +299,17 @@ class BatchedXRD:
             self._add(sens, key, "displacement", shifts["d_displacement"])
             self._add(sens, key, "zero", 1.0)
 
-    def _widths_and_positions(self, col, tt, tan, cos, sin, size, size_name, want_jacobian):
-        """TCH FWHM and η of phase lines (Caglioti, Lorentzian instrument and Scherrer terms), their
-        positions, and the sensitivities of all line parameters except through the cell."""
+    def _widths_and_positions(self, col, tt, tan, cos, sin, size, size_name, want_jacobian, strain=None,
+                              strain_name=None):
+        """TCH FWHM and η of phase lines (Caglioti, Lorentzian instrument, Scherrer and microstrain
+        terms), their positions, and the sensitivities of all line parameters except through the cell."""
         u, v, w_, x_, y_ = (col[f"inst_{k}"] for k in "uvwxy")
         inside = u * tan**2 + v * tan + w_
         gauss = np.sqrt(np.maximum(inside, 1e-8))
         scherrer = profiles.scherrer_fwhm(tt, size, self.lam)
         lorentz = x_ * tan + y_ / cos + scherrer
+        if strain is not None:
+            lorentz = lorentz + DEG * 4.0 * strain * tan
         total, eta, dtot, deta = _tch(gauss, lorentz, want_jacobian)
         shifts = self._positions(col, tt, cos, sin, want_jacobian)
         if not want_jacobian:
@@ -224,6 +318,8 @@ class BatchedXRD:
         g_half = np.where(inside > 1e-8, 0.5 / gauss, 0.0)
         d_gauss = {"inst_u": tan**2 * g_half, "inst_v": tan * g_half, "inst_w": g_half}
         d_lorentz = {"inst_x": tan, "inst_y": 1 / cos, size_name: -scherrer / size}
+        if strain is not None:
+            d_lorentz[strain_name] = DEG * 4.0 * tan
         for derivs, which in ((d_gauss, 0), (d_lorentz, 1)):
             for p, dv in derivs.items():
                 self._add(sens, "w", p, dtot[which] * dv)
@@ -232,10 +328,55 @@ class BatchedXRD:
         # derivatives by 2θ of everything that depends on the line position (used through the cell)
         sec2 = 1 + tan**2
         dg_dtt = (2 * u * tan + v) * sec2 * HALF_RAD * g_half
-        dl_dtt = HALF_RAD * (x_ * sec2 + y_ * tan / cos + scherrer * tan)
+        dl_dtt = HALF_RAD * (x_ * sec2 + y_ * tan / cos + scherrer * tan
+                             + (DEG * 4.0 * strain * sec2 if strain is not None else 0.0))
         shifts["w"] = dtot[0] * dg_dtt + dtot[1] * dl_dtt
         shifts["eta"] = deta[0] * dg_dtt + deta[1] * dl_dtt
         return total, eta, sens, shifts
+
+    def _numpy_lines(self, col, lines, sens, want_jacobian):
+        """Sum of the lines (phase lines in the recipe's profile with asymmetry, free peaks as
+        pseudo-Voigt), Kα1 and Kα2 separately, and its Jacobian; in blocks of patterns."""
+        n_spec, n_lines = lines["area"].shape
+        n_points = self.x.shape[2]
+        total = np.zeros((n_spec, n_points))
+        jac = np.zeros((n_spec, len(self.jac_row), n_points)) if want_jacobian else None
+        n_phase = n_lines - len(self.spec.peaks)
+        groups = ((slice(0, n_phase), self.profile, True), (slice(n_phase, n_lines), "pseudo-voigt", False))
+        ratio = col["ka2_ratio"] if self.refined_ratio else np.full((n_spec, 1), self.ka2_ratio)
+        centres = (("c1", None), ("c2", ratio)) if self.ka2 is not None else (("c1", None),)
+        block = max(1, _BLOCK_ELEMENTS // max(n_lines * n_points, 1))
+        for start in range(0, n_spec, block):
+            rows = slice(start, start + block)
+            for part, profile, instrumental in groups:
+                if part.stop == part.start:
+                    continue
+
+                def line(key, rows=rows, part=part):
+                    return lines[key][rows, part][:, :, None]
+
+                shape = {k: line(k) for k in profiles.PROFILES[profile].parameters}
+                asym = (line("asym_a"), line("asym_b")) if instrumental and self.asymmetric else None
+                axial = line("axial_s") if instrumental and self.axial else None
+                area = line("area")
+                for centre, weight in centres:
+                    factor = 1.0 if weight is None else weight[rows][:, :, None]
+                    out = profiles.line_curves(profile, self.x, line(centre), line("w"), line("eta"), factor * area,
+                                               shape, asym, axial, partials=want_jacobian)
+                    if not want_jacobian:
+                        total[rows] += out.sum(axis=1)
+                        continue
+                    curves, partial = out
+                    total[rows] += curves.sum(axis=1)
+                    keys = {centre: "c", "w": "w", "eta": "eta", **{k: k for k in shape},
+                            **({k: k for k in self.position_extra} if instrumental else {})}
+                    for key, which in keys.items():
+                        jac[rows] += np.matmul(sens[key][rows, part].transpose(0, 2, 1), partial[which])
+                    jac[rows] += np.matmul(sens["area"][rows, part].transpose(0, 2, 1), factor * partial["area"])
+                    if weight is not None and "ka2_ratio" in self.jac_row:
+                        jac[rows, self.jac_row["ka2_ratio"]] += np.einsum("bk,bkn->bn", area[:, :, 0],
+                                                                          partial["area"])
+        return total, jac
 
     # ------------------------------------------------------------------------ the pattern
     def evaluate(self, theta: np.ndarray, want_jacobian: bool, rows=slice(None)):
@@ -246,10 +387,14 @@ class BatchedXRD:
         n_points = self.x.shape[2]
         col = {n: theta[:, i:i + 1] for n, i in self.index.items()}
         lines, sens = self._line_parameters(theta, want_jacobian)
-        if lines["area"].shape[1]:
+        if lines["area"].shape[1] and self.plain:
+            stacked = np.stack([sens[k] for k in _INPUTS]) if want_jacobian else \
+                np.zeros((len(_INPUTS), n_spec, 0, len(self.jac_row)))
             total, jac = kernels.pseudo_voigt_lines(self.x[0, 0], lines["c1"], lines["c2"], lines["w"], lines["eta"],
-                                                    lines["area"], self.ka2_ratio, sens, self.line_columns,
+                                                    lines["area"], self.ka2_ratio, stacked, self.line_columns,
                                                     want_jacobian)
+        elif lines["area"].shape[1]:
+            total, jac = self._numpy_lines(col, lines, sens, want_jacobian)
         else:
             total = np.zeros((n_spec, n_points))
             jac = np.zeros((n_spec, len(self.jac_row), n_points)) if want_jacobian else None
@@ -272,6 +417,13 @@ class BatchedXRD:
         if not np.all(np.isfinite(total)):
             raise FitError("the XRD model is not finite at these parameters")
         return total, jac
+
+
+def _columns(col, names) -> np.ndarray:
+    """Parameters ``names`` side by side, (N, len(names))."""
+    if not names:
+        return np.zeros((next(iter(col.values())).shape[0], 0))
+    return np.concatenate([col[n] for n in names], axis=1)
 
 
 def _tch(gauss, lorentz, want_jacobian):

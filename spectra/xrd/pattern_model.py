@@ -2,10 +2,20 @@
 humps, a Chebyshev background, Kα1/Kα2, specimen displacement and the instrument function.
 
 Parameter names: ``<phase>_scale`` (dimensionless scale of the per-cell intensities
-m|F|²LP/V²), ``<phase>_a`` / ``_c`` (Å), ``<phase>_size`` (nm, Scherrer, K = 0.9),
-``displacement`` (µm), ``zero`` (degrees 2θ), ``inst_u/v/w`` (degrees², Caglioti) and ``inst_x/y``
-(degrees, Lorentzian), ``<hump>_center/_fwhm/_area``, ``<peak>_center/_fwhm/_area/_eta`` and
-``bg_c0 … bg_cN`` (Chebyshev coefficients, counts).
+m|F|²LP/V²; structure intensities only), ``<phase>_a`` / ``_c`` (Å), ``<phase>_size`` (nm, Scherrer,
+K = 0.9), ``<phase>_strain`` (microstrain ε), ``<phase>_po_r`` (March–Dollase r),
+``<phase>_I_<hkl>`` (Pawley integrated Kα1 intensities, counts·degree), ``displacement`` (µm),
+``zero`` (degrees 2θ), ``ka2_ratio``, ``inst_u/v/w`` (degrees², Caglioti), ``inst_x/y`` (degrees,
+Lorentzian), ``inst_asym_p1`` … ``_p4`` (Bérar–Baldinozzi asymmetry), ``inst_axial`` (degrees), the
+profile's shape terms (``inst_pearson_m``, ``inst_split``), ``<hump>_center/_fwhm/_area``,
+``<peak>_center/_fwhm/_area/_eta`` and ``bg_c0 … bg_cN`` (Chebyshev coefficients, counts).
+
+A line of a phase has the Kα1 position of Bragg's law for the (refined) cell, shifted by the zero and
+the specimen displacement, its Kα2 partner at ``ka2_ratio`` of its area, the FWHM and η of the TCH
+combination of the Gaussian (Caglioti) and Lorentzian (X tanθ + Y/cosθ + Scherrer + 4ε tanθ) widths, the
+recipe's profile, the Bérar–Baldinozzi factor with ``a = P1/tanθ + P3/tan 2θ``, ``b = P2/tanθ +
+P4/tan 2θ`` and the axial-divergence average with shift ``A·cot 2θ`` (θ of the Kα1 line, used for both
+lines).
 """
 from __future__ import annotations
 
@@ -20,8 +30,8 @@ from ..fitting.linear import nonnegative_solve
 from ..fitting.params import ParamInfo
 from . import profiles
 from .recipe import XRDSpec
-from .reflections import compute, lorentz_polarisation
-from .structure import Structure, reciprocal_metric, variant
+from .reflections import _indices, compute, lorentz_polarisation
+from .structure import Structure, reciprocal_metric, structure_factors
 
 
 def crystal_system(structure: Structure) -> str:
@@ -164,8 +174,112 @@ def phase_template(structure: Structure, wavelength: float, two_theta_max: float
     return PhaseTemplate(structure, wavelength, two_theta_max)
 
 
-def _structure(phase) -> Structure:
-    return variant(phase.structure, **phase.structure_parameters)
+@functools.lru_cache(maxsize=64)
+def orientation_geometry(template: PhaseTemplate, hkl: tuple[int, int, int]):
+    """The planes of every template line for the March–Dollase sum: cos of the angle between each
+    plane normal and the preferred direction ``hkl`` (a reciprocal-lattice vector) at the nominal
+    cell, and the planes' weights (|F|², normalised per line; 0 pads).
+
+    Every reflection (h, k, l) whose d matches a line's (to 5 decimals, as the reflection list
+    merges them) is one plane, so coincident families ("511 333") are each weighted by their |F|².
+
+    Parameters
+    ----------
+    template : PhaseTemplate
+        The phase's lines.
+    hkl : tuple of int
+        The preferred-orientation direction.
+
+    Returns
+    -------
+    cos_alpha, weights : numpy.ndarray
+        Shape (n_lines, n_planes).
+    """
+    s = template.structure
+    g = reciprocal_metric(s.cell)
+    d_min = float(template.lines.d.min()) * 0.999
+    h = _indices(s, d_min)
+    d = 1 / np.sqrt(np.einsum("ni,ij,nj->n", h, g, h))
+    keys = np.round(d, 5)
+    target = np.round(template.lines.d, 5)
+    inside = np.isin(keys, target)
+    h, keys = h[inside], keys[inside]
+    f2 = np.abs(structure_factors(s, h, energy_ev=12398.419843 / template.lines.wavelength)) ** 2
+    pref = np.asarray(hkl, dtype=float)
+    cos = (h @ g @ pref) / np.sqrt(np.einsum("ni,ij,nj->n", h, g, h) * (pref @ g @ pref))
+    members = [np.where(keys == key)[0] for key in target]
+    width = max(len(m) for m in members)
+    cos_alpha, weights = np.zeros((len(target), width)), np.zeros((len(target), width))
+    for k, m in enumerate(members):
+        cos_alpha[k, :len(m)] = cos[m]
+        w = f2[m] if f2[m].sum() > 0 else np.ones(len(m))
+        weights[k, :len(m)] = w / w.sum()
+    return np.clip(cos_alpha, -1.0, 1.0), weights
+
+
+def pawley_lines(spec: XRDSpec, phase) -> dict[int, str]:
+    """The Pawley intensity parameters of a phase: template line index → parameter name.
+
+    The lines are those of the phase's template (relative intensity ≥ 0.01 in the structure; weaker
+    reflections are left out) whose nominal Kα1 position is inside the recipe's window; tails of
+    lines outside it are not modelled.
+
+    Parameters
+    ----------
+    spec : XRDSpec
+        The recipe (its window and radiation).
+    phase : PhaseSpec
+        A phase with ``intensities = "pawley"``.
+
+    Returns
+    -------
+    dict of int to str
+        ``<phase>_I_<hkl>`` (first family of the line; ``m`` for a minus sign) by line index.
+    """
+    lo, hi = spec.window
+    t = phase_template(phase.crystal, spec.radiation.ka1, hi)
+    out, used = {}, set()
+    for k in np.where((t.lines.two_theta >= lo) & (t.lines.two_theta <= hi))[0]:
+        key = t.lines.hkl[k].split()[0].replace("-", "m")
+        name = f"{phase.name}_I_{key}" if key not in used else f"{phase.name}_I_{key}_{k}"
+        used.add(key)
+        out[int(k)] = name
+    return out
+
+
+def _on(spec: XRDSpec, key: str) -> bool:
+    """Whether an optional instrument term is in the model: named, and varying or not zero."""
+    term = spec.instrument.get(key)
+    return term is not None and (term.vary or term.value != 0)
+
+
+def partition(curves: np.ndarray, areas: np.ndarray, y, background, best, sigma):
+    """Observed integrated intensities of lines by partitioning the data (Rietveld's I_obs; Le Bail's
+    step): ``I_obs,k = I_k · Σ_i c_ik r_i / Σ_i c_ik`` with ``r_i = (y_i − bg_i)/(ycalc_i − bg_i)``.
+
+    Parameters
+    ----------
+    curves : numpy.ndarray, shape (n, K)
+        Each line's curve (Kα1 and Kα2) on the grid.
+    areas : numpy.ndarray, shape (K,)
+        The lines' model intensities I_k.
+    y, background, best, sigma : numpy.ndarray, shape (n,)
+        Data, background, model and the data's σ.
+
+    Returns
+    -------
+    observed, sd : numpy.ndarray, shape (K,)
+        I_obs and its σ from the data's σ (the profile held fixed); NaN for a line with no curve on
+        the grid.
+    """
+    above = best - background
+    safe = np.where(np.abs(above) > 1e-12 * max(float(np.max(np.abs(above), initial=0.0)), 1e-300), above, np.inf)
+    ratio = (y - background) / safe
+    weight = curves.sum(axis=0)
+    per = np.where(weight > 0, areas / np.where(weight > 0, weight, 1.0), np.nan)
+    observed = per * (curves.T @ ratio)
+    sd = per * np.sqrt(((curves / safe[:, None]) ** 2).T @ sigma**2)
+    return observed, sd
 
 
 def cell_lengths(phase) -> list[str]:
@@ -182,7 +296,7 @@ def cell_lengths(phase) -> list[str]:
         Empty when the cell is fixed; ``<phase>_a`` for cubic, ``<phase>_a``/``_c`` for hexagonal cells
         (as requested), else ``<phase>_cell_scale`` (whatever lengths were requested).
     """
-    system = crystal_system(_structure(phase))
+    system = crystal_system(phase.crystal)
     lengths = phase.refine_cell if isinstance(phase.refine_cell, tuple) else ("a", "c")
     if not phase.refine_cell:
         return []
@@ -204,15 +318,17 @@ def parameter_layout(spec: XRDSpec) -> list[ParamInfo]:
     Returns
     -------
     list of ParamInfo
-        Phase scales, cell lengths (±3 %) and sizes; hump and free-peak parameters; ``displacement``
-        (µm) and ``zero`` (degrees); ``inst_u`` … ``inst_y``; ``bg_c0`` … ``bg_cN``. ``value`` is None
-        where the data decide (phase scales, hump and peak areas without a recipe value, the background
-        level ``bg_c0``).
+        Phase scales (structure intensities), cell lengths (±3 %), sizes, strains, March–Dollase r and
+        Pawley intensities; hump and free-peak parameters; ``displacement`` (µm), ``zero`` (degrees)
+        and a refined ``ka2_ratio``; the instrument terms ``inst_<key>`` of the recipe; ``bg_c0`` …
+        ``bg_cN``. ``value`` is None where the data decide (phase scales, Pawley intensities, hump and
+        peak areas without a recipe value, the background level ``bg_c0``).
     """
     out = []
     for ph in spec.phases:
-        out.append(ParamInfo(f"{ph.name}_scale", ph.scale.value, ph.scale.min, ph.scale.max, ph.scale.vary, "1"))
-        cell = _structure(ph).cell
+        if ph.intensities == "structure":
+            out.append(ParamInfo(f"{ph.name}_scale", ph.scale.value, ph.scale.min, ph.scale.max, ph.scale.vary, "1"))
+        cell = ph.crystal.cell
         for name in cell_lengths(ph):
             if name.endswith("_cell_scale"):
                 out.append(ParamInfo(name, 1.0, 0.97, 1.03, True, "1"))
@@ -220,6 +336,12 @@ def parameter_layout(spec: XRDSpec) -> list[ParamInfo]:
                 length = cell[0] if name.endswith("_a") else cell[2]
                 out.append(ParamInfo(name, length, length * 0.97, length * 1.03, True, "angstrom"))
         out.append(ParamInfo(f"{ph.name}_size", ph.size.value, ph.size.min, ph.size.max, ph.size.vary, "nm"))
+        for spec_, key in ((ph.strain, "strain"), (ph.po_r, "po_r")):
+            if spec_ is not None:
+                out.append(ParamInfo(f"{ph.name}_{key}", spec_.value, spec_.min, spec_.max, spec_.vary, "1"))
+        if ph.intensities == "pawley":
+            out += [ParamInfo(name, None, 0.0, math.inf, True, "counts*degree")
+                    for name in pawley_lines(spec, ph).values()]
     for hump in spec.humps:
         for key, unit in (("center", "degree"), ("fwhm", "degree"), ("area", "counts*degree")):
             p = getattr(hump, key)
@@ -228,11 +350,13 @@ def parameter_layout(spec: XRDSpec) -> list[ParamInfo]:
         for key, unit in (("center", "degree"), ("fwhm", "degree"), ("area", "counts*degree"), ("eta", "1")):
             p = getattr(peak, key)
             out.append(ParamInfo(f"{peak.name}_{key}", p.value, p.min, p.max, p.vary, unit))
-    for key, p, unit in (("displacement", spec.displacement, "um"), ("zero", spec.zero, "degree")):
-        out.append(ParamInfo(key, p.value, p.min, p.max, p.vary, unit))
-    for key in ("u", "v", "w", "x", "y"):
-        p = spec.instrument[key]
-        out.append(ParamInfo(f"inst_{key}", p.value, p.min, p.max, p.vary, "degree^2" if key in "uvw" else "degree"))
+    for key, p, unit in (("displacement", spec.displacement, "um"), ("zero", spec.zero, "degree"),
+                         ("ka2_ratio", spec.ka2_ratio, "1")):
+        if p is not None:
+            out.append(ParamInfo(key, p.value, p.min, p.max, p.vary, unit))
+    units = {"u": "degree^2", "v": "degree^2", "w": "degree^2", "x": "degree", "y": "degree"}
+    for key, p in spec.instrument.items():
+        out.append(ParamInfo(f"inst_{key}", p.value, p.min, p.max, p.vary, units.get(key, "1")))
     if spec.background_order >= 0:
         out.append(ParamInfo("bg_c0", None, -math.inf, math.inf, True, "counts"))
         out += [ParamInfo(f"bg_c{k}", 0.0, -math.inf, math.inf, True, "counts")
@@ -261,9 +385,14 @@ class XRDModel:
     lo, hi : float
         Smallest and largest 2θ of the grid (degrees).
     templates : dict of str to PhaseTemplate
-        One per phase of the recipe.
+        One per phase of the recipe (a Pawley phase's computed to the window's end).
     params : list of ParamInfo
         :func:`parameter_layout` with data-derived starting values filled in.
+    pawley : dict of str to dict
+        For Pawley phases: template line index → intensity parameter name.
+    intensities : dict of str to numpy.ndarray
+        For Le Bail phases: the current integrated Kα1 intensity of every template line (counts·degree),
+        set by :meth:`le_bail_step`.
     """
 
     def __init__(self, spec: XRDSpec, x: np.ndarray, y: np.ndarray, starts: np.ndarray | None = None):
@@ -271,8 +400,24 @@ class XRDModel:
         self.x = np.asarray(x, dtype=float)
         self.y = np.asarray(y, dtype=float)
         self.lo, self.hi = float(self.x.min()), float(self.x.max())
-        self.templates = {ph.name: phase_template(variant(ph.structure, **ph.structure_parameters),
-                                                  spec.radiation.ka1, self.hi) for ph in spec.phases}
+        self.phases = {ph.name: ph for ph in spec.phases}
+        self.pawley = {ph.name: pawley_lines(spec, ph) for ph in spec.phases if ph.intensities == "pawley"}
+        self.templates = {ph.name: phase_template(ph.crystal, spec.radiation.ka1,
+                                                  spec.window[1] if ph.name in self.pawley else self.hi)
+                          for ph in spec.phases}
+        self.orientation = {ph.name: orientation_geometry(self.templates[ph.name], ph.orientation)
+                            for ph in spec.phases if ph.orientation is not None}
+        #: the asymmetry factor and the axial-divergence average apply when one of their terms varies or
+        #: is not zero
+        self.asymmetric = any(_on(spec, k) for k in profiles.ASYMMETRY_TERMS)
+        self.axial = _on(spec, "axial")
+        self.intensities = {}
+        for ph in spec.phases:  # Le Bail starts from the structure's intensities at a rough scale
+            if ph.intensities == "le_bail":
+                t = self.templates[ph.name]
+                self.intensities[ph.name] = self.scale_guess(ph.name) * t.m_f2 * lorentz_polarisation(
+                    t.lines.two_theta) / t.volume(t.nominal) ** 2
+        self.le_bail_cycles = 0
         layout = parameter_layout(spec)
         if starts is None:
             starts = data_starts(self, self.y[None])[0]
@@ -303,34 +448,82 @@ class XRDModel:
         return {p.name: p.value for p in self.params}
 
     # -------------------------------------------------------------------------------- evaluation
-    def _lines(self, name: str, p: dict[str, float]):
-        """Positions (Kα1, degrees), widths (Gaussian, Lorentzian) and areas of one phase's lines."""
+    def _lines(self, name: str, p: dict[str, float], structure_intensities: bool = False):
+        """Template indices, positions (Kα1, degrees), widths (Gaussian, Lorentzian) and areas of one
+        phase's lines (``structure_intensities``: the structure's, at scale ``p.get(<phase>_scale, 1)``,
+        whatever the phase's intensity mode)."""
         t = self.templates[name]
+        ph = self.phases[name]
         lam = self.spec.radiation.ka1
         cell = t.cell(p, name)
         d = t.d_spacings(cell)
         s = np.clip(lam / (2 * d), -1, 1)
         tt = 2 * np.degrees(np.arcsin(s))
         keep = (s < 0.999) & (tt > self.lo - 3) & (tt < self.hi + 3)
-        tt, mf2 = tt[keep], t.m_f2[keep]
-        area = p[f"{name}_scale"] * mf2 * lorentz_polarisation(tt) / t.volume(cell) ** 2
+        mode = "structure" if structure_intensities else ph.intensities
+        if mode == "pawley":
+            keep &= np.isin(np.arange(keep.size), list(self.pawley[name]))
+        index = np.where(keep)[0]
+        tt = tt[keep]
+        if mode == "structure":
+            area = p.get(f"{name}_scale", 1.0) * t.m_f2[keep] * lorentz_polarisation(tt) / t.volume(cell) ** 2
+            if name in self.orientation and f"{name}_po_r" in p:
+                area = area * profiles.march_dollase(*self.orientation[name], p[f"{name}_po_r"])[0][keep]
+        elif mode == "pawley":
+            area = np.array([p[self.pawley[name][k]] for k in index], dtype=float)
+        else:
+            area = self.intensities[name][keep]
         gauss = profiles.caglioti_fwhm(tt, p["inst_u"], p["inst_v"], p["inst_w"])
         lorentz = profiles.lorentz_fwhm(tt, p["inst_x"], p["inst_y"]) + profiles.scherrer_fwhm(
             tt, p[f"{name}_size"], lam)
-        return tt, gauss, lorentz, area
+        if ph.strain is not None:
+            lorentz = lorentz + profiles.strain_fwhm(tt, p[f"{name}_strain"])
+        return index, tt, gauss, lorentz, area
 
-    def _peaks_curve(self, tt, total, eta, area, p) -> np.ndarray:
-        """Sum of pseudo-Voigt lines (FWHM ``total``, mixing ``eta``) at Kα1 and Kα2, with displacement
-        and zero shift."""
+    def _line_curves(self, tt, total, eta, area, p, profile: str = "pseudo-voigt", instrumental: bool = False):
+        """Curves (n, K) of lines of FWHM ``total`` and mixing ``eta`` at Kα1 and Kα2, with displacement
+        and zero shift, in ``profile`` (with the recipe's asymmetry terms when ``instrumental``)."""
         r = self.spec.radiation
         shift = profiles.displacement_shift(tt, p["displacement"], self.spec.radius_mm) + p["zero"]
         x = self.x[:, None]
-        y = lineshapes.pseudo_voigt(x, (tt + shift)[None, :], total[None, :], area[None, :], eta[None, :]).sum(axis=1)
-        if r.ka2 is not None and r.ka2_ratio > 0:
+        shape = {k: p[f"inst_{k}"] for k in profiles.PROFILES[profile].parameters}
+        asym = axial = None
+        if instrumental and self.asymmetric:
+            asym = profiles.asymmetry_weights(tt, *(p.get(f"inst_asym_p{k}", 0.0) for k in range(1, 5)))[:2]
+        if instrumental and self.axial:
+            axial = profiles.axial_divergence(tt, p["inst_axial"])[0]
+        y = profiles.line_curves(profile, x, tt + shift, total, eta, area, shape, asym, axial)
+        ratio = p.get("ka2_ratio", r.ka2_ratio)
+        if r.ka2 is not None and ratio > 0:
             tt2 = profiles.ka2_position(tt, r.ka1, r.ka2)
-            y = y + lineshapes.pseudo_voigt(x, (tt2 + shift)[None, :], total[None, :], r.ka2_ratio * area[None, :],
-                                          eta[None, :]).sum(axis=1)
+            y = y + profiles.line_curves(profile, x, tt2 + shift, total, eta, ratio * area, shape, asym, axial)
         return y
+
+    def line_curves(self, name: str, p: dict[str, float], *, structure_intensities: bool = False):
+        """Each reflection's curve of one phase (Kα1 and Kα2, displaced) on the grid.
+
+        Parameters
+        ----------
+        name : str
+            Phase name.
+        p : dict of str to float
+            Parameter values by name (see the module notes for the names).
+        structure_intensities : bool
+            Use the structure's intensities (scale ``<phase>_scale``, else 1) whatever the phase's
+            intensity mode.
+
+        Returns
+        -------
+        index : numpy.ndarray of int, shape (K,)
+            The lines' indices in the phase's template.
+        curves : numpy.ndarray, shape (n, K)
+            Counts.
+        areas : numpy.ndarray, shape (K,)
+            Integrated Kα1 intensities (counts·degree).
+        """
+        index, tt, gauss, lorentz, area = self._lines(name, p, structure_intensities)
+        total, eta = profiles.tch_parameters(gauss, lorentz)
+        return index, self._line_curves(tt, total, eta, area, p, self.spec.profile, True), area
 
     def component_curves(self, p: dict[str, float]) -> dict[str, np.ndarray]:
         """Each phase's, hump's and free peak's curve on the grid, without background.
@@ -351,11 +544,10 @@ class XRDModel:
         curves.update({peak.name: self.peak_curve(peak, p) for peak in self.spec.peaks})
         return curves
 
-    def phase_curve(self, name: str, p: dict[str, float]) -> np.ndarray:
-        """One phase's reflections (Kα1 and Kα2, displaced) on the grid at parameter values ``p``."""
-        tt, gauss, lorentz, area = self._lines(name, p)
-        total, eta = profiles.tch_parameters(gauss, lorentz)
-        return self._peaks_curve(tt, total, eta, area, p)
+    def phase_curve(self, name: str, p: dict[str, float], *, structure_intensities: bool = False) -> np.ndarray:
+        """One phase's reflections (Kα1 and Kα2, displaced) on the grid at parameter values ``p``
+        (``structure_intensities``: as :meth:`line_curves`)."""
+        return self.line_curves(name, p, structure_intensities=structure_intensities)[1].sum(axis=1)
 
     def hump_curve(self, hump, p: dict[str, float]) -> np.ndarray:
         """An amorphous hump (a sum of Gaussian sub-bands, not shifted) on the grid."""
@@ -365,8 +557,8 @@ class XRDModel:
 
     def peak_curve(self, peak, p: dict[str, float]) -> np.ndarray:
         """A free peak: a pseudo-Voigt of its FWHM and η with its Kα2 partner, displaced."""
-        return self._peaks_curve(np.array([p[f"{peak.name}_center"]]), np.array([p[f"{peak.name}_fwhm"]]),
-                                 np.array([p[f"{peak.name}_eta"]]), np.array([p[f"{peak.name}_area"]]), p)
+        return self._line_curves(np.array([p[f"{peak.name}_center"]]), np.array([p[f"{peak.name}_fwhm"]]),
+                                 np.array([p[f"{peak.name}_eta"]]), np.array([p[f"{peak.name}_area"]]), p)[:, 0]
 
     def background(self, p: dict[str, float]) -> np.ndarray:
         """The Chebyshev background on the grid (2θ mapped onto [-1, 1]).
@@ -425,22 +617,53 @@ class XRDModel:
         -------
         dict
             ``hkl`` (list of str), ``two_theta`` (degrees, with displacement and zero shift), ``fwhm``
-            (degrees 2θ, TCH) and ``intensity`` (integrated Kα1 area, counts·degree), arrays of equal
-            length.
+            (degrees 2θ, TCH), ``intensity`` (integrated Kα1 area, counts·degree) and ``index`` (the
+            lines' indices in the template), arrays of equal length.
         """
         t = self.templates[name]
-        tt, gauss, lorentz, area = self._lines(name, p)
+        index, tt, gauss, lorentz, area = self._lines(name, p)
         shift = profiles.displacement_shift(tt, p["displacement"], self.spec.radius_mm) + p["zero"]
         total, _ = profiles.tch_parameters(gauss, lorentz)
-        keep = np.isin(np.round(2 * np.degrees(np.arcsin(np.clip(self.spec.radiation.ka1 / (2 * t.d_spacings(
-            t.cell(p, name))), -1, 1))), 9), np.round(tt, 9))
-        hkl = [h for h, k in zip(t.lines.hkl, keep) if k]
-        return {"hkl": hkl, "two_theta": tt + shift, "fwhm": total, "intensity": area}
+        return {"hkl": [t.lines.hkl[k] for k in index], "two_theta": tt + shift, "fwhm": total, "intensity": area,
+                "index": index}
+
+    def le_bail_step(self, p: dict[str, float]) -> float:
+        """One Le Bail cycle: every Le Bail phase's line intensities replaced by the data's partition
+        at parameter values ``p`` (:func:`partition`).
+
+        Parameters
+        ----------
+        p : dict of str to float
+            Parameter values by name.
+
+        Returns
+        -------
+        float
+            The largest relative change of a line intensity (0 without Le Bail phases).
+        """
+        total, _, bg = self.evaluate(p)
+        change = 0.0
+        sigma = np.sqrt(np.maximum(self.y, 1.0))
+        for name, current in self.intensities.items():
+            index, curves, areas = self.line_curves(name, p)
+            observed, _ = partition(curves, areas, self.y, bg, total, sigma)
+            new = np.where(np.isfinite(observed), np.maximum(observed, 0.0), areas)
+            scale = max(float(np.max(np.abs(areas), initial=0.0)), 1e-300)
+            change = max(change, float(np.max(np.abs(new - areas), initial=0.0)) / scale)
+            updated = current.copy()
+            updated[index] = new
+            self.intensities[name] = updated
+        self.le_bail_cycles += 1
+        return change
 
 
 #: fraction of a rough height-based amount below which a solved amount does not start (a start on the bound
 #: at zero cannot move through the bound transform)
 AMOUNT_FLOOR = 0.05
+#: a varying March–Dollase r given as exactly 1 starts this much below it: for a cubic phase the pattern's
+#: derivative by r vanishes at r = 1 (Σ (3cos²α − 1) over a family is 0), and a Levenberg–Marquardt step
+#: cannot leave a point where its Jacobian column is zero
+PO_START_OFFSET = 0.02
 #: crystallite sizes (nm) tried for a phase whose recipe gives no size start
 SIZE_CANDIDATES = (2.0, 3.0, 5.0, 8.0, 13.0, 20.0, 35.0, 60.0, 100.0, 200.0, 500.0, 1000.0)
 
@@ -483,6 +706,10 @@ def data_starts(model: XRDModel, y: np.ndarray) -> np.ndarray:
     unknown = {p.name for p in layout if p.value is None and p.vary}
     bg_names = [p.name for p in layout if p.name.startswith("bg_c") and p.vary]
     unknown |= set(bg_names)
+    # intensity-free phases are placed by a stand-in: their structure's pattern at a solved scale
+    virtual = {f"{ph.name}_scale" for ph in model.spec.phases if ph.intensities != "structure"}
+    unknown |= virtual
+    base.update(dict.fromkeys(virtual, 1.0))
     searched = [ph for ph in model.spec.phases if ph.size.value is None and ph.size.vary
                 and f"{ph.name}_scale" in unknown]
     for ph in model.spec.phases:
@@ -507,8 +734,8 @@ def data_starts(model: XRDModel, y: np.ndarray) -> np.ndarray:
             candidates[name] = []
             for size in sizes:
                 candidates[name].append(len(keys))
-                add(("phase", name, size), model.phase_curve(name, {**base, f"{name}_scale": 1.0,
-                                                                    f"{name}_size": size}))
+                add(("phase", name, size), model.phase_curve(name, {**base, f"{name}_scale": 1.0, f"{name}_size": size},
+                                                             structure_intensities=True))
         else:
             fixed += model.phase_curve(name, base)
     for item in (*model.spec.humps, *model.spec.peaks):
@@ -553,7 +780,10 @@ def data_starts(model: XRDModel, y: np.ndarray) -> np.ndarray:
                 rows = index[:, col] == key_index
                 kind, name, *size = keys[key_index]
                 target_name = {"phase": f"{name}_scale", "area": f"{name}_area"}.get(kind, name)
-                out[rows, position[target_name]] = coef[rows, col]
+                if target_name in virtual:
+                    _pawley_starts(model, name, base, coef[rows, col], out, rows, position)
+                else:
+                    out[rows, position[target_name]] = coef[rows, col]
                 if kind == "phase":
                     out[rows, position[f"{name}_size"]] = size[0]
         for p_index, p in enumerate(layout):  # amounts start off their bound at 0, where the fit could not move
@@ -563,9 +793,25 @@ def data_starts(model: XRDModel, y: np.ndarray) -> np.ndarray:
             elif p.name.endswith("_area") and p.name in unknown:
                 width = base[p.name[:-len("_area")] + "_fwhm"]
                 out[:, p_index] = np.maximum(out[:, p_index], AMOUNT_FLOOR * max(float(np.ptp(y)), 1.0) * width)
+    for p_index, p in enumerate(layout):  # see PO_START_OFFSET
+        if p.name.endswith("_po_r") and p.vary:
+            out[:, p_index] = np.where(out[:, p_index] == 1.0, 1.0 - PO_START_OFFSET, out[:, p_index])
     lo = np.array([p.min for p in layout])
     hi = np.array([p.max for p in layout])
     return np.clip(out, lo, hi)
+
+
+def _pawley_starts(model: XRDModel, name: str, base: dict, scale: np.ndarray, out, rows, position) -> None:
+    """Start a Pawley phase's intensities at its structure's, times the stand-in scale solved from
+    the data (floored at a small share of the strongest, so that none starts on its bound)."""
+    if name not in model.pawley:
+        return
+    index, _, areas = model.line_curves(name, {**base, f"{name}_scale": 1.0}, structure_intensities=True)
+    unit = dict(zip(index.tolist(), areas))
+    strongest = max(unit.values(), default=1.0)
+    for k, param in model.pawley[name].items():
+        per = max(unit.get(k, 0.0), AMOUNT_FLOOR * strongest)
+        out[rows, position[param]] = np.maximum(scale, 1e-12) * per
 
 
 def _amounts(gram, proj, total, index, keys):

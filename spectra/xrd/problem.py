@@ -1,19 +1,21 @@
 """XRD as a technique of the fitting engine: :class:`XRDProblem` (registered as ``xrd``)."""
 from __future__ import annotations
 
+import json
 from typing import ClassVar
 
 import numpy as np
 
 from ..fitting import propagate
+from ..fitting.lmfit_engine import fit_model
 from ..fitting.params import ParamInfo
 from ..fitting.problem import Item, Problem
 from ..recipe import load_recipe
 from .batched import BatchedXRD
+from .instrument import read_instrument_table
 from .pattern_model import XRDModel, cell_lengths, crystal_system, data_starts, parameter_layout
 from .recipe import parse_xrd_recipe, radiation_of
 from .result import XRDFitResult
-from .structure import variant
 
 
 class XRDProblem(Problem):
@@ -23,6 +25,11 @@ class XRDProblem(Problem):
     When the recipe names no anode or wavelength, the radiation is taken from the first pattern's
     attributes (``attrs``, or the first pattern :meth:`check` sees), and patterns measured with
     other radiation are refused with that reason.
+
+    What each engine fits: every recipe term (profiles, asymmetry, Kα2 ratio, preferred orientation,
+    microstrain, Pawley intensities) in both engines, with an analytic Jacobian in the batched one;
+    Le Bail phases only through the lmfit engine (``spectra.fit``, ``fit_many(engine="lmfit")``),
+    since their intensities are iterated between fits (:meth:`lmfit_model`).
     """
 
     name = "xrd"
@@ -35,10 +42,17 @@ class XRDProblem(Problem):
     fraction_attrs: ClassVar[dict] = {"units": "1",
                                       "long_name": "Hill-Howard weight fraction of the crystalline phases"}
 
+    #: Le Bail cycles (a fit with the intensities held, then a new partition) at most, and the largest
+    #: relative change of a line intensity at which the partition has converged
+    LE_BAIL_CYCLES = 10
+    LE_BAIL_TOLERANCE = 1e-3
+
     def parse(self, source, attrs):
-        self._radiation_free = None if {"anode", "wavelength"} & set(source.data) else source.data
-        self._radiation = radiation_of(source.data, attrs) if attrs is not None else None
-        return parse_xrd_recipe(source, attrs=attrs)
+        spec = parse_xrd_recipe(source, attrs=attrs, read_instrument=read_instrument_table)
+        data = json.loads(spec.text) if spec.text.startswith("{") else source.data  # files resolved and merged
+        self._radiation_free = None if {"anode", "wavelength"} & set(data) else data
+        self._radiation = radiation_of(data, attrs) if attrs is not None else None
+        return spec
 
     def parameters(self) -> list[ParamInfo]:
         return parameter_layout(self.spec)
@@ -82,11 +96,36 @@ class XRDProblem(Problem):
             item.start, item.lo, item.hi = (np.array([getattr(p, key) for p in params], dtype=float)
                                             for key in ("value", "min", "max"))
 
+    def unsupported(self) -> str | None:
+        """Le Bail phases need the lmfit engine (their intensities are iterated between fits)."""
+        le_bail = [ph.label or ph.name for ph in self.spec.phases if ph.intensities == "le_bail"]
+        if le_bail:
+            return (f"Le Bail intensities (phases {', '.join(le_bail)}: they are partitioned between fits); "
+                    "'pawley' intensities are fitted by both engines")
+        return None
+
     def batched_model(self, items: list[Item]) -> BatchedXRD:
         return BatchedXRD(items[0].model, self.names, self.vary)
 
     def lmfit_model(self, item: Item) -> XRDModel:
-        return item.model
+        """The item's model; with Le Bail phases, first iterated to a converged partition: the data are
+        partitioned among the lines at the start values (three times), then, up to
+        :attr:`LE_BAIL_CYCLES` times, every other parameter is fitted with the intensities held and the
+        data partitioned again, until no line intensity changes by more than
+        :attr:`LE_BAIL_TOLERANCE` (relative). The engine's fit that follows is the last cycle; the
+        standard errors of the other parameters are conditional on the extracted intensities."""
+        model = item.model
+        if model.intensities and model.le_bail_cycles == 0:
+            values = model.defaults()
+            for _ in range(3):
+                model.le_bail_step(values)
+            for _ in range(self.LE_BAIL_CYCLES):
+                fit = fit_model(model, item.y, item.sigma, method=self.default_method)
+                model.params = [ParamInfo(p.name, fit.values[p.name], p.min, p.max, p.vary, p.unit)
+                                for p in model.params]
+                if model.le_bail_step(fit.values) < self.LE_BAIL_TOLERANCE:
+                    break
+        return model
 
     def make_result(self, item: Item, model: XRDModel, fit) -> XRDFitResult:
         return XRDFitResult(self.spec, item.x, item.y, item.sigma, fit.best_fit, fit.background, fit.curves,
@@ -96,7 +135,7 @@ class XRDProblem(Problem):
     @staticmethod
     def _mass_terms(ph):
         """Z·M·V₀ of a phase and its refined cell parameters as (name, nominal, exponent in V)."""
-        s = variant(ph.structure, **ph.structure_parameters)
+        s = ph.crystal
         a, c = s.cell[0], s.cell[2]
         cubic = crystal_system(s) == "cubic"
         nominal = {"a": a, "c": c, "cell_scale": 1.0}
@@ -107,13 +146,17 @@ class XRDProblem(Problem):
 
     def derived(self, value, covariance):
         """Hill–Howard weight fractions (delta method through the full covariance) and crystallite
-        sizes of the phases, and the weight fractions (N, phases)."""
+        sizes of the phases, and the weight fractions (N, phases). With a Pawley or Le Bail phase in
+        the recipe every weight fraction is NaN (that phase has no scale)."""
         index = {n: i for i, n in enumerate(self.names)}
         free = propagate.free_index(self.names, self.vary)
         n_spec, n_phase = value.shape[0], len(self.spec.phases)
         mass = np.empty((n_spec, n_phase))  # S·Z·M·V, proportional to the phase's mass
         grad = np.zeros((n_spec, n_phase, len(free)))
         for k, ph in enumerate(self.spec.phases):
+            if ph.intensities != "structure":  # no scale: no fraction, and the others' shares are unknown
+                mass[:, k] = np.nan
+                continue
             zmv, terms = self._mass_terms(ph)
             per_scale = zmv * np.prod([(value[:, index[p]] / nominal) ** e for p, nominal, e in terms], axis=0)
             mass[:, k] = value[:, index[f"{ph.name}_scale"]] * per_scale

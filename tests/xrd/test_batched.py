@@ -209,3 +209,50 @@ def test_background_subtracted_patterns_are_fitted_like_a_single_fit():
     assert bool(many.success[0]) and single.success
     pull = (many.value.isel(spectrum=0) - [single.values[n] for n in many.param.values]) / many.stderr.isel(spectrum=0)
     assert float(np.nanmax(np.abs(pull))) < 0.01
+
+
+#: the profile terms beyond the compiled kernel's case: every one varying
+PROFILE_TERMS = {
+    "pearson7": {"profile": "pearson7", "instrument": {**EVERYTHING["instrument"],
+                                                       "pearson_m": {"value": 1.8, "vary": True}}},
+    "split, asymmetry, axial, Ka2, orientation, strain, Pawley": {
+        "profile": "split-pseudo-voigt", "ka2_ratio": {"value": 0.48, "vary": True}, "window": [15.0, 56.0],
+        "instrument": {**EVERYTHING["instrument"], "split": {"value": 0.1, "vary": True},
+                       **{f"asym_p{k}": {"value": v, "vary": True} for k, v in zip(range(1, 5),
+                                                                                   (0.02, -0.01, 0.01, 0.005))},
+                       "axial": {"value": 0.05, "vary": True}},
+        "phase_options": {"Li2S": {"strain": {"value": 0.002}},
+                          "graphite": {"preferred_orientation": {"hkl": [0, 0, 1], "r": 0.8}},
+                          "Si": {"intensities": "pawley"}}},
+}
+
+
+@pytest.mark.parametrize("terms", list(PROFILE_TERMS))
+def test_profile_terms_values_and_jacobian(terms):
+    """The numpy path of the batched model (profiles, asymmetry, axial divergence, refined Kα2 ratio) and
+    the kernel path with orientation, strain and Pawley terms: values equal ``XRDModel`` and every
+    Jacobian column equals central differences."""
+    da = pattern()
+    model = XRDModel(parse_xrd_recipe({**EVERYTHING, **PROFILE_TERMS[terms]}), da.two_theta.values, da.values)
+    names = [p.name for p in model.params]
+    base = np.array([p.value for p in model.params])
+    lo, hi = np.array([p.min for p in model.params]), np.array([p.max for p in model.params])
+    theta = np.clip(base * (1 + 0.01 * np.random.default_rng(0).standard_normal((2, base.size))), lo, hi)
+    theta[:, names.index("displacement")] = [60.0, -30.0]
+    batched = BatchedXRD(model, names, np.ones(len(names), bool))
+    assert not batched.plain
+    total, jac = batched.evaluate(theta, True)
+    for row, values in zip(total, theta):
+        reference = model.evaluate(dict(zip(names, values)))[0]
+        assert np.max(np.abs(row - reference)) <= 1e-9 * np.max(np.abs(reference))
+    # the new terms and what they are chained through (cells, widths, positions, amounts)
+    checked = [n for n in names if n.startswith(("inst_", "ka2_", "Si_", "Li2S_", "graphite_", "displacement", "zero"))]
+    for name in checked:
+        k = names.index(name)
+        step = 1e-6 * max(abs(theta[0, k]), 1e-3)
+        up, down = theta.copy(), theta.copy()
+        up[:, k] += step
+        down[:, k] -= step
+        numeric = (batched.evaluate(up, False)[0] - batched.evaluate(down, False)[0]) / (2 * step)
+        scale = max(float(np.max(np.abs(numeric))), 1e-12)
+        assert np.max(np.abs(jac[:, k] - numeric)) <= 1e-4 * scale, name
