@@ -2,7 +2,7 @@
 
 An :class:`Instrument` holds what :func:`spectra.xrd.calibrate.calibrate` fitted on a standard:
 the zero shift, the profile terms of the recipe's ``instrument`` table (Caglioti U, V, W, Lorentzian
-X, Y and whatever terms :data:`spectra.xrd.recipe.DEFAULT_INSTRUMENT` lists, e.g. asymmetry) and the
+X, Y and whatever terms :data:`spectra.xrd.profiles.DEFAULT_INSTRUMENT` lists, e.g. asymmetry) and the
 Kα2/Kα1 ratio, each with its standard error; the wavelengths it was fitted with; and where it came from
 (standard, certified cell, source file and its SHA-256, UTC time, spectra version, the 2θ range the
 standard's lines covered).
@@ -23,7 +23,7 @@ from pathlib import Path
 from ..errors import FileFormatError, RecipeError
 from ..io.write import atomic_write_text
 from . import profiles
-from .recipe import DEFAULT_INSTRUMENT
+from .profiles import DEFAULT_INSTRUMENT
 
 #: units of the parameters an instrument file may hold (terms not listed here are dimensionless or
 #: in the units the recipe documents for them)

@@ -12,7 +12,6 @@ from ..fitting.params import ParamInfo
 from ..fitting.problem import Item, Problem
 from ..recipe import load_recipe
 from .batched import BatchedXRD
-from .instrument import read_instrument_table
 from .pattern_model import XRDModel, cell_lengths, crystal_system, data_starts, parameter_layout
 from .recipe import parse_xrd_recipe, radiation_of
 from .result import XRDFitResult
@@ -48,7 +47,7 @@ class XRDProblem(Problem):
     LE_BAIL_TOLERANCE = 1e-3
 
     def parse(self, source, attrs):
-        spec = parse_xrd_recipe(source, attrs=attrs, read_instrument=read_instrument_table)
+        spec = parse_xrd_recipe(source, attrs=attrs)
         data = json.loads(spec.text) if spec.text.startswith("{") else source.data  # files resolved and merged
         self._radiation_free = None if {"anode", "wavelength"} & set(data) else data
         self._radiation = radiation_of(data, attrs) if attrs is not None else None

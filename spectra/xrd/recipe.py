@@ -45,8 +45,7 @@ value); phase options (``scale``, ``size``, ``strain``, ``r``) and ``displacemen
   ``split-pseudo-voigt``); or the path of an instrument file written by a
   calibration (:func:`spectra.xrd.instrument.read_instrument_table`), whose ``instrument``, ``zero``,
   ``ka2_ratio`` … keys are merged as fixed values, keys written in the recipe itself taking precedence;
-  a relative path is resolved as a ``cif`` path is. (The fitting verbs read the file;
-  :func:`parse_xrd_recipe` alone needs ``read_instrument``.)
+  a relative path is resolved as a ``cif`` path is.
   The asymmetry and axial terms are parameters only when the table names them (and enter the model
   when they vary or are not zero).
 * ``profile`` — ``"pseudo-voigt"`` (default: Thompson–Cox–Hastings from the Caglioti and Lorentzian
@@ -85,6 +84,7 @@ from pathlib import Path
 
 from ..errors import RecipeError, SpectraError
 from ..recipe import ParamSpec, load_recipe, param_spec, technique_of, window_of
+from .instrument import read_instrument_table
 from .profiles import DEFAULT_INSTRUMENT, INSTRUMENT_BOUNDS, OPTIONAL_INSTRUMENT, PROFILES
 from .structure import STRUCTURE_PARAMETERS, Structure, load_structure, phase_names, variant
 from .wavelengths import Radiation, radiation
@@ -260,8 +260,7 @@ class XRDSpec:
         return "XRD " + "+".join(ph.name for ph in self.phases) if self.phases else "XRD peaks"
 
 
-def parse_xrd_recipe(recipe, *, attrs: dict | None = None, base: str | Path | None = None,
-                     read_instrument=None) -> XRDSpec:
+def parse_xrd_recipe(recipe, *, attrs: dict | None = None, base: str | Path | None = None) -> XRDSpec:
     """Validate an XRD recipe.
 
     Parameters
@@ -274,11 +273,6 @@ def parse_xrd_recipe(recipe, *, attrs: dict | None = None, base: str | Path | No
         Folder against which relative ``cif`` and ``instrument`` paths are resolved; by default the
         recipe file's folder (a path recipe, or a ``RecipeSource`` with a ``path``), else the working
         directory.
-    read_instrument : callable, optional
-        Reader of instrument files, ``read_instrument(path) -> dict`` of recipe keys
-        (:func:`spectra.xrd.instrument.read_instrument_table`, which
-        :class:`~spectra.xrd.problem.XRDProblem` passes); needed only when ``instrument`` is a path
-        (the instrument module imports this one, so it is passed in rather than imported here).
 
     Returns
     -------
@@ -303,7 +297,7 @@ def parse_xrd_recipe(recipe, *, attrs: dict | None = None, base: str | Path | No
     resolved = isinstance(data.get("instrument"), str) or any(isinstance(e, dict) for e in data.get("phases", []))
     if not isinstance(data.get("phases", []), list):
         raise RecipeError(f"phases must be a list of names or {{name, cif}} tables, got {data['phases']!r}")
-    data = _merge_instrument_file(data, base, read_instrument)
+    data = _merge_instrument_file(data, base)
     rad = radiation_of(data, attrs)
     window = window_of(data.get("window"))
     known = set(phase_names())
@@ -458,22 +452,13 @@ def _phase_entry(entry, known: set, base: Path | None):
     return label, structure, {**entry, "name": label, "cif": str(path.resolve())}
 
 
-def _merge_instrument_file(data: dict, base: Path | None, read_instrument) -> dict:
+def _merge_instrument_file(data: dict, base: Path | None) -> dict:
     """The recipe with an ``instrument`` path replaced by the file's keys (the recipe's own keys win)."""
     given = data.get("instrument")
     if not isinstance(given, str):
         return data
-    if read_instrument is None:
-        raise RecipeError(f"instrument = {given!r}: instrument files are read when fitting (spectra.fit, "
-                          "spectra.fit_many); to parse this recipe alone pass "
-                          "read_instrument=spectra.xrd.instrument.read_instrument_table")
     path = _resolve(given, base)
-    try:
-        loaded = dict(read_instrument(path))
-    except OSError as exc:
-        raise RecipeError(f"instrument file {path}: {exc}") from None
-    except SpectraError as exc:
-        raise RecipeError(f"instrument file {path}: {exc}") from None
+    loaded = dict(read_instrument_table(path))  # its errors name the file
     extra = set(loaded) - _KEYS
     if extra:
         raise RecipeError(f"instrument file {path}: keys {sorted(extra)} are not XRD recipe keys")

@@ -14,7 +14,7 @@ import spectra
 from spectra.errors import RecipeError
 from spectra.recipe import load_recipe
 from spectra.xrd.cif import write_cif
-from spectra.xrd.instrument import Instrument, parameter_names, read_instrument_table
+from spectra.xrd.instrument import Instrument, parameter_names
 from spectra.xrd.problem import XRDProblem
 from spectra.xrd.recipe import DEFAULT_INSTRUMENT, parse_xrd_recipe
 from spectra.xrd.structure import load_structure
@@ -89,15 +89,17 @@ def test_instrument_file_is_merged_and_recipe_keys_win(tmp_path, tmp_path_factor
     recipe.write_text('technique = "xrd"\nanode = "Cu"\nphases = ["Si"]\ninstrument = "diffractometer.toml"\n'
                       "zero = 0.02\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path_factory.mktemp("elsewhere"))
-    spec = parse_xrd_recipe(recipe, read_instrument=read_instrument_table)
+    spec = parse_xrd_recipe(recipe)
     assert spec.instrument["u"].value == 0.005 and spec.instrument["y"].value == 0.015
     assert not any(p.vary for p in spec.instrument.values())  # a calibration's values are held
     assert spec.zero.value == 0.02  # the recipe's own key wins
     assert spec.radiation.ka2_ratio == 0.48 and spec.ka2_ratio is None
     again = parse_xrd_recipe(spec)  # its text holds the merged keys: no file needed
     assert again.instrument == spec.instrument and again.zero == spec.zero
-    with pytest.raises(RecipeError, match="read_instrument"):
+    (tmp_path / "diffractometer.toml").unlink()
+    with pytest.raises(RecipeError, match="diffractometer.toml") as error:
         parse_xrd_recipe(recipe)
+    assert str(error.value).startswith("instrument file ") and "No such file" in str(error.value)
 
 
 def test_instrument_file_through_the_fit(tmp_path, monkeypatch):
