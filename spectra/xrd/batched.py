@@ -22,7 +22,10 @@ The plain case (pseudo-Voigt, no asymmetry, fixed Kα2 ratio) runs in the compil
 curves), in blocks of patterns that bound the memory. Every column is analytic. Le Bail phases are
 not supported here (:meth:`spectra.xrd.problem.XRDProblem.unsupported`).
 
-Amorphous humps (Gaussian sub-bands) and the Chebyshev background are added directly. Values equal
+The lines' sum (phases and free peaks) is then multiplied point by point by the beam-overspill factor f
+(:func:`spectra.xrd.profiles.overspill`) when the recipe has ``overspill``: their Jacobian rows by f, and
+the ``overspill`` row is the lines' sum times ∂f/∂(2θc). Amorphous humps (Gaussian sub-bands) and the
+Chebyshev background are added directly. Values equal
 ``XRDModel.evaluate`` (tested to 1e-9 relative), and the Jacobian equals central differences
 (tested).
 """
@@ -398,6 +401,13 @@ class BatchedXRD:
         else:
             total = np.zeros((n_spec, n_points))
             jac = np.zeros((n_spec, len(self.jac_row), n_points)) if want_jacobian else None
+        if self.spec.overspill is not None:
+            factor, derivative = profiles.overspill(self.x[0], col["overspill"])
+            if want_jacobian:
+                jac *= factor[:, None, :]
+                if "overspill" in self.jac_row:
+                    jac[:, self.jac_row["overspill"]] += total * derivative
+            total = total * factor
         for hump in self.spec.humps:
             for dc, fw, fa in hump.shape:
                 y, yc, yw, ya = partials.gaussian(self.x[0], col[f"{hump.name}_center"] + dc,

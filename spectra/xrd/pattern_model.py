@@ -5,17 +5,19 @@ Parameter names: ``<phase>_scale`` (dimensionless scale of the per-cell intensit
 m|F|²LP/V²; structure intensities only), ``<phase>_a`` / ``_c`` (Å), ``<phase>_size`` (nm, Scherrer,
 K = 0.9), ``<phase>_strain`` (microstrain ε), ``<phase>_po_r`` (March–Dollase r),
 ``<phase>_I_<hkl>`` (Pawley integrated Kα1 intensities, counts·degree), ``displacement`` (µm),
-``zero`` (degrees 2θ), ``ka2_ratio``, ``inst_u/v/w`` (degrees², Caglioti), ``inst_x/y`` (degrees,
-Lorentzian), ``inst_asym_p1`` … ``_p4`` (Bérar–Baldinozzi asymmetry), ``inst_axial`` (degrees), the
-profile's shape terms (``inst_pearson_m``, ``inst_split``), ``<hump>_center/_fwhm/_area``,
-``<peak>_center/_fwhm/_area/_eta`` and ``bg_c0 … bg_cN`` (Chebyshev coefficients, counts).
+``zero`` (degrees 2θ), ``ka2_ratio``, ``overspill`` (2θc of the beam-overspill factor, degrees),
+``inst_u/v/w`` (degrees², Caglioti), ``inst_x/y`` (degrees, Lorentzian), ``inst_asym_p1`` … ``_p4``
+(Bérar–Baldinozzi asymmetry), ``inst_axial`` (degrees), the profile's shape terms (``inst_pearson_m``,
+``inst_split``), ``<hump>_center/_fwhm/_area``, ``<peak>_center/_fwhm/_area/_eta`` and ``bg_c0 … bg_cN``
+(Chebyshev coefficients, counts).
 
 A line of a phase has the Kα1 position of Bragg's law for the (refined) cell, shifted by the zero and
 the specimen displacement, its Kα2 partner at ``ka2_ratio`` of its area, the FWHM and η of the TCH
 combination of the Gaussian (Caglioti) and Lorentzian (X tanθ + Y/cosθ + Scherrer + 4ε tanθ) widths, the
 recipe's profile, the Bérar–Baldinozzi factor with ``a = P1/tanθ + P3/tan 2θ``, ``b = P2/tanθ +
 P4/tan 2θ`` and the axial-divergence average with shift ``A·cot 2θ`` (θ of the Kα1 line, used for both
-lines).
+lines). With ``overspill`` every phase line and free peak is multiplied, point by point, by
+:func:`spectra.xrd.profiles.overspill` (humps and background are not).
 """
 from __future__ import annotations
 
@@ -319,10 +321,11 @@ def parameter_layout(spec: XRDSpec) -> list[ParamInfo]:
     -------
     list of ParamInfo
         Phase scales (structure intensities), cell lengths (±3 %), sizes, strains, March–Dollase r and
-        Pawley intensities; hump and free-peak parameters; ``displacement`` (µm), ``zero`` (degrees)
-        and a refined ``ka2_ratio``; the instrument terms ``inst_<key>`` of the recipe; ``bg_c0`` …
-        ``bg_cN``. ``value`` is None where the data decide (phase scales, Pawley intensities, hump and
-        peak areas without a recipe value, the background level ``bg_c0``).
+        Pawley intensities; hump and free-peak parameters; ``displacement`` (µm), ``zero`` (degrees),
+        a refined ``ka2_ratio`` and ``overspill`` (degrees, when the recipe has it); the instrument terms
+        ``inst_<key>`` of the recipe; ``bg_c0`` … ``bg_cN``. ``value`` is None where the data decide (phase
+        scales, Pawley intensities, hump and peak areas without a recipe value, the background level
+        ``bg_c0``).
     """
     out = []
     for ph in spec.phases:
@@ -351,7 +354,7 @@ def parameter_layout(spec: XRDSpec) -> list[ParamInfo]:
             p = getattr(peak, key)
             out.append(ParamInfo(f"{peak.name}_{key}", p.value, p.min, p.max, p.vary, unit))
     for key, p, unit in (("displacement", spec.displacement, "um"), ("zero", spec.zero, "degree"),
-                         ("ka2_ratio", spec.ka2_ratio, "1")):
+                         ("ka2_ratio", spec.ka2_ratio, "1"), ("overspill", spec.overspill, "degree")):
         if p is not None:
             out.append(ParamInfo(key, p.value, p.min, p.max, p.vary, unit))
     units = {"u": "degree^2", "v": "degree^2", "w": "degree^2", "x": "degree", "y": "degree"}
@@ -482,7 +485,8 @@ class XRDModel:
 
     def _line_curves(self, tt, total, eta, area, p, profile: str = "pseudo-voigt", instrumental: bool = False):
         """Curves (n, K) of lines of FWHM ``total`` and mixing ``eta`` at Kα1 and Kα2, with displacement
-        and zero shift, in ``profile`` (with the recipe's asymmetry terms when ``instrumental``)."""
+        and zero shift, in ``profile`` (with the recipe's asymmetry terms when ``instrumental``), times the
+        beam-overspill factor when the recipe has one."""
         r = self.spec.radiation
         shift = profiles.displacement_shift(tt, p["displacement"], self.spec.radius_mm) + p["zero"]
         x = self.x[:, None]
@@ -497,6 +501,8 @@ class XRDModel:
         if r.ka2 is not None and ratio > 0:
             tt2 = profiles.ka2_position(tt, r.ka1, r.ka2)
             y = y + profiles.line_curves(profile, x, tt2 + shift, total, eta, ratio * area, shape, asym, axial)
+        if self.spec.overspill is not None:
+            y = y * profiles.overspill(self.x, p["overspill"])[0][:, None]
         return y
 
     def line_curves(self, name: str, p: dict[str, float], *, structure_intensities: bool = False):

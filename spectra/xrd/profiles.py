@@ -171,6 +171,34 @@ def displacement_shift(two_theta, displacement_um, radius_mm):
     return np.degrees(-2.0 * (displacement_um * 1e-3) * np.cos(theta) / radius_mm)
 
 
+def overspill(two_theta, critical):
+    """Beam-overspill factor of a fixed divergence slit and its derivative by 2θc.
+
+    Below θc, where the beam's footprint equals the specimen's length, the specimen catches the share
+    f = sinθ / sinθc of the beam; above it all of it: f = min(1, sinθ / sinθc). For θ < θc,
+    ∂f/∂(2θc) = −(π/360) sinθ cosθc / sin²θc (θc in radians, 2θc in degrees); 0 above.
+
+    Parameters
+    ----------
+    two_theta : float or array_like
+        Grid (degrees 2θ).
+    critical : float or array_like
+        2θc (degrees), broadcast against ``two_theta``; 0 < 2θc < 180.
+
+    Returns
+    -------
+    factor, derivative : numpy.ndarray
+        f (dimensionless) and ∂f/∂(2θc) (per degree), broadcast shape.
+    """
+    sin = np.sin(np.radians(np.asarray(two_theta, dtype=float) / 2))
+    theta_c = np.radians(np.asarray(critical, dtype=float) / 2)
+    sin_c = np.sin(theta_c)
+    below = sin < sin_c
+    factor = np.where(below, sin / sin_c, 1.0)
+    derivative = np.where(below, -(math.pi / 360.0) * sin * np.cos(theta_c) / sin_c**2, 0.0)
+    return factor, derivative
+
+
 def strain_fwhm(two_theta, strain):
     """Microstrain broadening (degrees 2θ): 4 ε tanθ (Stokes–Wilson; the Williamson–Hall term).
 

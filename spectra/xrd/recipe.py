@@ -12,6 +12,7 @@ Joint phase fit::
     instrument = {u = 0.004, v = -0.002, w = 0.002, x = 0.0, y = 0.02}   # or "diffractometer.toml"
     displacement = {value = 0.0, min = -500, max = 500}               # µm; goniometer radius 240 mm
     zero = 0.0                                                         # degrees 2θ, fixed unless a table
+    overspill = {value = 43.0, min = 5.0, max = 150.0, vary = true}   # fixed-slit footprint 2θc (degrees)
     [phase_options.Li2S]
     size = {value = 10, min = 1, max = 500}                            # nm (Scherrer, K = 0.9)
     strain = {value = 0.001, vary = true}                              # microstrain ε (4ε tanθ)
@@ -54,6 +55,16 @@ value); phase options (``scale``, ``size``, ``strain``, ``r``) and ``displacemen
   the high-angle half w(1 − split); ``instrument.split`` default 0).
 * ``ka2_ratio`` — I(Kα2)/I(Kα1), default 0.5 for anodes; a table makes it the parameter ``ka2_ratio``.
 * ``displacement`` (µm, refined with phases), ``zero`` (degrees 2θ, fixed 0), ``radius_mm`` (240).
+* ``overspill`` — beam overspill of a fixed divergence slit (Bragg–Brentano): below the angle θc where
+  the beam's footprint equals the specimen's length only the share sinθ/sinθc of the beam falls on the
+  specimen, so intensities are multiplied by f(2θ) = min(1, sinθ / sinθc) at each point's 2θ. The
+  parameter ``overspill`` is 2θc in degrees (fixed unless a table says ``vary = true``; default bounds
+  [5, 150], 0 < min ≤ max < 180); absent: no correction (and no parameter). f multiplies what the
+  specimen's crystals diffract — every phase's lines (structure, Pawley and Le Bail intensities alike)
+  and the free peaks, which are Bragg lines too — but not the amorphous humps or the Chebyshev
+  background, which are free in amount and shape and would only trade places with it. Line
+  intensities reported (``line_table``, Pawley parameters) are before the correction, i.e. for a
+  specimen that catches the whole beam.
 * ``phase_options.<phase>``: ``scale`` (from the data), ``size`` (nm, from the data),
   ``refine_cell`` (true, false or a list of ``"a"``/``"c"``), structural parameters of shipped phases
   (e.g. ``cl_on_4d``), ``strain`` (microstrain ε, parameter ``<phase>_strain``: Lorentzian FWHM
@@ -90,8 +101,8 @@ from .structure import STRUCTURE_PARAMETERS, Structure, load_structure, phase_na
 from .wavelengths import Radiation, radiation
 
 _KEYS = {"technique", "window", "anode", "wavelength", "ka2_ratio", "background", "phases", "phase_options",
-         "instrument", "displacement", "zero", "radius_mm", "humps", "amorphous", "peaks", "name", "description",
-         "profile"}
+         "instrument", "displacement", "zero", "radius_mm", "overspill", "humps", "amorphous", "peaks", "name",
+         "description", "profile"}
 #: highest Chebyshev background order (more terms only fit noise and slow every evaluation)
 MAX_CHEBYSHEV_ORDER = 20
 #: where a phase's reflection intensities come from (see the module notes)
@@ -233,6 +244,8 @@ class XRDSpec:
         Key of :data:`spectra.xrd.profiles.PROFILES`.
     ka2_ratio : ParamSpec or None
         The refined I(Kα2)/I(Kα1) (parameter ``ka2_ratio``); None: fixed at ``radiation.ka2_ratio``.
+    overspill : ParamSpec or None
+        2θc of the beam-overspill correction (degrees, parameter ``overspill``); None: no correction.
     """
 
     window: tuple[float, float] | None
@@ -248,6 +261,7 @@ class XRDSpec:
     text: str = field(default="")
     profile: str = "pseudo-voigt"
     ka2_ratio: ParamSpec | None = None
+    overspill: ParamSpec | None = None
 
     @property
     def sha256(self) -> str:
@@ -398,11 +412,17 @@ def parse_xrd_recipe(recipe, *, attrs: dict | None = None, base: str | Path | No
             raise RecipeError("ka2_ratio: monochromatic radiation has no Kα2 line to refine")
         ka2_ratio = param_spec(data["ka2_ratio"], "ka2_ratio", ParamSpec(rad.ka2_ratio, 0.0, 1.0, False))
         rad = Radiation(rad.name, rad.ka1, rad.ka2, ka2_ratio.value)
+    overspill = None
+    if data.get("overspill") is not None:
+        overspill = param_spec(data["overspill"], "overspill", ParamSpec(43.0, 5.0, 150.0, False))
+        if not 0.0 < overspill.min <= overspill.max < 180.0:
+            raise RecipeError(f"overspill: 2θc bounds must satisfy 0 < min <= max < 180 degrees, got "
+                              f"[{overspill.min}, {overspill.max}]")
     text = source.text
     if resolved:  # record the files read, as absolute paths
         text = json.dumps({**data, **({"phases": entries} if entries else {})}, sort_keys=True, default=str)
     return XRDSpec(window, rad, phases, humps, peaks, order, instrument, displacement, zero,
-                   _radius(data.get("radius_mm", 240.0)), text, profile, ka2_ratio)
+                   _radius(data.get("radius_mm", 240.0)), text, profile, ka2_ratio, overspill)
 
 
 def _base_folder(recipe, base) -> Path | None:
