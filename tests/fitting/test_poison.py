@@ -59,7 +59,10 @@ def test_poison_costs_no_other_spectrum_its_result(engine, numba, monkeypatch):
 
 
 _CHILD = textwrap.dedent("""
-    import json, sys, warnings
+    import json, signal, sys, warnings
+    # a child of a background job starts with SIGINT ignored (and then Python installs no
+    # KeyboardInterrupt handler); Ctrl-C at a terminal is what this test stands for
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     warnings.simplefilter("ignore")
     import numpy as np, xarray as xr
     import spectra
