@@ -4,6 +4,7 @@ result (:mod:`.result`); phases from ``reference_patterns`` (structures, reflect
 wavelengths, profiles, size and strain, phase identification, and instrument calibration on a
 standard (:func:`calibrate` → an :class:`Instrument` saved as TOML that recipes name)."""
 from .calibrate import calibrate
+from .cif import load_phase, write_cif
 from .instrument import Instrument
 
-__all__ = ["Instrument", "calibrate"]
+__all__ = ["Instrument", "calibrate", "load_phase", "write_cif"]
