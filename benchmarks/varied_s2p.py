@@ -11,10 +11,14 @@ their FWHM and area, spin-orbit doublets with 1.18 eV splitting and 2:1 areas. P
 """
 from __future__ import annotations
 
-import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import xarray as xr
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for tests.forward_lines
+from tests.forward_lines import gl30  # noqa: E402 - the tests' independent GL(30)
 
 #: the documented recipe for sloped, charged S 2p regions (README): active Shirley with a fitted slope,
 #: one charge shift, Li2S's centre given relative to PS4's
@@ -24,32 +28,6 @@ RECIPE = {"region": "S 2p", "components": ["PS4", "Li2S"], "lineshape": "GL(30)"
 #: the package's default S 2p recipe (static Shirley, no slope, no shift), as issue 15 first tried it
 DEFAULT_RECIPE = {"region": "S 2p", "components": ["PS4", "Li2S"], "background": "shirley", "lineshape": "GL(30)"}
 WINDOW, STEP, SPLITTING = (155.0, 172.0), 0.05, 1.18
-_LN2 = math.log(2.0)
-
-
-def _gl30_unit(u):
-    return np.exp(-4.0 * _LN2 * 0.7 * u * u) / (1.0 + 4.0 * 0.3 * u * u)
-
-
-def _gl30_norm() -> tuple[float, float]:
-    """(true FWHM, area) of the unit-width GL(30): half height by bisection, area by the trapezoid
-    rule on ±40 widths."""
-    low, high = 0.0, 1.0
-    for _ in range(200):
-        mid = 0.5 * (low + high)
-        low, high = (mid, high) if _gl30_unit(mid) > 0.5 else (low, mid)
-    u = np.linspace(-40.0, 40.0, 800_001)
-    y = _gl30_unit(u)
-    return 2.0 * low, float(np.sum(0.5 * (y[1:] + y[:-1]) * np.diff(u)))
-
-
-_WIDTH, _AREA = _gl30_norm()
-
-
-def gl30(x, center, fwhm, area):
-    """GL(30) with exact FWHM and area (arrays broadcast)."""
-    scale = fwhm / _WIDTH
-    return area / (_AREA * scale) * _gl30_unit((x - center) / scale)
 
 
 def varied(n: int, seed: int) -> tuple[xr.DataArray, dict]:

@@ -42,34 +42,9 @@ from spectra.xps.peak_model import XPSModel, start_table, static_backgrounds
 from spectra.xps.problem import XPSProblem
 from spectra.xps.recipe import parse_xps_recipe
 
+from ..forward_lines import gl30
+
 # ------------------------------------------------------------------------------ the forward calculation
-LN2 = math.log(2.0)
-
-
-def _gl30_unit(u):
-    """CasaXPS GL(30) product at unit width parameter."""
-    return np.exp(-4.0 * LN2 * 0.7 * u * u) / (1.0 + 4.0 * 0.3 * u * u)
-
-
-def _gl30_norm() -> tuple[float, float]:
-    """(true FWHM, area) of the unit-width GL(30): the half-height point by bisection, the area by the
-    trapezoid rule on ±40 widths (the tails are below 1e-300 there)."""
-    low, high = 0.0, 1.0
-    for _ in range(200):
-        mid = 0.5 * (low + high)
-        low, high = (mid, high) if _gl30_unit(mid) > 0.5 else (low, mid)
-    u = np.linspace(-40.0, 40.0, 800_001)
-    y = _gl30_unit(u)
-    return 2.0 * low, float(np.sum(0.5 * (y[1:] + y[:-1]) * np.diff(u)))
-
-
-GL_WIDTH, GL_AREA = _gl30_norm()
-
-
-def gl30(x, center, fwhm, area):
-    """GL(30) with exact FWHM and area."""
-    scale = fwhm / GL_WIDTH
-    return area / (GL_AREA * scale) * _gl30_unit((x - center) / scale)
 
 
 #: per region: window, doublet splitting (None: singlets), components (library centre, ± chemical

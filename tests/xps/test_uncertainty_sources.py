@@ -23,12 +23,13 @@ import math
 
 import numpy as np
 import pytest
-from scipy import integrate, optimize
 
 import spectra
 from spectra.backgrounds import shirley
 from spectra.dataarray import xps_spectrum
 from spectra.studies.pulls import pull_statistics
+
+from ..forward_lines import gl30
 
 TRIALS = 200
 REPLICAS = 100
@@ -50,21 +51,6 @@ def recipe(background) -> dict:
 
 
 # --------------------------------------------------------------------------- independent forward model
-def _gl30_unit(u):
-    """CasaXPS GL(30) product, unit width parameter and height."""
-    return np.exp(-4 * math.log(2) * 0.7 * u * u) / (1 + 4 * 0.3 * u * u)
-
-
-_HALF = optimize.brentq(lambda u: _gl30_unit(u) - 0.5, 0.0, 1.0)
-_AREA = 2 * integrate.quad(_gl30_unit, 0.0, np.inf)[0]
-
-
-def gl30(x, center, fwhm, area):
-    """GL(30) with exact FWHM and area."""
-    scale = fwhm / (2 * _HALF)
-    return area / (_AREA * scale) * _gl30_unit((x - center) / scale)
-
-
 def expected_counts() -> tuple[np.ndarray, np.ndarray]:
     """Binding energies (descending, 0.05 eV, the library window 155–172 eV) and noise-free counts."""
     x = np.round(np.arange(172.0, 155.0 - 0.025, -0.05), 10)
