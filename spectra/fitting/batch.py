@@ -29,6 +29,7 @@ from .montecarlo import quantiles, refit, replicas
 from .options import FitOptions, validate
 from .prepare import Raw, as_raw, prepare
 from .problem import Item, Problem, problem_for
+from .workers import auto_workers, run_forked
 
 
 def fit_model(*args, **kwargs):
@@ -46,6 +47,8 @@ _BLOCK = 512
 #: most items on one grid fitted in one continuous-batching run (bounds the memory of its state:
 #: data, σ, residuals and model curves of every item of the run)
 _POOL = 4096
+#: fewest items worth a worker process on the lmfit engine (the batched engine: two chunks)
+_LMFIT_PER_WORKER = 16
 
 
 def _stack_dim(data, axis: str) -> str | None:
@@ -193,6 +196,12 @@ def fit_many(data, recipe, **options) -> xr.Dataset:
         Report how many spectra are done, after every chunk (batched) or every spectrum (lmfit): on
         standard error with True, or by calling ``progress(done, total)`` (e.g. to drive a progress
         bar).
+    workers : int, optional
+        Processes the run is split over (each part fitted in a process forked from this one, see
+        :mod:`spectra.fitting.workers`). By default one per available core, each with at least two
+        chunks of items (16 items on the lmfit engine); one process where forking is unavailable
+        (Windows) or unsafe (another Python thread runs, as in a Jupyter kernel: pass ``workers``
+        there to split anyway), and for ``start="neighbour"``. The result does not depend on it.
     client : dask.distributed.Client, optional
         Spread blocks of ``chunk_size`` spectra over the cluster's workers. A dask-backed stack
         without ``client`` is spread over dask's default scheduler. The result is the same as a
@@ -243,24 +252,13 @@ def fit_many(data, recipe, **options) -> xr.Dataset:
     try:
         items = _as_list(data, problem.axis)
         out.source = [_source_of(item) for item in items]
-        good = _prepare_all(sorted(fit_todo + mc_todo), items, problem, out, opts.weights)
-        groups = _by_grid(problem, good, out)
-        refit = set(fit_todo)
-        groups = [kept for kept in ([it for it in group if it.index in refit] for group in groups) if kept]
-        if use_batched:
-            _fit_batched(problem, groups, out, chunk_size, opts.start == "neighbour")
+        todo = sorted(fit_todo + mc_todo)
+        per_worker = 2 * chunk_size if use_batched else _LMFIT_PER_WORKER
+        workers = opts.workers or (1 if opts.start == "neighbour" else auto_workers(len(todo), per_worker))
+        if workers > 1:
+            _run_in_workers(problem, items, todo, set(fit_todo), out, opts, use_batched, chunk_size, workers)
         else:
-            _fit_lmfit(problem, groups, out, opts)
-        if opts.mc_replicas:
-            rng = np.random.default_rng(opts.seed)
-            engine = "batched" if use_batched else "lmfit"
-            for item in good:
-                if out.success[item.index] and not out.mc_done[item.index]:
-                    try:
-                        _monte_carlo(problem, item, out, opts, rng, engine)
-                    except Exception as exc:  # noqa: BLE001 - the fit stands; its intervals could not be made
-                        out.message[item.index] += f"; Monte Carlo failed: {type(exc).__name__}: {exc}"
-                        out.mc_done[item.index] = True
+            _run(problem, items, fit_todo, mc_todo, out, opts, use_batched, chunk_size)
     except KeyboardInterrupt:  # keep what is done; fit_many(..., resume=result) finishes the rest
         out.interrupted = True
     with _interrupts_held(out):  # a second Ctrl-C while the result is assembled must not lose the work
@@ -270,6 +268,56 @@ def fit_many(data, recipe, **options) -> xr.Dataset:
             except KeyboardInterrupt:
                 out.interrupted = True
         return _with_stack_coordinate(out.dataset("batched" if use_batched else "lmfit"), data, problem.axis)
+
+
+def _run(problem: Problem, items: list, fit_todo: list[int], mc_todo: list[int], out: _Results, opts: FitOptions,
+         use_batched: bool, chunk_size: int) -> None:
+    """Prepare, fit and (with ``mc_replicas``) bootstrap the items ``fit_todo`` of ``items``; add the Monte
+    Carlo replicas of the fitted items ``mc_todo``. Everything is recorded in ``out``."""
+    good = _prepare_all(sorted(fit_todo + mc_todo), items, problem, out, opts.weights)
+    groups = _by_grid(problem, good, out)
+    refit = set(fit_todo)
+    groups = [kept for kept in ([it for it in group if it.index in refit] for group in groups) if kept]
+    if use_batched:
+        _fit_batched(problem, groups, out, chunk_size, opts.start == "neighbour")
+    else:
+        _fit_lmfit(problem, groups, out, opts)
+    if opts.mc_replicas:
+        engine = "batched" if use_batched else "lmfit"
+        for item in good:
+            if out.success[item.index] and not out.mc_done[item.index]:
+                try:
+                    _monte_carlo(problem, item, out, opts, engine)
+                except Exception as exc:  # noqa: BLE001 - the fit stands; its intervals could not be made
+                    out.message[item.index] += f"; Monte Carlo failed: {type(exc).__name__}: {exc}"
+                    out.mc_done[item.index] = True
+
+
+def _run_in_workers(problem: Problem, items: list, todo: list[int], fit_todo: set[int], out: _Results,
+                    opts: FitOptions, use_batched: bool, chunk_size: int, workers: int) -> None:
+    """:func:`_run` with ``todo`` split into ``workers`` contiguous parts, each in a forked process
+    (:mod:`spectra.fitting.workers`) that sends its finished items back as it goes. A part whose
+    process died is finished here."""
+    parts = [part.tolist() for part in np.array_split(np.asarray(todo, dtype=int), workers) if part.size]
+
+    def work(part: list[int], send) -> None:
+        local = out.subset(part)
+        local.progress = lambda *_: send(local.finished_rows())
+        local_fit = [k for k, i in enumerate(part) if i in fit_todo]
+        local_mc = [k for k, i in enumerate(part) if i not in fit_todo]
+        _run(problem, [items[i] for i in part], local_fit, local_mc, local, opts, use_batched, chunk_size)
+        send(local.finished_rows(everything=True))
+
+    def receive(k: int, rows) -> None:
+        local_rows, values = rows
+        out.absorb(np.asarray(parts[k])[local_rows], values)
+        out.report()
+
+    for k in run_forked(parts, work, receive):  # a worker that died: its unfinished items are fitted here
+        left_fit = [i for i in parts[k] if i in fit_todo and out.message[i] == PENDING]
+        left_mc = [i for i in parts[k] if i not in fit_todo and opts.mc_replicas and out.success[i]
+                   and not out.mc_done[i]]
+        _run(problem, items, left_fit, left_mc, out, opts, use_batched, chunk_size)
 
 
 @contextlib.contextmanager
@@ -333,8 +381,8 @@ def _fit_distributed(data, recipe, client, opts: FitOptions, chunk_size: int, ax
         items = list(data)
         blocks = [items[a:a + chunk_size] for a in range(0, len(items), chunk_size)]
     seeds = np.random.SeedSequence(opts.seed).spawn(len(blocks))
-    options = {"weights": opts.weights, "engine": opts.engine, "method": opts.method,
-               "mc_replicas": opts.mc_replicas, "start": opts.start, "chunk_size": chunk_size}
+    options = {"weights": opts.weights, "engine": opts.engine, "method": opts.method,  # a task runs on one core
+               "mc_replicas": opts.mc_replicas, "start": opts.start, "chunk_size": chunk_size, "workers": 1}
     tasks = [dask.delayed(fit_many)(block, recipe, seed=int(s.generate_state(1)[0]), **options)
              for block, s in zip(blocks, seeds)]
     parts = client.compute(tasks, sync=True) if client is not None else dask.compute(*tasks)
@@ -415,6 +463,11 @@ def _neighbour_start(out: _Results, indices: list[int], *, nearest: bool = False
     return out.value[picks] if len(picks) else None
 
 
+#: what a run records per item (rows of :class:`_Results`' arrays)
+_PER_ITEM = ("value", "stderr", "covariance", "success", "redchi", "nfev", "message", "lo", "hi", "start", "z_runs",
+             "dof", "mc_done")
+
+
 class _Results:
     """Arrays of a fit_many run, filled item by item."""
 
@@ -441,6 +494,42 @@ class _Results:
         self.mc_done = np.zeros(n_spec, bool)
         self.interrupted = False
         self.source = [""] * n_spec
+        #: each row's position in the whole run (a worker's rows are a part of it)
+        self.position = np.arange(n_spec)
+        self._sent = np.zeros(n_spec, bool)
+
+    def subset(self, rows: list[int]) -> _Results:
+        """A fresh record of the items ``rows`` of this run (what they already hold, e.g. from a resumed
+        run, copied), for a worker to fill."""
+        part = _Results(self.problem, len(rows), False, self.weights)
+        part.mc_replicas = self.mc_replicas
+        part.position = self.position[rows]
+        part.absorb(np.arange(len(rows)), self._rows(rows))
+        return part
+
+    def finished_rows(self, *, everything: bool = False) -> tuple[np.ndarray, dict]:
+        """The rows finished since the last call (or all rows) and what they hold, for :meth:`absorb`."""
+        rows = np.flatnonzero((self.message != PENDING) & ~self._sent) if not everything \
+            else np.arange(len(self.message))
+        self._sent[rows] = True
+        return rows, self._rows(rows)
+
+    def _rows(self, rows) -> dict:
+        held = {name: getattr(self, name)[rows] for name in _PER_ITEM}
+        if self.mc_value is not None:
+            held.update(mc_value=self.mc_value[rows], mc_fraction=self.mc_fraction[rows])
+        return held
+
+    def absorb(self, rows, held: dict) -> None:
+        """Take what another record (a worker's) holds for the items ``rows`` of this run."""
+        for name in _PER_ITEM:
+            getattr(self, name)[rows] = held[name]
+        if "mc_value" in held:
+            if self.mc_value is None:
+                n = len(self.value)
+                self.mc_value = np.full((n, *held["mc_value"].shape[1:]), np.nan)
+                self.mc_fraction = np.full((n, *held["mc_fraction"].shape[1:]), np.nan)
+            self.mc_value[rows], self.mc_fraction[rows] = held["mc_value"], held["mc_fraction"]
 
     def resume_from(self, previous: xr.Dataset) -> tuple[list[int], list[int]]:
         """Copy the finished work of an interrupted result; return the indices still to fit, and those
@@ -549,14 +638,17 @@ def _store(problem: Problem, items: list[Item], out: _Results, fit) -> None:
     out.add_notes(problem, items)
 
 
-def _monte_carlo(problem: Problem, item: Item, out: _Results, opts: FitOptions, rng, engine: str) -> None:
-    """Fit ``opts.mc_replicas`` Poisson replicas of one item's best fit (as one batch, or with lmfit)."""
+def _monte_carlo(problem: Problem, item: Item, out: _Results, opts: FitOptions, engine: str) -> None:
+    """Fit ``opts.mc_replicas`` Poisson replicas of one item's best fit (as one batch, or with lmfit). The
+    replicas of each spectrum come from their own stream, seeded by ``seed`` and the spectrum's position,
+    so they do not depend on how the run was split (chunks, workers, resumed runs)."""
     i = item.index
     best = out.value[i]
     if engine == "batched":
         expected = problem.batched_model([item]).evaluate(best[None, :], False)[0][0]
     else:
         expected = problem.lmfit_model(item).evaluate(dict(zip(out.names, best)))[0]
+    rng = np.random.default_rng(None if opts.seed is None else [opts.seed, int(out.position[i])])
     reps = replicas(problem, item, expected, opts.mc_replicas, rng)
     theta, fraction, ok = refit(problem, reps, best, engine=engine, method=opts.method)
     if out.mc_value is None:

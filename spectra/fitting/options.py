@@ -11,6 +11,7 @@ import numpy as np
 
 from ..errors import FitError
 from .weights import WEIGHTS
+from .workers import check_workers
 
 ENGINES = ("auto", "batched", "lmfit")
 STARTS = ("recipe", "neighbour")
@@ -24,6 +25,7 @@ MANY_ONLY = {
     "progress": "progress is reported per chunk of many spectra; spectra.fit fits one",
     "resume": "resume finishes an interrupted fit_many run",
     "client": "a dask client spreads many spectra over workers; spectra.fit fits one",
+    "workers": "worker processes share many spectra; spectra.fit fits one",
 }
 
 
@@ -39,6 +41,7 @@ class FitOptions:
     seed: int | None = None
     start: str = "recipe"
     progress: bool | Callable[[int, int], None] = False
+    workers: int | None = None
 
 
 def _choice(name, value, allowed):
@@ -65,8 +68,8 @@ def validate(verb: str, options: dict) -> FitOptions:
         What the caller passed: ``weights`` ("poisson", "none"), ``method`` (None, "leastsq",
         "least_squares"), ``mc_replicas`` (0 or ≥ 2), ``seed`` (None or an integer ≥ 0), and for
         ``fit_many`` also ``engine`` ("auto", "batched", "lmfit"), ``chunk_size`` (None or ≥ 1),
-        ``start`` ("recipe", "neighbour") and ``progress`` (bool, or a callable taking the numbers of
-        finished and all items).
+        ``start`` ("recipe", "neighbour"), ``progress`` (bool, or a callable taking the numbers of
+        finished and all items) and ``workers`` (None for automatic, or ≥ 1).
 
     Returns
     -------
@@ -83,7 +86,7 @@ def validate(verb: str, options: dict) -> FitOptions:
             if name in options:
                 raise FitError(f"{name} does not apply to spectra.fit: {MANY_ONLY[name]}")
     unknown = set(options) - {"weights", "engine", "method", "chunk_size", "mc_replicas", "seed", "start",
-                              "progress"}
+                              "progress", "workers"}
     if unknown:
         raise FitError(f"unknown options {sorted(unknown)} for spectra.{verb}")
     seed = options.get("seed")
@@ -99,6 +102,12 @@ def validate(verb: str, options: dict) -> FitOptions:
     if weights == "none" and options.get("mc_replicas", 0):
         raise FitError("mc_replicas draws Poisson replicas of counts; with weights='none' the data are not treated as "
                        "counts (e.g. a background-subtracted pattern), so there is no noise model to draw from")
+    workers = _count("workers", options.get("workers"), minimum=1, none_ok=True, extra=" (or None: automatic)")
+    if workers is not None:
+        check_workers(workers)
+        if workers > 1 and options.get("start") == "neighbour":
+            raise FitError(f"workers={workers} cannot follow start='neighbour': each spectrum of a series starts from "
+                           "the fits before it, a sequence one process follows; use workers=1")
     return FitOptions(
         weights=weights,
         engine=_choice("engine", options.get("engine", "auto"), ENGINES),
@@ -109,4 +118,5 @@ def validate(verb: str, options: dict) -> FitOptions:
         seed=_count("seed", seed, minimum=0, none_ok=True),
         start=_choice("start", options.get("start", "recipe"), STARTS),
         progress=progress,
+        workers=workers,
     )

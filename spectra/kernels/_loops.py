@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 _FWHM_TO_SIGMA = 1.0 / (2.0 * math.sqrt(2.0 * math.log(2.0)))
 _ROOT_2PI = math.sqrt(2.0 * math.pi)
@@ -75,7 +75,7 @@ def lines_loop(x, c1, c2, w, eta, area, ratio, sens, cols, want, total, jac):
     exp(-700) is exactly zero in double precision and is not computed."""
     n_spec, n_lines = c1.shape
     n_free = jac.shape[1]
-    for b in prange(n_spec):
+    for b in range(n_spec):
         acc = np.zeros(n_free)
         inv_s2 = np.empty(n_lines)
         g_norm = np.empty(n_lines)
@@ -123,7 +123,7 @@ def lines_loop(x, c1, c2, w, eta, area, ratio, sens, cols, want, total, jac):
 
 def shirley_loop(xa, ya, low, high, scale, tol, max_iter, background, iterations, converged, flat):
     n_spec, n = ya.shape
-    for b in prange(n_spec):
+    for b in range(n_spec):
         bg = background[b]
         cumulative = np.zeros(n)
         for _ in range(max_iter):
@@ -160,11 +160,12 @@ def cumulative_loop(y, dx, out):
 
 
 # fastmath (no NaN/inf special cases, reassociation) gains 15-30 %; results still agree with numpy
-# to ~1e-12 relative (tested). XRD patterns run in parallel (prange): fit_many measured 1.45x faster
-# on 2 cores. The short XPS loop stays serial: in fit_many, where late iterations hold few spectra,
-# parallel=True made it 1.4x slower (thread start-up per call).
-lines = njit(cache=True, fastmath=True, parallel=True)(lines_loop)
+# to ~1e-12 relative (tested). Every loop is single-threaded (no parallel=True): fit_many spreads
+# work over cores with forked worker processes (spectra.fitting.workers), which numba's OpenMP
+# thread pool would not survive ("fork() called from a process already using GNU OpenMP"), and
+# threads inside each worker would only compete with the other workers.
+lines = njit(cache=True, fastmath=True)(lines_loop)
 xps = njit(cache=True, fastmath=True)(xps_loop)
 # the Shirley iteration keeps IEEE arithmetic (no fastmath): it must equal the numpy loop
-shirley = njit(cache=True, parallel=True)(shirley_loop)
+shirley = njit(cache=True)(shirley_loop)
 cumulative = njit(cache=True)(cumulative_loop)

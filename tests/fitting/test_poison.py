@@ -73,7 +73,7 @@ _CHILD = textwrap.dedent("""
     stack = xr.concat([da.copy(data=rng.poisson(np.maximum(da.values, 0))) for _ in range({n})], dim="spectrum")
     recipe = {{"region": "S 2p", "components": ["PS4", "Li2S"]}}
     print("ready", flush=True)
-    result = spectra.fit_many(stack, recipe, mc_replicas={mc}, seed=2, chunk_size=64)
+    result = spectra.fit_many(stack, recipe, mc_replicas={mc}, seed=2, chunk_size=64, workers={workers})
     done = spectra.fit_many(stack, recipe, mc_replicas={mc}, seed=2, chunk_size=64, resume=result)
     print(json.dumps({{"complete": int(result.attrs["complete"]), "pending": int(result.attrs["pending"]),
                       "fitted": int((result.message.values != "not fitted: the run was interrupted before this "
@@ -84,14 +84,17 @@ _CHILD = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("phase,n,mc,delay,signals", [
-    ("set-up", 20000, 0, 0.1, 1),          # while 20,000 spectra are checked and given start values
-    ("mid-run", 20000, 0, 1.0, 1),
-    ("Monte Carlo", 300, 50, 1.5, 1),
-    ("double Ctrl-C", 20000, 0, 1.0, 2),
+@pytest.mark.parametrize("phase,n,mc,delay,signals,workers", [
+    ("set-up", 20000, 0, 0.1, 1, 1),          # while 20,000 spectra are checked and given start values
+    ("set-up in workers", 8000, 0, 0.1, 1, 2),
+    ("mid-run", 20000, 0, 1.0, 1, 1),
+    ("mid-run in workers", 8000, 0, 0.8, 1, 2),  # the workers are stopped; what they sent is kept
+    ("Monte Carlo", 300, 50, 0.8, 1, 1),
+    ("Monte Carlo in workers", 800, 50, 0.8, 1, 2),
+    ("double Ctrl-C", 20000, 0, 1.0, 2, None),
 ])
-def test_sigint_leaves_a_consistent_partial_result(phase, n, mc, delay, signals):
-    child = subprocess.Popen([sys.executable, "-c", _CHILD.format(n=n, mc=mc)], stdout=subprocess.PIPE,
+def test_sigint_leaves_a_consistent_partial_result(phase, n, mc, delay, signals, workers):
+    child = subprocess.Popen([sys.executable, "-c", _CHILD.format(n=n, mc=mc, workers=workers)], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline().strip() == "ready"
@@ -105,7 +108,7 @@ def test_sigint_leaves_a_consistent_partial_result(phase, n, mc, delay, signals)
     assert child.returncode == 0, err[-2000:]
     report = json.loads(out.strip().splitlines()[-1])
     assert report["complete"] == 0 and report["pending"] > 0  # interrupted: it says so, and what is left
-    if phase == "set-up":
+    if phase.startswith("set-up"):
         assert report["fitted"] == 0
     assert report["resumed_complete"] == 1 and report["resumed_pending"] == 0 and report["all_ok"]
     if mc:

@@ -1,0 +1,120 @@
+"""Worker processes for :func:`spectra.fitting.batch.fit_many`: one run split over the machine's cores.
+
+One Python process fits on one core (the engine's Python bookkeeping holds the GIL between its
+compiled kernels), so ``fit_many`` splits a large run into parts and fits each part in a process
+*forked* from the caller. A forked child starts at once with everything the caller has (the
+imported package, compiled kernels, the data already read), so a part costs milliseconds to start
+rather than the seconds a fresh interpreter takes to import and compile.
+
+A child sends its finished items back as it goes (so progress is reported and an interrupted run
+keeps them); the caller merges them. A child that dies (killed, out of memory) loses only its
+unfinished items, which the caller then fits itself. Ctrl-C reaches the caller alone: the children
+ignore it and are terminated by the caller, which keeps what arrived.
+
+Where forking is not available (Windows) or not safe (another Python thread is running, as in a
+Jupyter kernel or a dask worker), ``workers="auto"`` stays in one process; spread such runs with a
+dask ``client`` instead.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import wait
+
+from ..errors import FitError
+
+#: what a child sends when its task is complete
+_FINISHED = "finished"
+
+
+def can_fork() -> bool:
+    """Whether this platform has the ``fork`` start method."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def available_cpus() -> int:
+    """Cores this process may run on (its CPU affinity where the platform tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def auto_workers(n_items: int, per_worker: int) -> int:
+    """Processes for ``n_items`` when the caller did not say: one per available core, each with at
+    least ``per_worker`` items; 1 where forking is unavailable or unsafe (another Python thread is
+    running, or this is not the main thread)."""
+    if not can_fork() or threading.current_thread() is not threading.main_thread() or threading.active_count() > 1:
+        return 1
+    return max(1, min(available_cpus(), n_items // max(per_worker, 1)))
+
+
+def check_workers(workers: int) -> None:
+    """Refuse a worker count this platform cannot run, before any work is done."""
+    if workers > 1 and not can_fork():
+        raise FitError(f"workers={workers} needs the 'fork' start method, which this platform lacks; use workers=1, "
+                       "or spread the run over a dask.distributed client")
+
+
+def run_forked(tasks: Sequence, work: Callable, receive: Callable[[int, object], None]) -> list[int]:
+    """Run ``work(task, send)`` for every task, each in its own forked process, and pass every object a
+    child hands to ``send`` to ``receive(k, obj)`` in this process (``k``: the task's position).
+
+    Returns
+    -------
+    list of int
+        The positions of tasks whose process ended before finishing (killed, or ``work`` raised;
+        the reason is printed by the child); what they sent before was received.
+
+    Ctrl-C (KeyboardInterrupt) while waiting terminates the children and is raised again.
+    """
+    context = multiprocessing.get_context("fork")
+    pipes, processes = {}, []
+    try:
+        for k, task in enumerate(tasks):
+            reader, writer = context.Pipe(duplex=False)
+            process = context.Process(target=_child, args=(work, task, writer), daemon=True,
+                                      name=f"spectra-fit-worker-{k}")
+            process.start()
+            writer.close()  # the child holds the other end: end of file once it exits
+            pipes[reader] = k
+            processes.append(process)
+        finished = set()
+        while pipes:
+            for reader in wait(list(pipes)):
+                k = pipes[reader]
+                try:
+                    message = reader.recv()
+                except EOFError:
+                    del pipes[reader]
+                    reader.close()
+                    continue
+                if isinstance(message, str) and message == _FINISHED:
+                    finished.add(k)
+                else:
+                    receive(k, message)
+        return [k for k in range(len(tasks)) if k not in finished]
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join()
+        for reader in pipes:
+            reader.close()
+
+
+def _child(work: Callable, task, writer) -> None:
+    """A worker process: ignore Ctrl-C (the parent decides), do the work and say when it is complete."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        work(task, writer.send)
+    except BaseException:  # noqa: BLE001 - reported here; the parent fits this part itself
+        traceback.print_exc()
+        os._exit(1)
+    writer.send(_FINISHED)
+    writer.close()

@@ -1,0 +1,149 @@
+"""fit_many split over forked worker processes (:mod:`spectra.fitting.workers`): the same result as one
+process (to rounding: values, flags, messages, Monte Carlo quantiles), failures isolated as before,
+a worker that dies costs nothing but time, and options that cannot apply are refused.
+
+The spectra are an independent forward calculation (GL(30) doublets of ``tests/forward_lines.py`` on a
+sloped Shirley-type background, per-spectrum compositions, widths and charge shifts, Poisson noise)."""
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import spectra
+from spectra.errors import FitError
+from spectra.fitting import batch, workers
+
+from ..forward_lines import gl30
+
+RECIPE = {"region": "S 2p", "components": ["PS4", "Li2S"], "lineshape": "GL(30)",
+          "background": {"kind": "active-shirley", "linear": True}, "shift": {"value": 0, "min": -3, "max": 3}}
+STATIC = {"region": "S 2p", "components": ["PS4", "Li2S"], "lineshape": "GL(30)"}
+
+pytestmark = pytest.mark.skipif(not workers.can_fork(), reason="worker processes need the fork start method")
+
+
+def _varied(n: int, seed: int) -> xr.DataArray:
+    rng = np.random.default_rng(seed)
+    x = np.round(np.arange(155.0, 172.0 + 0.025, 0.05), 10)
+    f, height, shift = rng.uniform(0.05, 0.6, (n, 1)), rng.uniform(2e3, 2e4, (n, 1)), rng.uniform(-0.2, 0.2, (n, 1))
+    width = rng.uniform(1.0, 1.3, (n, 1))
+    peaks = sum(gl30(x, c + shift, width, a) + gl30(x, c + shift + 1.18, width, a / 2)
+                for c, a in ((161.6, 1 - f), (160.0, f)))
+    peaks = peaks * height / peaks.max(axis=1, keepdims=True)
+    step = np.cumsum(peaks, axis=1) / peaks.sum(axis=1, keepdims=True)
+    background = height * (0.5 + 0.2 * step + rng.uniform(-0.05, 0.1, (n, 1)) * (x - x[0]) / (x[-1] - x[0]))
+    counts = rng.poisson(peaks + background).astype(float)
+    return xr.DataArray(counts, dims=("spectrum", "binding_energy"), coords={"binding_energy": x},
+                        attrs={"technique": "xps", "units": "counts", "region": "S 2p", "excitation_energy": 1486.6,
+                               "energy_axis": "binding"})
+
+
+def _same(a: xr.Dataset, b: xr.Dataset) -> None:
+    """The same fits: flags, iterations and messages exactly; numbers to rounding (a chunk's linear algebra
+    and the start values sum in an order that depends on which spectra share them): 1e-6 σ, 1e-6 relative."""
+    for name in ("success", "nfev", "flags", "at_bound"):
+        np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
+    sigma = a.stderr.values
+    moved = np.abs(a.value.values - b.value.values)[np.isfinite(sigma)] / sigma[np.isfinite(sigma)]
+    assert moved.max(initial=0.0) < 1e-6
+    for name in ("stderr", "covariance", "redchi", "start"):
+        np.testing.assert_allclose(a[name].values, b[name].values, rtol=1e-6, err_msg=name)
+    assert (a.message.values == b.message.values).all()
+    assert a.attrs["complete"] == b.attrs["complete"] == 1
+
+
+def test_two_workers_give_the_one_process_result_with_failures_isolated():
+    data = _varied(300, 1)
+    poisoned = data.copy()
+    poisoned[17, 40] = np.nan  # one bad spectrum in the first part, one in the second
+    poisoned[250] = 5.0
+    one = spectra.fit_many(poisoned, RECIPE, chunk_size=32, workers=1)
+    two = spectra.fit_many(poisoned, RECIPE, chunk_size=32, workers=2)
+    _same(one, two)
+    assert "non-finite" in str(two.message.values[17]) and "flat" in str(two.message.values[250])
+    assert two.success.values.sum() == 298
+
+
+def test_monte_carlo_quantiles_do_not_depend_on_the_split():
+    data = _varied(40, 2)
+    one = spectra.fit_many(data, STATIC, mc_replicas=20, seed=5, chunk_size=8, workers=1)
+    three = spectra.fit_many(data, STATIC, mc_replicas=20, seed=5, chunk_size=8, workers=3)
+    _same(one, three)
+    np.testing.assert_allclose(one.mc_value.values, three.mc_value.values, rtol=1e-9)
+    np.testing.assert_allclose(one.mc_fraction.values, three.mc_fraction.values, rtol=1e-9)
+    assert bool(three.mc_done.all())
+
+
+def test_lmfit_engine_in_workers():
+    data = _varied(12, 3)
+    one = spectra.fit_many(data, STATIC, engine="lmfit", workers=1)
+    two = spectra.fit_many(data, STATIC, engine="lmfit", workers=2)
+    _same(one, two)
+
+
+def test_progress_counts_every_spectrum_from_the_workers():
+    seen = []
+    spectra.fit_many(_varied(200, 4), STATIC, chunk_size=16, workers=2, progress=lambda done, total: seen.append(done))
+    assert seen == sorted(seen) and seen[-1] == 200 and len(seen) > 2
+
+
+def test_a_worker_that_dies_costs_only_time(monkeypatch):
+    parent = os.getpid()
+    run = batch._run
+
+    def dies_in_a_worker(problem, items, fit_todo, mc_todo, out, *args):
+        if os.getpid() != parent and out.position[0] > 0:  # the second part's worker: gone without a word
+            os._exit(9)
+        return run(problem, items, fit_todo, mc_todo, out, *args)
+
+    monkeypatch.setattr(batch, "_run", dies_in_a_worker)
+    data = _varied(100, 5)
+    two = spectra.fit_many(data, STATIC, chunk_size=16, workers=2)
+    monkeypatch.setattr(batch, "_run", run)
+    _same(spectra.fit_many(data, STATIC, chunk_size=16, workers=1), two)
+
+
+def test_run_forked_reports_what_arrived_and_which_tasks_ended_early():
+    received = []
+
+    def work(task, send):
+        send(task * 10)
+        if task == 2:
+            os._exit(3)
+        send(task * 10 + 1)
+
+    unfinished = workers.run_forked([1, 2, 3], work, lambda k, message: received.append((k, message)))
+    assert unfinished == [1]
+    assert sorted(received) == [(0, 10), (0, 11), (1, 20), (2, 30), (2, 31)]
+
+
+@pytest.mark.parametrize("options,needle", [
+    ({"workers": 0}, "workers=0 is not valid"),
+    ({"workers": 2.0}, "workers=2.0 is not valid"),
+    ({"workers": 2, "start": "neighbour"}, "use workers=1"),
+])
+def test_workers_options_are_checked(options, needle):
+    with pytest.raises(FitError, match=needle):
+        spectra.fit_many(_varied(2, 6), STATIC, **options)
+
+
+def test_fit_refuses_workers():
+    with pytest.raises(FitError, match="workers does not apply to spectra.fit"):
+        spectra.fit(_varied(1, 7)[0], STATIC, workers=2)
+
+
+def test_auto_stays_in_one_process_while_another_thread_runs():
+    assert workers.auto_workers(10**6, 100) == min(workers.available_cpus(), 10**4)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert workers.auto_workers(10**6, 100) == 1
+    finally:
+        release.set()
+        other.join()
+    assert workers.auto_workers(150, 100) == 1  # too few items for a second worker
