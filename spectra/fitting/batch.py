@@ -221,6 +221,7 @@ def fit_many(data, recipe, **options) -> xr.Dataset:
         in ``message``; the others are unaffected. Ctrl-C returns the work done so far with
         ``attrs["complete"] = 0``, the spectra not reached marked :data:`PENDING` and
         ``attrs["pending"]`` counting them (and fitted spectra still without their replicas).
+        ``attrs["workers"]`` is the number of processes the run was split over.
 
     Raises
     ------
@@ -255,6 +256,7 @@ def fit_many(data, recipe, **options) -> xr.Dataset:
         todo = sorted(fit_todo + mc_todo)
         per_worker = 2 * chunk_size if use_batched else _LMFIT_PER_WORKER
         workers = opts.workers or (1 if opts.start == "neighbour" else auto_workers(len(todo), per_worker))
+        out.workers = workers
         if workers > 1:
             _run_in_workers(problem, items, todo, set(fit_todo), out, opts, use_batched, chunk_size, workers)
         else:
@@ -497,6 +499,8 @@ class _Results:
         #: each row's position in the whole run (a worker's rows are a part of it)
         self.position = np.arange(n_spec)
         self._sent = np.zeros(n_spec, bool)
+        #: processes the run was split over
+        self.workers = 1
 
     def subset(self, rows: list[int]) -> _Results:
         """A fresh record of the items ``rows`` of this run (what they already hold, e.g. from a resumed
@@ -590,12 +594,14 @@ class _Results:
 
     def dataset(self, engine: str) -> xr.Dataset:
         """The labelled result (:func:`~spectra.fitting.dataset.results_dataset`)."""
-        return results_dataset(self.problem, value=self.value, stderr=self.stderr, covariance=self.covariance,
+        result = results_dataset(self.problem, value=self.value, stderr=self.stderr, covariance=self.covariance,
                                success=self.success, redchi=self.redchi, nfev=self.nfev, message=self.message,
                                source=self.source, engine=engine, lo=self.lo, hi=self.hi, start=self.start,
                                z_runs=self.z_runs, dof=self.dof, weights=self.weights,
                                complete=not self.interrupted, pending=self.pending(), mc_value=self.mc_value,
                                mc_fraction=self.mc_fraction, mc_done=self.mc_done if self.mc_replicas else None)
+        result.attrs["workers"] = self.workers
+        return result
 
     def pending(self) -> int:
         """Spectra not fitted yet, plus fitted ones whose Monte Carlo replicas are still to do."""
