@@ -35,6 +35,7 @@ class _Bar:
         from tqdm.auto import tqdm
 
         options = {} if os.environ.get("TQDM_DISABLE") else {"disable": None}  # None: only on a terminal
+        tqdm.monitor_interval = 0  # no monitor thread: fit_many forks its workers only from a single-threaded process
         self.bar = tqdm(total=total, desc=label, unit="spectrum", file=sys.stderr, leave=False, **options)
 
     def __call__(self, done: int, total: int) -> None:
@@ -82,10 +83,12 @@ def _status(ds) -> list[tuple[str, str, str, str]]:
 @click.option("--weights", type=click.Choice(["poisson", "none"]), default="poisson", show_default=True,
               help="poisson: counting statistics; none: unweighted (background-subtracted data).")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=None, help="Spectra per batch (and per task).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes to split the files over (default: one per core for large runs).")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Run on an existing dask.distributed cluster (e.g. tcp://host:8786); workers need spectra "
                    "installed and the same paths.")
-def fit(recipe, files, output, resume, overwrite, mc_replicas, seed, engine, weights, chunk_size, scheduler):
+def fit(recipe, files, output, resume, overwrite, mc_replicas, seed, engine, weights, chunk_size, workers, scheduler):
     """Fit every FILE with RECIPE (XPS or XRD) and write one results file.
 
     RECIPE is a TOML recipe file, or a region name whose default recipe is used (`spectra recipe
@@ -116,6 +119,8 @@ def fit(recipe, files, output, resume, overwrite, mc_replicas, seed, engine, wei
         raise click.UsageError("--resume completes OUTPUT; --overwrite replaces it: give one")
     if output.exists() and not (resume or overwrite):
         raise click.UsageError(f"{output} exists; pass --overwrite to replace it, or --resume to complete it")
+    if workers and scheduler:
+        raise click.UsageError("--workers splits the run over this machine's cores, --scheduler over a cluster: give one")
     if resume and not output.exists():
         raise click.UsageError(f"--resume: {output} does not exist")
     paths = [str(p) for p in expand_paths(files)]
@@ -134,7 +139,7 @@ def fit(recipe, files, output, resume, overwrite, mc_replicas, seed, engine, wei
         previous = _previous_block(load_results(output), name, paths) if resume else None
         client = _client(scheduler) if scheduler else None
         options = {"mc_replicas": mc_replicas, "seed": seed, "engine": engine, "weights": weights,
-                   "chunk_size": chunk_size}
+                   "chunk_size": chunk_size, "workers": workers}
         bar = None if client else _Bar(len(paths), name)
         try:
             ds = fit_many(paths, problem.source, resume=previous, client=client,

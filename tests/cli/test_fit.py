@@ -121,6 +121,26 @@ def test_runs_on_a_dask_cluster(mixed_folder, s2p_recipe, tmp_path):
     assert b.attrs["blocks"] == 2  # two tasks on the cluster
 
 
+def test_workers_split_the_files_and_give_the_one_process_result(mixed_folder, s2p_recipe, tmp_path):
+    """--workers 2 in a real process: each worker reads and fits its share of the folder; the bad files
+    are reported as in one process, and the numbers are the same."""
+    runs = {}
+    for workers in ("1", "2"):
+        out = tmp_path / f"w{workers}.h5"
+        runs[workers] = subprocess.run([sys.executable, "-m", "spectra.cli", "fit", str(s2p_recipe), str(mixed_folder),
+                                        "-o", str(out), "--workers", workers], capture_output=True, text=True,
+                                       env={**os.environ, "TQDM_DISABLE": "1"}, timeout=300)
+        assert runs[workers].returncode == 1, runs[workers].stderr
+    one, two = (spectra.load_results(tmp_path / f"w{w}.h5")["S 2p"] for w in ("1", "2"))
+    assert two.attrs["workers"] == 2 and one.attrs["workers"] == 1
+    np.testing.assert_allclose(one["value"].values, two["value"].values, rtol=1e-9)
+    assert list(one["message"].values) == list(two["message"].values)
+    assert runs["1"].stdout.replace("w1.h5", "w2.h5") == runs["2"].stdout  # the same per-file table
+    clash = CliRunner().invoke(main, ["fit", str(s2p_recipe), str(mixed_folder), "-o", str(tmp_path / "c.h5"),
+                                      "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"])
+    assert clash.exit_code == 2 and "give one" in clash.output
+
+
 def test_xrd_recipe_and_options(tmp_path):
     recipe = tmp_path / "xrd.toml"
     recipe.write_text(XRD_TOML)
