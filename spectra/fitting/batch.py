@@ -594,14 +594,13 @@ class _Results:
 
     def dataset(self, engine: str) -> xr.Dataset:
         """The labelled result (:func:`~spectra.fitting.dataset.results_dataset`)."""
-        result = results_dataset(self.problem, value=self.value, stderr=self.stderr, covariance=self.covariance,
+        return results_dataset(self.problem, value=self.value, stderr=self.stderr, covariance=self.covariance,
                                success=self.success, redchi=self.redchi, nfev=self.nfev, message=self.message,
                                source=self.source, engine=engine, lo=self.lo, hi=self.hi, start=self.start,
                                z_runs=self.z_runs, dof=self.dof, weights=self.weights,
                                complete=not self.interrupted, pending=self.pending(), mc_value=self.mc_value,
-                               mc_fraction=self.mc_fraction, mc_done=self.mc_done if self.mc_replicas else None)
-        result.attrs["workers"] = self.workers
-        return result
+                               mc_fraction=self.mc_fraction, mc_done=self.mc_done if self.mc_replicas else None,
+                               workers=self.workers)
 
     def pending(self) -> int:
         """Spectra not fitted yet, plus fitted ones whose Monte Carlo replicas are still to do."""
@@ -655,7 +654,7 @@ def _monte_carlo(problem: Problem, item: Item, out: _Results, opts: FitOptions, 
     else:
         expected = problem.lmfit_model(item).evaluate(dict(zip(out.names, best)))[0]
     rng = np.random.default_rng(None if opts.seed is None else [opts.seed, int(out.position[i])])
-    reps = replicas(problem, item, expected, opts.mc_replicas, rng)
+    reps = replicas(problem, item, expected, opts.mc_replicas, rng, best=best)
     theta, fraction, ok = refit(problem, reps, best, engine=engine, method=opts.method)
     if out.mc_value is None:
         out.mc_value = np.full((len(out.value), len(QUANTILES), len(out.names)), np.nan)

@@ -29,7 +29,7 @@ def versions() -> dict[str, str]:
 
 def results_dataset(problem, *, value, stderr, covariance, success, redchi, nfev, message, source, engine: str,
                     lo, hi, start, z_runs, dof, weights: str, complete: bool = True, pending: int = 0,
-                    mc_value=None, mc_fraction=None, mc_done=None) -> xr.Dataset:
+                    mc_value=None, mc_fraction=None, mc_done=None, workers: int = 1) -> xr.Dataset:
     """The Dataset of N fits of one recipe.
 
     Parameters
@@ -62,6 +62,8 @@ def results_dataset(problem, *, value, stderr, covariance, success, redchi, nfev
         Monte Carlo quantiles (:data:`QUANTILES`) of the parameters and fractions.
     mc_done : ndarray of bool (N,), optional
         Which spectra have their Monte Carlo replicas (an interrupted run may lack some).
+    workers : int
+        Processes the fits were split over (``attrs["workers"]``).
 
     Returns
     -------
@@ -119,4 +121,5 @@ def results_dataset(problem, *, value, stderr, covariance, success, redchi, nfev
     return xr.Dataset(variables, coords=coords,
                       attrs={"technique": problem.name, "engine": engine, "weights": weights, "recipe": problem.text,
                              "recipe_sha256": problem.sha256, "region": problem.region,
-                             "complete": int(complete), "pending": int(pending), "versions": json.dumps(versions())})
+                             "complete": int(complete), "pending": int(pending), "workers": int(workers),
+                             "versions": json.dumps(versions())})

@@ -89,8 +89,8 @@ _CHILD = textwrap.dedent("""
     ("set-up in workers", 8000, 0, 0.1, 1, 2),
     ("mid-run", 20000, 0, 1.0, 1, 1),
     ("mid-run in workers", 8000, 0, 0.8, 1, 2),  # the workers are stopped; what they sent is kept
-    ("Monte Carlo", 300, 50, 0.8, 1, 1),
-    ("Monte Carlo in workers", 800, 50, 0.8, 1, 2),
+    ("Monte Carlo", 300, 100, 0.8, 1, 1),
+    ("Monte Carlo in workers", 600, 100, 0.8, 1, 2),
     ("double Ctrl-C", 20000, 0, 1.0, 2, None),
 ])
 def test_sigint_leaves_a_consistent_partial_result(phase, n, mc, delay, signals, workers):
