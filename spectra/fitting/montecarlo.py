@@ -1,10 +1,11 @@
 """Uncertainties beyond the covariance matrix: Monte Carlo over Poisson replicas of a fitted model.
 
-Each replica draws Poisson counts around the fitted model (in counts), recomputes whatever the
-problem derives from the data (a static Shirley or Tougaard background, start values), and is
-refitted from the best-fit values — by the batched engine, or one by one with lmfit. The spread of
-the refitted parameters and fractions is the Monte Carlo uncertainty; it includes the noise of a
-static background, which the covariance of a fit with that background held fixed leaves out.
+Each replica draws Poisson counts around the fitted model (in counts), recomputes what the model
+takes from the data (a static Shirley or Tougaard background, bounds set by the data) but no start
+values (:meth:`Problem.attach_models` with ``start``: they would go unused), and is refitted from the
+best-fit values — by the batched engine, or one by one with lmfit. The spread of the refitted
+parameters and fractions is the Monte Carlo uncertainty; it includes the noise of a static
+background, which the covariance of a fit with that background held fixed leaves out.
 """
 from __future__ import annotations
 
@@ -24,12 +25,34 @@ def fit_model(*args, **kwargs):
     return fit(*args, **kwargs)
 
 
-def replicas(problem: Problem, item: Item, expected: np.ndarray, n: int, rng: np.random.Generator) -> list[Item]:
-    """``n`` Poisson replicas of the fitted model ``expected`` (n,) on ``item``'s grid, with start models."""
+def replicas(problem: Problem, item: Item, expected: np.ndarray, n: int, rng: np.random.Generator, *,
+             best: np.ndarray | None = None) -> list[Item]:
+    """``n`` Poisson replicas of the fitted model ``expected`` (n,) on ``item``'s grid, with their models.
+
+    Parameters
+    ----------
+    problem : Problem
+    item : Item
+        The fitted spectrum.
+    expected : ndarray (n,)
+        The fitted model on ``item``'s grid.
+    n : int
+    rng : numpy.random.Generator
+    best : ndarray (P,), optional
+        The best fit the replicas are refitted from: their start values (default ``item.start``;
+        :func:`refit` starts from its ``best`` whatever the items hold). No start values are estimated
+        from the replicas' data.
+
+    Returns
+    -------
+    list of Item
+        Their ``y`` and ``sigma`` rows of one (n, points) draw.
+    """
     counts = rng.poisson(np.clip(expected * item.factor, 0.0, None), size=(n, item.x.size))
     ys = counts / item.factor
-    reps = [Item(k, item.x, yk, poisson_sigma(yk, item.factor), item.factor) for k, yk in enumerate(ys)]
-    problem.attach_models(reps)
+    sigmas = poisson_sigma(ys, item.factor)
+    reps = [Item(k, item.x, yk, sk, item.factor) for k, (yk, sk) in enumerate(zip(ys, sigmas))]
+    problem.attach_models(reps, start=item.start if best is None else best)
     return reps
 
 
@@ -99,7 +122,8 @@ def monte_carlo(problem: Problem, item: Item, best: np.ndarray, expected: np.nda
         each summary with ``std`` and the 2.5/16/50/84/97.5 percentiles (converged replicas only).
     """
     rng = np.random.default_rng(seed)
-    theta, fraction, ok = refit(problem, replicas(problem, item, expected, n, rng), best, engine=engine, method=method)
+    theta, fraction, ok = refit(problem, replicas(problem, item, expected, n, rng, best=best), best, engine=engine,
+                                method=method)
     return {"replicas": n, "failed": int((~ok).sum()), "seed": seed, "engine": engine,
             "params": {name: summary(theta[ok, i]) for i, name in enumerate(problem.names)},
             "fractions": {label: summary(fraction[ok, i]) for i, label in enumerate(problem.fraction_labels)}}

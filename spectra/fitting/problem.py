@@ -151,8 +151,18 @@ class Problem(ABC):
         return None
 
     @abstractmethod
-    def attach_models(self, items: list[Item]) -> None:
-        """Give items on one grid their start values, bounds and model state (computed together)."""
+    def attach_models(self, items: list[Item], *, start: np.ndarray | None = None) -> None:
+        """Give items on one grid their start values, bounds and model state (computed together).
+
+        Parameters
+        ----------
+        items : list of Item
+        start : ndarray (P,), optional
+            Values every item starts from (e.g. the best fit that Monte Carlo replicas are refitted
+            from): then no start values are estimated from the data, each item's ``start`` is
+            ``start`` clipped into its bounds, and only the bounds and the model state (e.g. a static
+            background, which is part of the model) are made from each item's data.
+        """
 
     @abstractmethod
     def batched_model(self, items: list[Item]):

@@ -5,11 +5,20 @@ from typing import ClassVar
 
 import numpy as np
 
+from .. import backgrounds
 from ..fitting import propagate
 from ..fitting.params import ParamInfo
 from ..fitting.problem import Item, Problem
 from .batched import BatchedXPS, supported
-from .peak_model import XPSModel, layout_params, start_table, static_backgrounds
+from .peak_model import (
+    StartRow,
+    XPSModel,
+    _background_rows,
+    layout_params,
+    parameter_layout,
+    start_table,
+    static_backgrounds,
+)
 from .recipe import parse_xps_recipe
 from .result import XPSFitResult
 
@@ -44,17 +53,33 @@ class XPSProblem(Problem):
     def unsupported(self) -> str | None:
         return supported(self.spec)
 
-    def attach_models(self, items: list[Item]) -> None:
-        """Static backgrounds and start values of items on one grid, computed for the group at once."""
+    def attach_models(self, items: list[Item], *, start: np.ndarray | None = None) -> None:
+        """Static backgrounds, bounds and start values of items on one grid, computed for the group at
+        once. With ``start`` (P,) given, the data's start values (the charge-shift search and the area
+        solve of :func:`start_table`) are not computed: every item starts at ``start``, clipped into its
+        bounds; the static backgrounds and the bounds are made from each item's data as without it."""
         x, y = items[0].x, np.stack([it.y for it in items])
         infos, static, curves, b = static_backgrounds(self.spec, x, y)
-        rows = start_table(self.spec, x, y, static, b)
-        start = np.stack([r.value for r in rows], axis=1)
+        rows = start_table(self.spec, x, y, static, b) if start is None else self._rows_at(start, x, y, b)
+        values = np.stack([r.value for r in rows], axis=1)
         lo = np.stack([np.broadcast_to(r.min, len(items)) for r in rows], axis=1).astype(float)
         hi = np.stack([np.broadcast_to(r.max, len(items)) for r in rows], axis=1).astype(float)
+        if start is not None:
+            values = np.clip(values, lo, hi)
         for k, item in enumerate(items):
-            item.start, item.lo, item.hi, item.background_info = start[k], lo[k], hi[k], infos[k]
+            item.start, item.lo, item.hi, item.background_info = values[k], lo[k], hi[k], infos[k]
             item.background = None if curves is None else curves[k]
+
+    def _rows_at(self, start: np.ndarray, x: np.ndarray, y: np.ndarray, seeds: dict) -> list[StartRow]:
+        """:func:`start_table`'s rows for N spectra ``y`` (N, n) with every value ``start`` (P,): the
+        recipe's bounds, and the fitted background's bounds from the data (its registry entry's
+        ``start``, given the peaks' values in ``start``)."""
+        n_spec, value = len(y), dict(zip(self.names, np.asarray(start, dtype=float)))
+        rows = [StartRow(name, np.full(n_spec, value[name]), p.min, p.max, p.vary, unit)
+                for name, p, unit in parameter_layout(self.spec) if not name.startswith("bg_")]
+        low, high = backgrounds.end_levels(y[:, np.argsort(x)], self.spec.background.options.get("average", 5))
+        fitted = _background_rows(self.spec, x, y, low, high, rows, seeds)
+        return rows + [r._replace(value=np.full(n_spec, value[r.name])) for r in fitted]
 
     def batched_model(self, items: list[Item]) -> BatchedXPS:
         background = None if items[0].background is None else np.stack([it.background for it in items])

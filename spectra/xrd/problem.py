@@ -84,13 +84,18 @@ class XRDProblem(Problem):
         """XRD intensities are counts per step (σ = √max(y, 1))."""
         return 1.0
 
-    def attach_models(self, items: list[Item]) -> None:
+    def attach_models(self, items: list[Item], *, start: np.ndarray | None = None) -> None:
         """Start models of patterns on one grid, with start values from the data for the group at once
-        (:func:`~spectra.xrd.pattern_model.data_starts`; phase templates are computed once and cached)."""
+        (:func:`~spectra.xrd.pattern_model.data_starts`; phase templates are computed once and cached),
+        or, with ``start`` (P,) given, at ``start`` clipped into the recipe's bounds (no data starts)."""
         grid = XRDModel(self.spec, items[0].x, items[0].y, starts=np.zeros(len(self.names)))
-        starts = data_starts(grid, np.stack([it.y for it in items]))
-        for item, start in zip(items, starts):
-            item.model = XRDModel(self.spec, item.x, item.y, starts=start)
+        if start is None:
+            starts = data_starts(grid, np.stack([it.y for it in items]))
+        else:
+            lo, hi = (np.array([getattr(p, key) for p in grid.params], dtype=float) for key in ("min", "max"))
+            starts = np.broadcast_to(np.clip(start, lo, hi), (len(items), len(self.names)))
+        for item, values in zip(items, starts):
+            item.model = XRDModel(self.spec, item.x, item.y, starts=values)
             params = item.model.params
             item.start, item.lo, item.hi = (np.array([getattr(p, key) for p in params], dtype=float)
                                             for key in ("value", "min", "max"))
