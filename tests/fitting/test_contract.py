@@ -509,15 +509,18 @@ class ToyProblem(Problem):
     def fraction_labels(self):
         return ["peak"]
 
-    def attach_models(self, items):
+    def attach_models(self, items, *, start=None):
         for item in items:
             x, y = item.x, item.y
+            item.lo = np.array([0.0, x.min(), np.ptp(x) / (10 * x.size), -np.inf])
+            item.hi = np.array([np.inf, x.max(), np.ptp(x), np.inf])
+            if start is not None:  # Monte Carlo replicas: refitted from the best fit
+                item.start = np.clip(start, item.lo, item.hi)
+                continue
             b = float(np.percentile(y, 10))
             h = float(y.max() - b)
             width = max(np.count_nonzero(y - b > h / 2) * np.ptp(x) / (x.size - 1), np.ptp(x) / x.size)
             item.start = np.array([h, x[np.argmax(y)], width / 2.3548, b])
-            item.lo = np.array([0.0, x.min(), np.ptp(x) / (10 * x.size), -np.inf])
-            item.hi = np.array([np.inf, x.max(), np.ptp(x), np.inf])
 
     def batched_model(self, items):
         return ToyBatched(items[0].x, self.vary)
@@ -591,6 +594,10 @@ def test_a_third_technique_is_one_class_and_its_registration(toy_registered):
         assert many.area.values[0, 0] == pytest.approx(area["value"], rel=1e-6 if engine == "lmfit" else 1e-4)
     single = result.to_dataset(curves=False)
     assert set(single.data_vars) == set(many.data_vars)
+    mc = spectra.fit_many(data[:2], recipe, mc_replicas=20, seed=1)  # Monte Carlo through the same seam
+    low, high = mc.mc_value.sel(param="height").values[:, [0, -1]].T
+    assert bool(mc.mc_done.all()) and np.all(low < mc.value.sel(param="height").values) and np.all(
+        mc.value.sel(param="height").values < high)
     # the same bad-input reasons hold for the new technique
     flat = da.copy(data=np.zeros(da.shape))
     reason = str(spectra.fit_many([flat], recipe).message.values[0])[len("not fitted: "):]
