@@ -14,10 +14,12 @@ Jacobian is assembled by the chain rule in two steps:
    ratio, also the profile's shape terms and the Bérar–Baldinozzi weights ``a = P1/tanθ + P3/tan 2θ``,
    ``b = P2/tanθ + P4/tan 2θ``;
 2. per grid point, the profile partials ``∂y/∂(c1, c2, w, η, A, …)``, contracted with those
-   sensitivities over the lines (one matrix product per line parameter).
+   sensitivities over the lines.
 
-The plain case (pseudo-Voigt, no asymmetry, fixed Kα2 ratio) runs in the compiled kernel
-(:func:`spectra.kernels.pseudo_voigt_lines`); the others in numpy through
+The sensitivities are one array (inputs, N, K, F) that each phase fills through views. The plain case
+(pseudo-Voigt, no asymmetry, fixed Kα2 ratio) runs in the compiled kernel
+(:func:`spectra.kernels.windowed.pseudo_voigt_lines`: each line's Gaussian within ± :data:`LINE_REACH`
+FWHM, its Lorentzian tail everywhere, equal to the full evaluation to rounding); the others in numpy through
 :func:`spectra.xrd.profiles.line_curves`, Kα1 and Kα2 lines separately (so ``∂/∂r`` is their Kα2
 curves), in blocks of patterns that bound the memory. Every column is analytic. Le Bail phases are
 not supported here (:meth:`spectra.xrd.problem.XRDProblem.unsupported`).
@@ -36,8 +38,8 @@ import math
 import numpy as np
 from numpy.polynomial import chebyshev
 
-from .. import kernels
 from ..errors import FitError
+from ..kernels import windowed
 from ..lineshapes import partials
 from . import profiles
 from .pattern_model import XRDModel
@@ -51,6 +53,9 @@ HALF_RAD = math.pi / 360.0
 _INPUTS = ("c1", "c2", "w", "eta", "area")
 #: elements (spectra × lines × points) of one block of profile partials in the numpy path
 _BLOCK_ELEMENTS = 2_000_000
+#: half-width in FWHM of the window where the compiled-kernel case evaluates each line's Gaussian (its
+#: Lorentzian tail is added everywhere; :mod:`spectra.kernels.windowed`); ``np.inf``: no window
+LINE_REACH = windowed.REACH
 
 
 class _Lengths:
@@ -119,7 +124,9 @@ class BatchedXRD:
         self.position_extra = [*(("asym_a", "asym_b") if self.asymmetric else ()),
                                *(("axial_s",) if self.axial else ())]
         self.extra = [*self.shape_keys, *self.position_extra]
-        self.phases, line_params = [], []
+        #: the line inputs whose sensitivities are kept (the kernel's first)
+        self.keys = (*_INPUTS, *self.extra) if not self.plain else _INPUTS
+        self.phases, line_params, self.n_lines = [], [], len(self.spec.peaks)
         shared = ["displacement", "zero", *(["ka2_ratio"] if self.refined_ratio else [])]
         instrument = [f"inst_{k}" for k in self.spec.instrument]
         for ph in self.spec.phases:
@@ -135,6 +142,7 @@ class BatchedXRD:
                 cos_alpha, weights = model.orientation[ph.name]
                 orientation = (cos_alpha[lines], weights[lines])
             self.phases.append(_Phase(ph, lengths, t.m_f2[lines], orientation, pawley))
+            self.n_lines += lines.size
             own = [f"{ph.name}_scale", f"{ph.name}_size", f"{ph.name}_strain", f"{ph.name}_po_r",
                    *(p for p, *_ in lengths.terms), *instrument, *shared]
             line_params += [own + [pawley[k]] if pawley else own for k in range(lines.size)]
@@ -159,32 +167,34 @@ class BatchedXRD:
 
     # ------------------------------------------------------------------------ line parameters
     def _line_parameters(self, theta, want_jacobian):
-        """(c1, c2, w, eta, area) of every line, (N, K) each, and their sensitivities (N, K, F)."""
-        n_spec, n_free = theta.shape[0], len(self.jac_row)
+        """(c1, c2, w, eta, area and the extra inputs) of every line, (N, K) each, and, if asked, their
+        sensitivities ∂/∂θ: one array (inputs, N, K, F) in the order of ``self.keys`` (so its first
+        five are the kernel's), filled phase by phase through views; else None."""
+        n_spec = theta.shape[0]
         col = {n: theta[:, i:i + 1] for n, i in self.index.items()}
-        parts = []
-        for phase in self.phases:
-            parts.append(self._phase_lines(col, phase, want_jacobian))
-        for peak in self.spec.peaks:
-            parts.append(self._free_peak(col, peak.name, want_jacobian))
-        keys = (*_INPUTS, *self.extra) if not self.plain else _INPUTS
-        values = {k: np.concatenate([p[0][k] for p in parts], axis=1) if parts else np.zeros((n_spec, 0))
-                  for k in keys if all(k in p[0] for p in parts)}
-        sens = {k: np.zeros((n_spec, 0, n_free)) for k in keys}
-        if want_jacobian and parts:
-            sens = {k: np.concatenate([p[1][k] for p in parts], axis=1) for k in keys}
-        return values, sens
+        block = np.zeros((len(self.keys), n_spec, self.n_lines, len(self.jac_row))) if want_jacobian else None
+        parts, start = [], 0
 
-    def _zeros(self, col, n_lines):
-        n_spec = next(iter(col.values())).shape[0]
-        keys = (*_INPUTS, *self.extra) if not self.plain else _INPUTS
-        return {k: np.zeros((n_spec, n_lines, len(self.jac_row))) for k in keys}
+        def views(n_lines):
+            return {k: block[j, :, start:start + n_lines] for j, k in enumerate(self.keys)} if want_jacobian else None
+
+        for phase in self.phases:
+            parts.append(self._phase_lines(col, phase, views(phase.mf2.size)))
+            start += phase.mf2.size
+        for peak in self.spec.peaks:
+            parts.append(self._free_peak(col, peak.name, views(1)))
+            start += 1
+        values = {k: np.concatenate([p[k] for p in parts], axis=1) if parts else np.zeros((n_spec, 0))
+                  for k in self.keys if all(k in p for p in parts)}
+        return values, block
 
     def _add(self, sens, key, name, value):
         if name in self.jac_row:
             sens[key][:, :, self.jac_row[name]] += value
 
-    def _phase_lines(self, col, phase: _Phase, want_jacobian):
+    def _phase_lines(self, col, phase: _Phase, sens):
+        """Line inputs of a phase's lines; their sensitivities are added into ``sens`` (views, (N, K, F)
+        per input) unless it is None."""
         name, lengths, mf2 = phase.name, phase.lengths, phase.mf2
         q = sum(big_q[None, :] / col.get(p, nominal) ** 2 for p, nominal, big_q, _ in lengths.terms)
         s_raw = 0.5 * self.lam * np.sqrt(q)
@@ -207,13 +217,13 @@ class BatchedXRD:
         else:
             area = col[f"{name}_scale"] * per_scale * orientation
         strain = col.get(f"{name}_strain")
-        w, eta, sens, tt_sens = self._widths_and_positions(col, tt, tan, cos, sin, col[f"{name}_size"],
-                                                           f"{name}_size", want_jacobian, strain, f"{name}_strain")
+        w, eta, tt_sens = self._widths_and_positions(col, tt, tan, cos, sin, col[f"{name}_size"],
+                                                     f"{name}_size", sens, strain, f"{name}_strain")
         values = {"area": area, "w": w, "eta": eta, **tt_sens["values"]}
         if not self.plain:
             self._shape_and_asymmetry(col, values, tt)
-        if not want_jacobian:
-            return values, None
+        if sens is None:
+            return values
         if not self.plain:
             self._shape_and_asymmetry_sensitivities(col, sens, tt, tt_sens)
         if phase.pawley is not None:
@@ -233,7 +243,7 @@ class BatchedXRD:
                 self._add(sens, key, p, tt_sens[key] * dtt)
             if phase.pawley is None:
                 self._add(sens, "area", p, area * (dlnlp * dtt - 2 * e / length))
-        return values, sens
+        return values
 
     def _shape_and_asymmetry(self, col, values, tt):
         """The profile's shape terms and the Bérar–Baldinozzi weights a, b of phase lines
@@ -262,22 +272,21 @@ class BatchedXRD:
             self._add(sens, "axial_s", "inst_axial", profiles.axial_divergence(tt, 1.0)[0])
             tt_sens["axial_s"] = profiles.axial_divergence(tt, col["inst_axial"])[1]
 
-    def _free_peak(self, col, name, want_jacobian):
+    def _free_peak(self, col, name, sens):
         tt = col[f"{name}_center"]
         theta_rad = tt * HALF_RAD
-        values, sens = {"area": col[f"{name}_area"], "w": col[f"{name}_fwhm"], "eta": col[f"{name}_eta"]}, None
-        shifts = self._positions(col, tt, np.cos(theta_rad), np.sin(theta_rad), want_jacobian)
+        values = {"area": col[f"{name}_area"], "w": col[f"{name}_fwhm"], "eta": col[f"{name}_eta"]}
+        shifts = self._positions(col, tt, np.cos(theta_rad), np.sin(theta_rad), sens is not None)
         values.update(shifts["values"])
         if not self.plain:  # free peaks are pseudo-Voigt and symmetric: their extra inputs are placeholders
             values.update({k: np.zeros_like(tt) for k in self.extra})
-        if want_jacobian:
-            sens = self._zeros(col, 1)
+        if sens is not None:
             for key in ("area", "w", "eta"):
                 self._add(sens, key, f"{name}_{'fwhm' if key == 'w' else key}", 1.0)
             for key in ("c1", "c2"):
                 self._add(sens, key, f"{name}_center", shifts[key])
             self._add_shift_sensitivities(sens, shifts)
-        return values, sens
+        return values
 
     def _positions(self, col, tt, cos, sin, want_jacobian):
         """Kα1 and Kα2 centres with displacement and zero shift, and their derivatives by 2θ."""
@@ -302,10 +311,10 @@ class BatchedXRD:
             self._add(sens, key, "displacement", shifts["d_displacement"])
             self._add(sens, key, "zero", 1.0)
 
-    def _widths_and_positions(self, col, tt, tan, cos, sin, size, size_name, want_jacobian, strain=None,
-                              strain_name=None):
+    def _widths_and_positions(self, col, tt, tan, cos, sin, size, size_name, sens, strain=None, strain_name=None):
         """TCH FWHM and η of phase lines (Caglioti, Lorentzian instrument, Scherrer and microstrain
-        terms), their positions, and the sensitivities of all line parameters except through the cell."""
+        terms), their positions, and (into ``sens`` unless None) the sensitivities of all line
+        parameters except through the cell."""
         u, v, w_, x_, y_ = (col[f"inst_{k}"] for k in "uvwxy")
         inside = u * tan**2 + v * tan + w_
         gauss = np.sqrt(np.maximum(inside, 1e-8))
@@ -313,20 +322,22 @@ class BatchedXRD:
         lorentz = x_ * tan + y_ / cos + scherrer
         if strain is not None:
             lorentz = lorentz + DEG * 4.0 * strain * tan
-        total, eta, dtot, deta = _tch(gauss, lorentz, want_jacobian)
-        shifts = self._positions(col, tt, cos, sin, want_jacobian)
-        if not want_jacobian:
-            return total, eta, None, shifts
-        sens = self._zeros(col, tt.shape[1])
+        total, eta, dtot, deta = _tch(gauss, lorentz, sens is not None)
+        shifts = self._positions(col, tt, cos, sin, sens is not None)
+        if sens is None:
+            return total, eta, shifts
         g_half = np.where(inside > 1e-8, 0.5 / gauss, 0.0)
-        d_gauss = {"inst_u": tan**2 * g_half, "inst_v": tan * g_half, "inst_w": g_half}
-        d_lorentz = {"inst_x": tan, "inst_y": 1 / cos, size_name: -scherrer / size}
+        # ∂(Gaussian, Lorentzian FWHM)/∂p, computed for the varying p only
+        d_gauss = {"inst_u": lambda: tan**2 * g_half, "inst_v": lambda: tan * g_half, "inst_w": lambda: g_half}
+        d_lorentz = {"inst_x": lambda: tan, "inst_y": lambda: 1 / cos, size_name: lambda: -scherrer / size}
         if strain is not None:
-            d_lorentz[strain_name] = DEG * 4.0 * tan
+            d_lorentz[strain_name] = lambda: DEG * 4.0 * tan
         for derivs, which in ((d_gauss, 0), (d_lorentz, 1)):
-            for p, dv in derivs.items():
-                self._add(sens, "w", p, dtot[which] * dv)
-                self._add(sens, "eta", p, deta[which] * dv)
+            for p, derivative in derivs.items():
+                if p in self.jac_row:
+                    dv = derivative()
+                    self._add(sens, "w", p, dtot[which] * dv)
+                    self._add(sens, "eta", p, deta[which] * dv)
         self._add_shift_sensitivities(sens, shifts)
         # derivatives by 2θ of everything that depends on the line position (used through the cell)
         sec2 = 1 + tan**2
@@ -335,7 +346,7 @@ class BatchedXRD:
                              + (DEG * 4.0 * strain * sec2 if strain is not None else 0.0))
         shifts["w"] = dtot[0] * dg_dtt + dtot[1] * dl_dtt
         shifts["eta"] = deta[0] * dg_dtt + deta[1] * dl_dtt
-        return total, eta, sens, shifts
+        return total, eta, shifts
 
     def _numpy_lines(self, col, lines, sens, want_jacobian):
         """Sum of the lines (phase lines in the recipe's profile with asymmetry, free peaks as
@@ -389,14 +400,14 @@ class BatchedXRD:
         n_spec = theta.shape[0]
         n_points = self.x.shape[2]
         col = {n: theta[:, i:i + 1] for n, i in self.index.items()}
-        lines, sens = self._line_parameters(theta, want_jacobian)
+        lines, block = self._line_parameters(theta, want_jacobian)
         if lines["area"].shape[1] and self.plain:
-            stacked = np.stack([sens[k] for k in _INPUTS]) if want_jacobian else \
-                np.zeros((len(_INPUTS), n_spec, 0, len(self.jac_row)))
-            total, jac = kernels.pseudo_voigt_lines(self.x[0, 0], lines["c1"], lines["c2"], lines["w"], lines["eta"],
-                                                    lines["area"], self.ka2_ratio, stacked, self.line_columns,
-                                                    want_jacobian)
+            stacked = block if want_jacobian else np.zeros((len(_INPUTS), n_spec, 0, len(self.jac_row)))
+            total, jac = windowed.pseudo_voigt_lines(self.x[0, 0], lines["c1"], lines["c2"], lines["w"],
+                                                     lines["eta"], lines["area"], self.ka2_ratio, stacked,
+                                                     self.line_columns, want_jacobian, LINE_REACH)
         elif lines["area"].shape[1]:
+            sens = dict(zip(self.keys, block)) if want_jacobian else None
             total, jac = self._numpy_lines(col, lines, sens, want_jacobian)
         else:
             total = np.zeros((n_spec, n_points))
@@ -442,9 +453,13 @@ def _tch(gauss, lorentz, want_jacobian):
     total, eta = profiles.tch_parameters(gauss, lorentz)
     if not want_jacobian:
         return total, eta, None, None
-    g, lo, c = gauss, lorentz, profiles.TCH_FWHM
-    dpoly_g = sum((5 - k) * c[k] * g ** (4 - k) * lo**k for k in range(5))
-    dpoly_l = sum(k * c[k] * g ** (5 - k) * lo ** (k - 1) for k in range(1, 6))
+    c, gp, lp = profiles.TCH_FWHM, [1.0, gauss], [1.0, lorentz]  # powers 0-4 of G and L
+    for _ in range(3):
+        gp.append(gp[-1] * gauss)
+        lp.append(lp[-1] * lorentz)
+    dpoly_g = sum((5 - k) * c[k] * gp[4 - k] * lp[k] for k in range(5))
+    dpoly_l = sum(k * c[k] * gp[5 - k] * lp[k - 1] for k in range(1, 6))
+    lo = lorentz
     scale = 0.2 * total / total**5  # d(P^0.2)/dP with P = total⁵
     dtot = (scale * dpoly_g, scale * dpoly_l)
     q = lo / total
