@@ -427,18 +427,22 @@ class XRDModel:
         self.params = [ParamInfo(p.name, float(v), p.min, p.max, p.vary, p.unit) for p, v in zip(layout, starts)]
 
     # -------------------------------------------------------------------------------- parameters
-    def scale_guess(self, name: str) -> float:
+    def scale_guess(self, name: str, y: np.ndarray | None = None):
         """A rough phase scale from the height of its strongest reflection in the window (the floor
-        of :func:`data_starts`' linear solve)."""
+        of :func:`data_starts`' linear solve): for this model's pattern (a float), or for each row of
+        ``y`` (N, n) on its grid (an array of N), each from its own row alone."""
+        rows = np.atleast_2d(self.y if y is None else np.asarray(y, dtype=float))
         t = self.templates[name]
         inside = (t.lines.two_theta > self.lo) & (t.lines.two_theta < self.hi)
         if not inside.any():
-            return 1e-6
-        strongest = int(np.argmax(np.where(inside, t.lines.intensity, -1)))
-        near = np.abs(self.x - t.lines.two_theta[strongest]) < 0.3
-        height = float(np.max(self.y[near]) - np.percentile(self.y, 5)) if near.any() else 1.0
-        per_cell = t.lines.intensity[strongest] / t.volume(t.nominal) ** 2
-        return max(height, 1.0) * 0.2 / per_cell
+            guess = np.full(len(rows), 1e-6)
+        else:
+            strongest = int(np.argmax(np.where(inside, t.lines.intensity, -1)))
+            near = np.abs(self.x - t.lines.two_theta[strongest]) < 0.3
+            height = rows[:, near].max(axis=1) - np.percentile(rows, 5, axis=1) if near.any() else np.ones(len(rows))
+            per_cell = t.lines.intensity[strongest] / t.volume(t.nominal) ** 2
+            guess = np.maximum(height, 1.0) * 0.2 / per_cell
+        return float(guess[0]) if y is None else guess
 
     def defaults(self) -> dict[str, float]:
         """Starting values of every parameter.
@@ -794,11 +798,11 @@ def data_starts(model: XRDModel, y: np.ndarray) -> np.ndarray:
                     out[rows, position[f"{name}_size"]] = size[0]
         for p_index, p in enumerate(layout):  # amounts start off their bound at 0, where the fit could not move
             if p.name.endswith("_scale") and p.name in unknown:
-                floor = AMOUNT_FLOOR * model.scale_guess(p.name[:-len("_scale")])
+                floor = AMOUNT_FLOOR * model.scale_guess(p.name[:-len("_scale")], y)
                 out[:, p_index] = np.maximum(out[:, p_index], floor)
             elif p.name.endswith("_area") and p.name in unknown:
                 width = base[p.name[:-len("_area")] + "_fwhm"]
-                out[:, p_index] = np.maximum(out[:, p_index], AMOUNT_FLOOR * max(float(np.ptp(y)), 1.0) * width)
+                out[:, p_index] = np.maximum(out[:, p_index], AMOUNT_FLOOR * np.maximum(np.ptp(y, axis=1), 1.0) * width)
     for p_index, p in enumerate(layout):  # see PO_START_OFFSET
         if p.name.endswith("_po_r") and p.vary:
             out[:, p_index] = np.where(out[:, p_index] == 1.0, 1.0 - PO_START_OFFSET, out[:, p_index])
