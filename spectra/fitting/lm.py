@@ -24,6 +24,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..kernels import normal_equations, solve_stacked
+
 #: initial damping factor λ (relative to the diagonal of JᵀJ). It is updated by Nielsen's rule
 #: (H. B. Nielsen, "Damping parameter in Marquardt's method", IMM-REP-1999-05, DTU): λ·max(1/3,
 #: 1 − (2ρ − 1)³) after an accepted step with gain ratio ρ, λ·ν after a rejected one (ν doubling from
@@ -67,17 +69,39 @@ def _to_internal(theta, lo, hi):
     return u
 
 
-def _to_external(u, lo, hi):
-    both, low_only, high_only = np.isfinite(lo) & np.isfinite(hi), np.isfinite(lo) & ~np.isfinite(hi), \
-        ~np.isfinite(lo) & np.isfinite(hi)
-    span = np.where(both, hi - lo, 0.0)
+class _Bounds(NamedTuple):
+    """The bounds of N problems' P parameters as :func:`_to_external` uses them (each (N, P)): which
+    transform applies (both bounds: sine; one: square root), ``hi − lo`` where both are finite, and
+    the bounds with 0 where infinite."""
+
+    both: np.ndarray
+    low_only: np.ndarray
+    high_only: np.ndarray
+    span: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+    @classmethod
+    def of(cls, lo, hi):
+        both, low_only, high_only = np.isfinite(lo) & np.isfinite(hi), np.isfinite(lo) & ~np.isfinite(hi), \
+            ~np.isfinite(lo) & np.isfinite(hi)
+        return cls(both, low_only, high_only, np.where(both, hi - lo, 0.0), np.where(np.isfinite(lo), lo, 0.0),
+                   np.where(np.isfinite(hi), hi, 0.0))
+
+    def at(self, rows):
+        """The bounds of the problems ``rows``."""
+        return _Bounds(*(field[rows] for field in self))
+
+
+def _to_external(u, bounds: _Bounds):
+    """External parameters θ and dθ/du at internal ones ``u`` (N, P) within ``bounds`` (a
+    :class:`_Bounds` of the same rows)."""
+    b = bounds
     root = np.sqrt(u**2 + 1)
-    theta = np.where(both, np.where(both, lo, 0) + span * (np.sin(u) + 1) / 2, u)
-    theta = np.where(low_only, np.where(low_only, lo, 0) - 1 + root, theta)
-    theta = np.where(high_only, np.where(high_only, hi, 0) + 1 - root, theta)
-    dtheta = np.where(both, span * np.cos(u) / 2, 1.0)
-    dtheta = np.where(low_only, u / root, dtheta)
-    dtheta = np.where(high_only, -u / root, dtheta)
+    theta = np.where(b.both, b.lo + b.span * (np.sin(u) + 1) / 2,
+                     np.where(b.low_only, b.lo - 1 + root, np.where(b.high_only, b.hi + 1 - root, u)))
+    dtheta = np.where(b.both, b.span * np.cos(u) / 2,
+                      np.where(b.low_only, u / root, np.where(b.high_only, -u / root, 1.0)))
     return theta, dtheta
 
 
@@ -156,8 +180,10 @@ def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int 
                    np.full(n_spec, np.nan), iterations, np.zeros(n_spec, bool), np.full(n_spec, "", dtype=object),
                    np.zeros(y.shape))
 
+    bounds = _Bounds.of(lo, hi)
+
     def external(u_, rows):
-        th, dth = _to_external(u_, lo[rows], hi[rows])
+        th, dth = _to_external(u_, bounds.at(rows))
         return np.where(vary, th, theta0[rows]), dth
 
     theta, dtheta = external(u, slice(None))
@@ -170,7 +196,7 @@ def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int 
         room = window - int(np.count_nonzero(active))
         if admitted < n_spec and room > 0:  # waiting spectra take the places of finished ones
             new = slice(admitted, min(n_spec, admitted + room))
-            chi2[new], jtj_ext[new], grad_ext[new], resid[new] = _moments(
+            chi2[new], jtj_ext[new], grad_ext[new], resid[new] = normal_equations(
                 *model.evaluate(theta[new], True, new), y[new], weight[new])
             active[new], admitted = True, new.stop
         idx = np.where(active)[0]
@@ -191,7 +217,8 @@ def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int 
         u_try = u[idx].copy()
         u_try[:, free] += step
         th_try, dth_try = external(u_try, idx)
-        chi2_try, jtj_try, grad_try, resid_try = _moments(*model.evaluate(th_try, True, rows), y[rows], weight[rows])
+        chi2_try, jtj_try, grad_try, resid_try = normal_equations(*model.evaluate(th_try, True, rows), y[rows],
+                                                                  weight[rows])
         iterations[idx] += 1
         chi2_prev = chi2[idx]
         better = np.isfinite(chi2_try) & (chi2_try <= chi2_prev)
@@ -251,14 +278,6 @@ def _finish(out: LMResult, rows: np.ndarray, theta, chi2, jtj, message) -> None:
     out.converged[rows] = np.array([m.startswith("converged") for m in text], bool) & np.isfinite(chi2[rows])
 
 
-def _moments(total, jac, y, weight):
-    """χ² (N,), JᵀJ (N, F, F), Jᵀr (N, F) and r (N, n) of the weighted residual
-    ``r = (total - y)·weight``. ``jac`` (N, F, n), fresh from the model, is weighted in place."""
-    r = (total - y) * weight
-    jac *= weight[:, None, :]
-    return (r**2).sum(axis=1), jac @ jac.transpose(0, 2, 1), (jac @ r[:, :, None])[..., 0], r
-
-
 def _step(a, grad, u, u_start, two_sided, one_sided):
     """The damped Gauss-Newton step ``a⁻¹(−grad)`` (N, F) in the internal coordinates ``u``, with each
     parameter that sits near a bound and would step past it stopped :data:`BOUND_GAP` short of it, and
@@ -292,6 +311,6 @@ def _step(a, grad, u, u_start, two_sided, one_sided):
 def _solve(a, b):
     """Solve the stacked systems ``a x = b``; a singular system gets a least-squares step."""
     try:
-        return np.linalg.solve(a, b[..., None])[..., 0]
+        return solve_stacked(a, b)
     except np.linalg.LinAlgError:
         return np.stack([np.linalg.lstsq(ai, bi, rcond=None)[0] for ai, bi in zip(a, b)])

@@ -1,4 +1,6 @@
-"""Inner loops of the batched engine: sums of line profiles with their Jacobian contributions.
+"""Inner loops of the batched engine: sums of XPS lines with their Jacobian rows, the normal equations
+and small stacked solves of each Levenberg–Marquardt step, the Shirley iteration and cumulative
+integrals. The XRD lines (windowed pseudo-Voigt sums) are in :mod:`spectra.kernels.windowed`.
 
 Each kernel exists twice with one meaning: a pure-numpy version (always available) and a
 numba-compiled version, which fuses the per-point arithmetic into one loop without temporaries.
@@ -20,64 +22,6 @@ def numba_enabled() -> bool:
     return _compiled() is not None
 
 
-def pseudo_voigt_lines(x, c1, c2, w, eta, area, ratio, sens, cols, want_jacobian):
-    """Sum over lines of pseudo-Voigt profiles at ``c1`` plus ``ratio`` × the same at ``c2`` (Kα2).
-
-    Parameters
-    ----------
-    x : ndarray (n,)
-    c1, c2, w, eta, area : ndarray (N, K)
-        Per spectrum and line: Kα1 and Kα2 centres, FWHM, Lorentzian fraction, area (Kα1 line).
-    ratio : float
-        Kα2/Kα1 area ratio (0: no Kα2 line; ``c2`` is then ignored).
-    sens : ndarray (5, N, K, F)
-        ∂(c1, c2, w, eta, area)/∂θ of every line for the F varying parameters.
-    cols : ndarray of int (K, M)
-        For each line, the varying parameters its sensitivities can be non-zero for (−1 pads); the
-        numba kernel visits only these.
-    want_jacobian : bool
-
-    Returns
-    -------
-    total : ndarray (N, n)
-    jacobian : ndarray (N, F, n) or None
-    """
-    n_spec, n_free = c1.shape[0], sens.shape[3]
-    if numba_enabled():
-        total = np.zeros((n_spec, x.size))
-        jac = np.zeros((n_spec, n_free, x.size)) if want_jacobian else np.zeros((1, 1, 1))
-        _compiled().lines(np.ascontiguousarray(x, dtype=float), c1, c2, w, eta, area, float(ratio),
-                    np.ascontiguousarray(sens), np.ascontiguousarray(cols, dtype=np.int64), want_jacobian, total, jac)
-        return total, (jac if want_jacobian else None)
-    return _pseudo_voigt_lines_numpy(x, c1, c2, w, eta, area, ratio, sens, want_jacobian)
-
-
-def _pseudo_voigt_lines_numpy(x, c1, c2, w, eta, area, ratio, sens, want_jacobian):
-    from ..lineshapes import partials  # here: spectra.backgrounds imports this module and must stay light
-
-    x = np.asarray(x, dtype=float)[None, None, :]
-    w, eta, a = w[:, :, None], eta[:, :, None], area[:, :, None]
-
-    def profile(center):
-        g, gc, gw, _ = partials.gaussian(x, center[:, :, None], w, 1.0)
-        lo, lc, lw, _ = partials.lorentzian(x, center[:, :, None], w, 1.0)
-        return (1 - eta) * g + eta * lo, (1 - eta) * gc + eta * lc, (1 - eta) * gw + eta * lw, lo - g
-
-    unit, d_c1, d_w, d_eta = profile(c1)
-    d_c2 = None
-    if ratio > 0:
-        unit2, d_c2, d_w2, d_eta2 = profile(c2)
-        unit, d_c2, d_w, d_eta = unit + ratio * unit2, ratio * d_c2, d_w + ratio * d_w2, d_eta + ratio * d_eta2
-    total = np.einsum("bkn,bk->bn", unit, area)
-    if not want_jacobian:
-        return total, None
-    jac = np.matmul(sens[4].transpose(0, 2, 1), unit)
-    for k, partial in enumerate((d_c1, d_c2, d_w, d_eta)):
-        if partial is not None:
-            jac += np.matmul(sens[k].transpose(0, 2, 1), a * partial)
-    return total, jac
-
-
 @functools.cache
 def _compiled():
     """The module of compiled loops (:mod:`spectra.kernels._loops`; each loop is compiled on first
@@ -93,13 +37,15 @@ def _compiled():
 XPS_ROLES = 7
 
 
-def xps_lines(x, center, fwhm, area, area_factor, ratio_factor, constants, rows, want_jacobian):
+def xps_lines(x, center, fwhm, area, area_factor, ratio_factor, constants, rows, want_jacobian, n_rows=None):
     """Sum of XPS lines and their Jacobian rows, fused (numba only; the numpy path is
     :meth:`spectra.xps.batched.BatchedXPS.evaluate`'s loop over the line shapes' partials).
 
     Parameters
     ----------
     x : ndarray (n,)
+        Ascending (a line's Gaussian tail below exp(−45) of its peak is not computed: the kernel
+        finds where it starts by bisection).
     center, fwhm, area, area_factor, ratio_factor : ndarray (N, L)
         Per spectrum and line (a doublet has two lines): centre, FWHM, area, and ∂area/∂(the
         component's area parameter) and ∂area/∂(its doublet ratio).
@@ -112,17 +58,21 @@ def xps_lines(x, center, fwhm, area, area_factor, ratio_factor, constants, rows,
         splitting, shift and reference centre each receive ∂line/∂(line centre): the line's centre
         is their sum. Fewer columns (e.g. the first five) mean −1 for the missing roles.
     want_jacobian : bool
+    n_rows : int, optional
+        Rows of the Jacobian returned (at least 1 + the largest of ``rows``; the others zero, e.g.
+        for the background's parameters). Default: 1 + the largest of ``rows``.
 
     Returns
     -------
     total : ndarray (N, n)
-    jacobian : ndarray (N, F, n), F = 1 + the largest row, or None
+    jacobian : ndarray (N, F, n), F = ``n_rows``, or None
     """
     n_spec = center.shape[0]
     rows = np.asarray(rows, dtype=np.int64)
     if rows.shape[1] < XPS_ROLES:  # roles not given: no such parameter
         rows = np.concatenate([rows, np.full((rows.shape[0], XPS_ROLES - rows.shape[1]), -1, np.int64)], axis=1)
     n_free = int(rows.max()) + 1 if rows.size else 0
+    n_free = n_free if n_rows is None else max(n_free, int(n_rows))
     total = np.zeros((n_spec, x.size))
     jac = np.zeros((n_spec, max(n_free, 1), x.size)) if want_jacobian else np.zeros((1, 1, 1))
     _compiled().xps(np.ascontiguousarray(x, dtype=float), center, fwhm, area, area_factor, ratio_factor,
@@ -152,7 +102,56 @@ def cumulative_trapezoid(y, x):
         out = np.zeros(np.broadcast_shapes(y.shape, x.shape))
         np.cumsum((y[..., 1:] + y[..., :-1]) * half, axis=-1, out=out[..., 1:])
         return out
-    rows = np.ascontiguousarray(y).reshape(-1, y.shape[-1])
-    out = np.empty_like(rows)
+    # three axes as they are (a strided view, e.g. rows of a Jacobian, is not copied); others as rows
+    rows = y if y.ndim == 3 else np.ascontiguousarray(y).reshape(1, -1, y.shape[-1])
+    out = np.empty(rows.shape)
     _compiled().cumulative(rows, half.reshape(-1), out)
     return out.reshape(y.shape)
+
+
+def normal_equations(total, jac, y, weight):
+    """χ², JᵀJ and Jᵀr of the weighted residual ``r = (total − y)·weight``, and ``r``, for N spectra:
+    what each Levenberg–Marquardt iteration needs (:mod:`spectra.fitting.lm`). With numba one pass
+    per spectrum (the sums in another order than numpy's: equal to rounding).
+
+    Parameters
+    ----------
+    total, y, weight : ndarray (N, n)
+        Model, data and 1/σ.
+    jac : ndarray (N, F, n)
+        ∂total/∂θ, fresh from the model; may be overwritten (weighted in place).
+
+    Returns
+    -------
+    chi2 : ndarray (N,)
+    jtj : ndarray (N, F, F)
+    jtr : ndarray (N, F)
+    r : ndarray (N, n)
+    """
+    if not numba_enabled():
+        r = (total - y) * weight
+        jac *= weight[:, None, :]
+        return (r**2).sum(axis=1), jac @ jac.transpose(0, 2, 1), (jac @ r[:, :, None])[..., 0], r
+    n_spec, n_free, n = jac.shape
+    chi2, jtj, jtr, r = np.empty(n_spec), np.empty((n_spec, n_free, n_free)), np.empty((n_spec, n_free)), \
+        np.empty((n_spec, n))
+    _compiled().moments(*(np.ascontiguousarray(a, dtype=float) for a in (total, jac, y, weight)), chi2, jtj, jtr, r)
+    return chi2, jtj, jtr, r
+
+
+def solve_stacked(a, b):
+    """Solutions ``x`` (N, m) of the systems ``a[s] x[s] = b[s]``, ``a`` (N, m, m), ``b`` (N, m): with
+    numba by Gaussian elimination with partial pivoting in one compiled loop (``np.linalg.solve``
+    costs ~0.5 µs per small system in its stacked loop), else ``np.linalg.solve``. Equal to rounding.
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        If a system is exactly singular (as ``np.linalg.solve`` does).
+    """
+    if not numba_enabled():
+        return np.linalg.solve(a, b[..., None])[..., 0]
+    x = np.empty(b.shape)
+    if not _compiled().solve(np.ascontiguousarray(a, dtype=float), np.ascontiguousarray(b, dtype=float), x):
+        raise np.linalg.LinAlgError("Singular matrix")
+    return x

@@ -84,6 +84,9 @@ class BatchedXPS:
             self.line_constants = np.array(constants, dtype=float).reshape(-1, 4)
         self.line_rows = np.array([[self.jac_row.get(n, -1) if n else -1 for n in line.roles()]
                                    for line in self.lines], dtype=np.int64).reshape(-1, len(_Line.ROLES))
+        # per line, the column of θ of each role (−1: the line has no such parameter), for the kernel
+        self.line_columns = np.array([[self.index[n] if n else -1 for n in line.roles()] for line in self.lines],
+                                     dtype=np.int64).reshape(-1, len(_Line.ROLES))
 
     def evaluate(self, theta: np.ndarray, want_jacobian: bool, rows=slice(None)):
         """Model (N, n) and, if asked, ∂model/∂θ (N, F, n) for the F varying parameters, at external
@@ -91,7 +94,7 @@ class BatchedXPS:
         background = None if self.background is None else self.background[rows]
         col = {n: theta[:, i:i + 1] for n, i in self.index.items()}
         if self.line_constants is not None and kernels.numba_enabled():
-            peaks, jac = self._peaks_compiled(col, want_jacobian)
+            peaks, jac = self._peaks_compiled(theta, want_jacobian)
         else:
             peaks, jac = self._peaks_numpy(col, want_jacobian)
         bg = self.background_kind.partials(self.x, col, peaks, background, want_jacobian)
@@ -120,14 +123,25 @@ class BatchedXPS:
                 out.append((c + col[line.splitting], w, a * ratio, ratio, a))
         return out
 
-    def _peaks_compiled(self, col, want_jacobian):
+    def _peaks_compiled(self, theta, want_jacobian):
         """The peaks and their Jacobian rows through the fused numba kernel."""
-        values = [np.concatenate(v, axis=1) for v in zip(*self._line_values(col))]
-        peaks, jac = kernels.xps_lines(self.x[0], *values, self.line_constants, self.line_rows, want_jacobian)
-        if want_jacobian and jac.shape[1] < len(self.jac_row):  # background rows come after the peaks'
-            jac = np.concatenate([jac, np.zeros((jac.shape[0], len(self.jac_row) - jac.shape[1], jac.shape[2]))],
-                                 axis=1)
-        return peaks, jac
+        # the lines' values as :meth:`_line_values` gives them, for all lines at once (adding 0.0 and
+        # multiplying by 1.0 where a line lacks a term change no number)
+        cols = self.line_columns
+        present = cols >= 0
+
+        def column(role, missing):
+            return np.where(present[:, role], theta[:, np.maximum(cols[:, role], 0)], missing)
+
+        center = theta[:, cols[:, 0]]
+        for role in (6, 5, 1):  # reference centre, shift, splitting: in the order _line_values adds them
+            if present[:, role].any():
+                center = center + column(role, 0.0)
+        area, ratio = theta[:, cols[:, 3]], column(4, 1.0)
+        ratio_factor = np.where(present[:, 4], area, 0.0)  # ∂(area · ratio)/∂ratio
+        # the background's rows (after the peaks') zero for now
+        return kernels.xps_lines(self.x[0], center, theta[:, cols[:, 2]], area * ratio, ratio, ratio_factor,
+                                 self.line_constants, self.line_rows, want_jacobian, n_rows=len(self.jac_row))
 
     def _peaks_numpy(self, col, want_jacobian):
         """The peaks and their Jacobian rows, line by line with each line shape's partials."""

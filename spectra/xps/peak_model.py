@@ -137,7 +137,7 @@ def shift_start(spec: XPSSpec, x: np.ndarray, y: np.ndarray) -> np.ndarray:
             designs[:, w, k] = line
         designs[:, w, n_lines:2 * n_lines] = backgrounds.curves.cumulative_trapezoid(designs[:, w, :n_lines], xa)
     designs[:, :, 2 * n_lines:] = np.stack([np.ones_like(xa), xa - xa[0]])
-    norm = np.sqrt(np.sum(designs * designs, axis=-1))
+    norm = np.sqrt(np.einsum("gwkn,gwkn->gwk", designs, designs))
     designs /= np.where(norm > 0, norm, 1.0)[..., None]
     n_cols = designs.shape[2]
     flat = designs.reshape(-1, n_cols, xa.size)
@@ -153,21 +153,25 @@ def shift_start(spec: XPSSpec, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     # constrained fit's residual. A fit whose bound is no better than the best fit without negative
     # amplitudes cannot be the best and is left at its bound (the exact search, pruned), except next
     # to the best shift, where the parabola needs its exact value.
-    rss, negative = _unconstrained_rss(gram, proj, total, n_signed, usable)
-    bounded = negative.any(axis=2)
+    rss, bounded = _unconstrained_rss(gram, proj, total, n_signed, usable)
     # the exact fits of each spectrum's few most promising designs set the bar the others must pass
-    promising = np.zeros(rss.shape, bool)
-    np.put_along_axis(promising, np.argpartition(rss, min(3, len(rss) - 1), axis=0)[:4], True, axis=0)
+    # (which designs they are changes the work, not the result)
+    promising, remaining = np.zeros(rss.shape, bool), np.ascontiguousarray(rss.T)  # (N, B): rows contiguous
+    for _ in range(min(4, len(rss))):  # the 4 smallest (4 passes of argmin: faster than argpartition here)
+        k = np.argmin(remaining, axis=1)
+        promising[k, spectra], remaining[spectra, k] = True, np.inf
     _exact_rss(rss, bounded & promising, gram, proj, total, n_signed, usable)
     bar = np.min(np.where(bounded & ~promising, np.inf, rss), axis=0)
-    _exact_rss(rss, bounded & ~promising & (rss < bar), gram, proj, total, n_signed, usable)
+    passing = bounded & ~promising & (rss < bar)
+    _exact_rss(rss, passing, gram, proj, total, n_signed, usable)
+    inexact = bounded & ~promising & ~passing  # residuals still at their lower bounds
     by_shift = rss.reshape(grid.size, n_widths, -1)
     best = np.argmin(np.min(by_shift, axis=1), axis=0)
+    at = np.zeros(by_shift.shape, bool)
     for neighbour in (best - 1, best + 1):
-        at = np.zeros(by_shift.shape, bool)
         inside = (neighbour >= 0) & (neighbour < grid.size)
         at[neighbour[inside], :, spectra[inside]] = True
-        _exact_rss(rss, bounded & at.reshape(rss.shape), gram, proj, total, n_signed, usable)
+    _exact_rss(rss, inexact & at.reshape(rss.shape), gram, proj, total, n_signed, usable)
     rss = np.min(rss.reshape(grid.size, n_widths, -1), axis=1)  # the best width at each shift
     # ties (e.g. no signal) go to the grid point nearest the recipe's value
     rss = rss + 1e-12 * (np.max(rss, axis=0) + 1e-300) * np.abs(grid - s.value)[:, None]
@@ -327,7 +331,7 @@ def static_backgrounds(spec: XPSSpec, x: np.ndarray, y: np.ndarray):
 
 def _unconstrained_rss(gram, proj, total, n_signed, usable):
     """Residual sums of squares of unconstrained linear least-squares fits, one per design and spectrum,
-    and which of the first ``n_signed`` amplitudes come out negative.
+    and whether any of the first ``n_signed`` amplitudes comes out negative.
 
     Parameters
     ----------
@@ -346,17 +350,18 @@ def _unconstrained_rss(gram, proj, total, n_signed, usable):
     Returns
     -------
     rss : ndarray (B, N)
-    negative : ndarray of bool (B, N, n_signed)
+    negative : ndarray of bool (B, N)
+        Whether any of the first ``n_signed`` amplitudes comes out negative.
     """
     inverse = _masked_inverse(gram, usable)
     rss = np.empty(proj.shape[::2])
-    negative = np.empty((*rss.shape, n_signed), bool)
+    negative = np.empty(rss.shape, bool)
     chunk = max(1, 8192 // proj.shape[2])  # designs per pass: (chunk × N) small systems at a time
     for b in range(0, len(gram), chunk):
         part = slice(b, b + chunk)
         coef = np.matmul(inverse[part], proj[part])  # (chunk, k, N)
         rss[part] = total - np.einsum("bkn,bkn->bn", coef, proj[part])
-        negative[part] = ((coef[:, :n_signed] < 0) & usable[part, :n_signed, None]).transpose(0, 2, 1)
+        negative[part] = ((coef[:, :n_signed] < 0) & usable[part, :n_signed, None]).any(axis=1)
     return rss, negative
 
 
