@@ -289,12 +289,30 @@ def start_table(spec: XPSSpec, x: np.ndarray, y: np.ndarray, static_background: 
             value = np.maximum(solved[name], floor)
             value = np.minimum(np.maximum(value, p.min) if math.isfinite(p.min) else value, p.max)
         rows.append(StartRow(name, value, p.min, p.max, p.vary, unit))
-    rows += _background_rows(spec, x, y, low, high, rows, background_seeds)
+    rows += background_rows(spec, x, y, low, high, rows, background_seeds)
     return rows
 
 
-def _background_rows(spec, x, y, low, high, peak_rows, seeds) -> list[StartRow]:
-    """Start values and bounds of the fitted background's parameters (from its registry entry)."""
+def background_rows(spec, x, y, low, high, peak_rows, seeds) -> list[StartRow]:
+    """Start values and bounds of the fitted background's parameters (from its registry entry).
+
+    Parameters
+    ----------
+    spec : XPSSpec
+    x : ndarray (n,)
+    y : ndarray (N, n)
+    low, high : ndarray (N,)
+        The spectra's end levels (:func:`spectra.backgrounds.end_levels`).
+    peak_rows : list of StartRow
+        The peaks' rows (their areas and the charge shift set the background's starts).
+    seeds : dict
+        What :func:`static_backgrounds` found for the background's starts.
+
+    Returns
+    -------
+    list of StartRow
+        Empty for a static background.
+    """
     kind = spec.background.entry
     if kind.static:
         return []

@@ -13,7 +13,7 @@ from .batched import BatchedXPS, supported
 from .peak_model import (
     StartRow,
     XPSModel,
-    _background_rows,
+    background_rows,
     layout_params,
     parameter_layout,
     start_table,
@@ -78,7 +78,7 @@ class XPSProblem(Problem):
         rows = [StartRow(name, np.full(n_spec, value[name]), p.min, p.max, p.vary, unit)
                 for name, p, unit in parameter_layout(self.spec) if not name.startswith("bg_")]
         low, high = backgrounds.end_levels(y[:, np.argsort(x)], self.spec.background.options.get("average", 5))
-        fitted = _background_rows(self.spec, x, y, low, high, rows, seeds)
+        fitted = background_rows(self.spec, x, y, low, high, rows, seeds)
         return rows + [r._replace(value=np.full(n_spec, value[r.name])) for r in fitted]
 
     def batched_model(self, items: list[Item]) -> BatchedXPS:
