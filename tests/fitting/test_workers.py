@@ -121,6 +121,15 @@ def test_run_forked_reports_what_arrived_and_which_tasks_ended_early():
     assert sorted(received) == [(0, 10), (0, 11), (1, 20), (2, 30), (2, 31)]
 
 
+def test_workers_run_blas_on_one_thread():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    seen = []
+    workers.run_forked([0], lambda task, send: send([p["num_threads"] for p in threadpoolctl.threadpool_info()
+                                                     if p["user_api"] == "blas"]),
+                       lambda k, threads: seen.extend(threads))
+    assert seen and set(seen) == {1}
+
+
 @pytest.mark.parametrize("options,needle", [
     ({"workers": 0}, "workers=0 is not valid"),
     ({"workers": 2.0}, "workers=2.0 is not valid"),
