@@ -122,7 +122,8 @@ def test_run_forked_reports_what_arrived_and_which_tasks_ended_early():
 
 
 def test_workers_run_blas_on_one_thread():
-    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import threadpoolctl
+
     seen = []
     workers.run_forked([0], lambda task, send: send([p["num_threads"] for p in threadpoolctl.threadpool_info()
                                                      if p["user_api"] == "blas"]),
