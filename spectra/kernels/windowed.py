@@ -20,8 +20,12 @@ Work per pattern and line: the tail and its four partials on every point (vector
 the Gaussian only on the ~2k·FWHM/step points of the window, and the Jacobian rows of the line's
 varying parameters, four rows per pass over the grid (contiguous fused multiply-adds).
 
-The compiled loop (numba, ``cache=True``, serial) is used when :func:`spectra.kernels.numba_enabled`;
-otherwise a numpy version with the same windows gives the same numbers (tested).
+The amorphous humps (Gaussian sub-bands) have their own fused loop, :func:`gaussian_bands`: the
+Gaussian factors of all sub-bands in one numpy ``exp``, then the value and the three Jacobian rows in
+one pass.
+
+The compiled loops (numba, ``cache=True``, serial) are used when :func:`spectra.kernels.numba_enabled`;
+otherwise numpy versions (the same windows) give the same numbers (tested).
 """
 from __future__ import annotations
 
@@ -188,6 +192,102 @@ def _window_loop(x, c1, c2, w, eta, area, ratio, reach, sens, cols, want, total,
                     r1[i] += b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3 + b4 * v4
                     r2[i] += c0 * v0 + c1_ * v1 + c2_ * v2 + c3 * v3 + c4 * v4
                     r3[i] += f0 * v0 + f1 * v1 + f2 * v2 + f3 * v3 + f4 * v4
+
+
+def gaussian_bands(x, center, fwhm, area, shape, rows, total, jac=None):
+    """Add a hump of Gaussian sub-bands and, if ``jac`` is given, its Jacobian rows, in place.
+
+    Sub-band ``s`` is a Gaussian at ``center + shape[s, 0]`` with FWHM ``fwhm · shape[s, 1]`` and area
+    ``area · shape[s, 2]``.
+
+    Parameters
+    ----------
+    x : ndarray (n,)
+    center, fwhm, area : ndarray (N,)
+        The hump's parameters per pattern.
+    shape : ndarray (S, 3)
+        Offset, FWHM factor and area factor of each sub-band.
+    rows : sequence of 3 int
+        Jacobian rows of the centre, FWHM and area (−1: not varying).
+    total : ndarray (N, n)
+        Receives the hump.
+    jac : ndarray (N, F, n), optional
+        Receives ∂hump/∂(centre, FWHM, area) in ``rows``.
+    """
+    x = np.ascontiguousarray(x, dtype=float)
+    center, fwhm, area = (np.ascontiguousarray(a, dtype=float).reshape(-1) for a in (center, fwhm, area))
+    shape = np.ascontiguousarray(shape, dtype=float)
+    sigma = (fwhm[:, None] * shape[None, :, 1]) * _FWHM_TO_SIGMA  # (N, S)
+    rows = np.asarray(rows, dtype=np.int64)
+    loop = _bands_loop() if numba_enabled() else None
+    if loop is not None:
+        factor = np.empty((center.size, shape.shape[0], x.size))
+        exponents, bands = loop
+        exponents(x, center, fwhm, shape, factor)  # −u²/2, then exp(−u²/2) in place (numpy's vectorised exp)
+        np.exp(factor, out=factor)
+        bands(x, center, fwhm, area, shape, rows, factor, jac is not None, total,
+              jac if jac is not None else np.zeros((1, 1, 1)))
+        return
+    u = (x[None, None, :] - (center[:, None] + shape[None, :, 0])[:, :, None]) / sigma[:, :, None]
+    factor = np.exp(-0.5 * u * u)  # (N, S, n)
+    unit = factor * (shape[None, :, 2] / (sigma * _ROOT_2PI))[:, :, None]  # ∂/∂area
+    y = area[:, None, None] * unit
+    total += y.sum(axis=1)
+    if jac is None:
+        return
+    for row, partial in zip(rows, (y * u / sigma[:, :, None], y * (u * u - 1.0) / fwhm[:, None, None], unit)):
+        if row >= 0:
+            jac[:, row] += partial.sum(axis=1)
+
+
+def _gaussian_exponents(x, center, fwhm, shape, out):
+    """−u²/2 of every sub-band at every point, u = (x − centre)/σ, into ``out`` (N, S, n)."""
+    for b in range(center.size):
+        for s in range(shape.shape[0]):
+            c = center[b] + shape[s, 0]
+            inv_s = 1.0 / (fwhm[b] * shape[s, 1] * _FWHM_TO_SIGMA)
+            row = out[b, s]
+            for i in range(x.size):
+                u = (x[i] - c) * inv_s
+                row[i] = -0.5 * u * u
+
+
+def _gaussian_bands_loop(x, center, fwhm, area, shape, rows, factor, want, total, jac):
+    """The compiled loop of :func:`gaussian_bands` (``factor``: the sub-bands' exp(−u²/2), (N, S, n))."""
+    spare = np.zeros(x.size)
+    for b in range(center.size):
+        inv_w = 1.0 / fwhm[b]
+        for s in range(shape.shape[0]):
+            c = center[b] + shape[s, 0]
+            inv_s = 1.0 / (fwhm[b] * shape[s, 1] * _FWHM_TO_SIGMA)
+            unit_norm = shape[s, 2] * inv_s / _ROOT_2PI
+            norm = area[b] * unit_norm
+            e, row = factor[b, s], total[b]
+            for i in range(x.size):
+                row[i] += norm * e[i]
+            if not want:
+                continue
+            jc = jac[b, rows[0]] if rows[0] >= 0 else spare
+            jw = jac[b, rows[1]] if rows[1] >= 0 else spare
+            ja = jac[b, rows[2]] if rows[2] >= 0 else spare
+            for i in range(x.size):
+                u = (x[i] - c) * inv_s
+                y = norm * e[i]
+                jc[i] += y * u * inv_s
+                jw[i] += y * (u * u - 1.0) * inv_w
+                ja[i] += unit_norm * e[i]
+
+
+@functools.cache
+def _bands_loop():
+    """:func:`_gaussian_exponents` and :func:`_gaussian_bands_loop` compiled (cached on disk), or None
+    without numba."""
+    if _numba_module() is None:
+        return None
+    import numba
+
+    jit = numba.njit(cache=True, fastmath=True, error_model="numpy")
+    return jit(_gaussian_exponents), jit(_gaussian_bands_loop)
 
 
 @functools.cache

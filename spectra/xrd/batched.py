@@ -16,7 +16,10 @@ Jacobian is assembled by the chain rule in two steps:
 2. per grid point, the profile partials ``∂y/∂(c1, c2, w, η, A, …)``, contracted with those
    sensitivities over the lines.
 
-The sensitivities are one array (inputs, N, K, F) that each phase fills through views. The plain case
+The lines of all phases are computed in one pass over (N, K) arrays (:class:`_PhaseLines`: each
+line's phase, its cell terms as a matrix, and the (line, Jacobian row) pairs of every per-phase
+parameter), the free peaks after them. The sensitivities are one array (inputs, N, K, F) that the
+phase lines and each free peak fill through views. The plain case
 (pseudo-Voigt, no asymmetry, fixed Kα2 ratio) runs in the compiled kernel
 (:func:`spectra.kernels.windowed.pseudo_voigt_lines`: each line's Gaussian within ± :data:`LINE_REACH`
 FWHM, its Lorentzian tail everywhere, equal to the full evaluation to rounding); the others in numpy through
@@ -26,7 +29,8 @@ not supported here (:meth:`spectra.xrd.problem.XRDProblem.unsupported`).
 
 The lines' sum (phases and free peaks) is then multiplied point by point by the beam-overspill factor f
 (:func:`spectra.xrd.profiles.overspill`) when the recipe has ``overspill``: their Jacobian rows by f, and
-the ``overspill`` row is the lines' sum times ∂f/∂(2θc). Amorphous humps (Gaussian sub-bands) and the
+the ``overspill`` row is the lines' sum times ∂f/∂(2θc). Amorphous humps (Gaussian sub-bands, with
+:func:`spectra.kernels.windowed.gaussian_bands`) and the
 Chebyshev background are added directly. Values equal
 ``XRDModel.evaluate`` (tested to 1e-9 relative), and the Jacobian equals central differences
 (tested).
@@ -40,7 +44,6 @@ from numpy.polynomial import chebyshev
 
 from ..errors import FitError
 from ..kernels import windowed
-from ..lineshapes import partials
 from . import profiles
 from .pattern_model import XRDModel
 from .reflections import lorentz_polarisation
@@ -88,6 +91,69 @@ class _Phase:
     def __init__(self, spec, lengths: _Lengths, mf2, orientation, pawley):
         self.spec, self.name, self.lengths, self.mf2 = spec, spec.name, lengths, mf2
         self.orientation, self.pawley = orientation, pawley
+
+
+class _PhaseLines:
+    """The candidate lines of all phases side by side (K lines, phase by phase), for computing their
+    parameters in one pass: each line's phase, m|F|², its phase's parameter columns in θ, the cell
+    terms as a (T, K) matrix of ``Q_j`` (zero outside the term's phase), and, for each per-phase
+    parameter, the (line, Jacobian row) pairs where it varies."""
+
+    def __init__(self, phases: list[_Phase], index: dict, jac_row: dict):
+        sizes = [ph.mf2.size for ph in phases]
+        bounds = np.cumsum([0, *sizes])
+        self.count = int(bounds[-1])
+        self.slices = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+        owner = np.repeat(np.arange(len(phases), dtype=int), sizes)
+        self.owner = owner
+        self.mf2 = np.concatenate([np.zeros(0), *(ph.mf2 for ph in phases)]).astype(float)
+        terms = [(k, *term) for k, ph in enumerate(phases) for term in ph.lengths.terms]
+        self.q_matrix = np.zeros((len(terms), self.count))
+        for t, (k, _, _, big_q, _) in enumerate(terms):
+            self.q_matrix[t, self.slices[k]] = big_q
+        self.term_columns = np.array([index.get(p, -1) for _, p, *_ in terms], dtype=int)
+        self.term_nominal = np.array([nominal for _, _, nominal, _, _ in terms], dtype=float)
+        self.term_exponent = np.array([e for *_, e in terms], dtype=float)
+        self.term_starts = np.searchsorted([k for k, *_ in terms], np.arange(len(phases)))
+        self.volume0 = np.array([ph.lengths.volume0 for ph in phases], dtype=float)
+
+        def columns(key):  # per line, its phase's parameter column in θ (0 where the phase has none)
+            return np.array([index.get(f"{ph.name}_{key}", 0) for ph in phases], dtype=int)[owner]
+
+        def pairs(names):  # (lines, rows) where the phase's parameter names[k] varies
+            found = [(np.arange(sl.start, sl.stop), jac_row[n]) for sl, n in zip(self.slices, names) if n in jac_row]
+            lines = np.concatenate([a for a, _ in found]) if found else np.zeros(0, dtype=int)
+            return lines, np.concatenate([np.full(a.size, r) for a, r in found]) if found else lines.copy()
+
+        self.scale_columns, self.size_columns = columns("scale"), columns("size")
+        self.strain_columns = columns("strain") if any(ph.spec.strain is not None for ph in phases) else None
+        self.strain_lines = np.array([ph.spec.strain is not None for ph in phases], dtype=bool)[owner]
+        self.scale_pairs = pairs([f"{ph.name}_scale" if ph.pawley is None else None for ph in phases])
+        self.size_pairs = pairs([f"{ph.name}_size" for ph in phases])
+        self.strain_pairs = pairs([f"{ph.name}_strain" if ph.spec.strain is not None else None for ph in phases])
+        self.po_pairs = pairs([f"{ph.name}_po_r" if ph.orientation is not None and ph.pawley is None else None
+                               for ph in phases])
+        #: phases with preferred orientation: (lines, geometry, column of r); Pawley phases: (lines, columns)
+        self.oriented = [(sl, ph.orientation, index[f"{ph.name}_po_r"])
+                         for sl, ph in zip(self.slices, phases) if ph.orientation is not None]
+        self.pawley = [(sl, np.array([index[n] for n in ph.pawley], dtype=int))
+                       for sl, ph in zip(self.slices, phases) if ph.pawley is not None]
+        pawley_rows = [(sl.start + k, jac_row[n]) for sl, ph in zip(self.slices, phases) if ph.pawley is not None
+                       for k, n in enumerate(ph.pawley) if n in jac_row]
+        self.pawley_pairs = tuple(np.array([pair[j] for pair in pawley_rows], dtype=int) for j in (0, 1))
+        # the varying cell terms, one entry per (line, term): line, Jacobian row, term, Q_j, structure intensities
+        entries = [(line, jac_row[p], t, self.q_matrix[t, line], phases[k].pawley is None)
+                   for t, (k, p, *_) in enumerate(terms) if p in jac_row
+                   for line in range(self.slices[k].start, self.slices[k].stop)]
+        self.cell_lines, self.cell_rows, self.cell_terms = (np.array([e[j] for e in entries], dtype=int)
+                                                            for j in range(3))
+        self.cell_q = np.array([e[3] for e in entries], dtype=float)
+        self.cell_structure = np.array([e[4] for e in entries], dtype=bool)
+
+    def lengths(self, theta):
+        """The refined cell lengths (N, T) (nominal where a length is not a parameter)."""
+        safe = np.maximum(self.term_columns, 0)
+        return np.where(self.term_columns >= 0, theta[:, safe], self.term_nominal)
 
 
 class BatchedXRD:
@@ -146,12 +212,17 @@ class BatchedXRD:
             own = [f"{ph.name}_scale", f"{ph.name}_size", f"{ph.name}_strain", f"{ph.name}_po_r",
                    *(p for p, *_ in lengths.terms), *instrument, *shared]
             line_params += [own + [pawley[k]] if pawley else own for k in range(lines.size)]
+        self.phase_lines = _PhaseLines(self.phases, self.index, self.jac_row)
         for peak in self.spec.peaks:
             line_params.append([f"{peak.name}_{k}" for k in ("center", "fwhm", "area", "eta")] + shared)
         rows = [[self.jac_row[p] for p in params if p in self.jac_row] for params in line_params]
         self.line_columns = np.full((len(rows), max(map(len, rows), default=0)), -1, dtype=np.int64)
         for k, r in enumerate(rows):
             self.line_columns[k, :len(r)] = r
+        #: per hump: columns of its centre, FWHM and area in θ, its sub-bands (S, 3) and Jacobian rows (−1: fixed)
+        self.humps = [([self.index[f"{h.name}_{k}"] for k in ("center", "fwhm", "area")], np.array(h.shape, float),
+                       [self.jac_row.get(f"{h.name}_{k}", -1) for k in ("center", "fwhm", "area")])
+                      for h in self.spec.humps]
         order = self.spec.background_order
         u = 2 * (model.x - model.lo) / (model.hi - model.lo) - 1
         self.chebyshev = np.array([chebyshev.chebval(u, np.eye(order + 1)[k]) for k in range(order + 1)]) \
@@ -169,7 +240,7 @@ class BatchedXRD:
     def _line_parameters(self, theta, want_jacobian):
         """(c1, c2, w, eta, area and the extra inputs) of every line, (N, K) each, and, if asked, their
         sensitivities ∂/∂θ: one array (inputs, N, K, F) in the order of ``self.keys`` (so its first
-        five are the kernel's), filled phase by phase through views; else None."""
+        five are the kernel's), filled through views (all phase lines, then each free peak); else None."""
         n_spec = theta.shape[0]
         col = {n: theta[:, i:i + 1] for n, i in self.index.items()}
         block = np.zeros((len(self.keys), n_spec, self.n_lines, len(self.jac_row))) if want_jacobian else None
@@ -178,9 +249,9 @@ class BatchedXRD:
         def views(n_lines):
             return {k: block[j, :, start:start + n_lines] for j, k in enumerate(self.keys)} if want_jacobian else None
 
-        for phase in self.phases:
-            parts.append(self._phase_lines(col, phase, views(phase.mf2.size)))
-            start += phase.mf2.size
+        if self.phase_lines.count:
+            parts.append(self._phase_lines(theta, col, views(self.phase_lines.count)))
+            start += self.phase_lines.count
         for peak in self.spec.peaks:
             parts.append(self._free_peak(col, peak.name, views(1)))
             start += 1
@@ -192,33 +263,35 @@ class BatchedXRD:
         if name in self.jac_row:
             sens[key][:, :, self.jac_row[name]] += value
 
-    def _phase_lines(self, col, phase: _Phase, sens):
-        """Line inputs of a phase's lines; their sensitivities are added into ``sens`` (views, (N, K, F)
-        per input) unless it is None."""
-        name, lengths, mf2 = phase.name, phase.lengths, phase.mf2
-        q = sum(big_q[None, :] / col.get(p, nominal) ** 2 for p, nominal, big_q, _ in lengths.terms)
+    def _phase_lines(self, theta, col, sens):
+        """Line inputs of all phases' lines (N, K) at once; their sensitivities are added into ``sens``
+        (views, (N, K, F) per input) unless it is None."""
+        pl = self.phase_lines
+        lengths = pl.lengths(theta)
+        q = (1.0 / lengths**2) @ pl.q_matrix
         s_raw = 0.5 * self.lam * np.sqrt(q)
         tt_raw = 2 * np.degrees(np.arcsin(np.clip(s_raw, -1, 1)))
         keep = (s_raw < 0.999) & (tt_raw > self.lo - 3) & (tt_raw < self.hi + 3)
         tt = np.where(keep, tt_raw, 0.5 * (self.lo + self.hi))  # safe values where dropped
         theta_rad = tt * HALF_RAD
         tan, cos, sin = np.tan(theta_rad), np.cos(theta_rad), np.sin(theta_rad)
-        volume = lengths.volume0 * math.prod(
-            (col.get(p, nominal) / nominal) ** e for p, nominal, _, e in lengths.terms)
-        cos2t = np.cos(2 * theta_rad)
+        volume = pl.volume0 * np.multiply.reduceat((lengths / pl.term_nominal) ** pl.term_exponent, pl.term_starts,
+                                                   axis=1)
         lp = lorentz_polarisation(tt)
-        per_scale = np.where(keep, mf2[None, :] * lp / volume**2, 0.0)
+        per_scale = np.where(keep, pl.mf2 * lp / volume[:, pl.owner] ** 2, 0.0)
         orientation = d_orientation = 1.0
-        if phase.orientation is not None:
-            r = col[f"{name}_po_r"][:, :, None]
-            orientation, d_orientation = profiles.march_dollase(*phase.orientation, r)
-        if phase.pawley is not None:
-            area = np.where(keep, _columns(col, phase.pawley), 0.0)
-        else:
-            area = col[f"{name}_scale"] * per_scale * orientation
-        strain = col.get(f"{name}_strain")
-        w, eta, tt_sens = self._widths_and_positions(col, tt, tan, cos, sin, col[f"{name}_size"],
-                                                     f"{name}_size", sens, strain, f"{name}_strain")
+        if pl.oriented:
+            orientation, d_orientation = np.ones_like(tt), np.zeros_like(tt)
+            for lines, geometry, column in pl.oriented:
+                orientation[:, lines], d_orientation[:, lines] = profiles.march_dollase(
+                    *geometry, theta[:, column, None, None])
+        scale = theta[:, pl.scale_columns]
+        area = scale * per_scale * orientation
+        for lines, columns in pl.pawley:
+            area[:, lines] = np.where(keep[:, lines], theta[:, columns], 0.0)
+        size = theta[:, pl.size_columns]
+        strain = None if pl.strain_columns is None else np.where(pl.strain_lines, theta[:, pl.strain_columns], 0.0)
+        w, eta, tt_sens = self._widths_and_positions(col, tt, tan, cos, sin, size, sens, strain)
         values = {"area": area, "w": w, "eta": eta, **tt_sens["values"]}
         if not self.plain:
             self._shape_and_asymmetry(col, values, tt)
@@ -226,23 +299,34 @@ class BatchedXRD:
             return values
         if not self.plain:
             self._shape_and_asymmetry_sensitivities(col, sens, tt, tt_sens)
-        if phase.pawley is not None:
-            for k, p in enumerate(phase.pawley):
-                if p in self.jac_row:
-                    sens["area"][:, k, self.jac_row[p]] = keep[:, k]
-        else:
-            self._add(sens, "area", f"{name}_scale", per_scale * orientation)
-            self._add(sens, "area", f"{name}_po_r", col[f"{name}_scale"] * per_scale * d_orientation)
-        dlnlp = HALF_RAD * (-2 * np.sin(4 * theta_rad) / (1 + cos2t**2) - 2 / tan + tan)
-        for p, nominal, big_q, e in lengths.terms:
-            if p not in self.jac_row:
-                continue
-            length = col.get(p, nominal)
-            dtt = np.where(keep, DEG * tan / q * (-2 * big_q[None, :] / length**3), 0.0)
+        dtot, deta = tt_sens["d_total"], tt_sens["d_eta"]
+        for (lines, rows), derivative in ((pl.size_pairs, lambda k: -tt_sens["scherrer"][:, k] / size[:, k]),
+                                          (pl.strain_pairs, lambda k: DEG * 4.0 * tan[:, k])):
+            if lines.size:
+                dv = derivative(lines)
+                sens["w"][:, lines, rows] += dtot[1][:, lines] * dv
+                sens["eta"][:, lines, rows] += deta[1][:, lines] * dv
+        lines, rows = pl.scale_pairs
+        sens["area"][:, lines, rows] += (per_scale * orientation)[:, lines]
+        lines, rows = pl.po_pairs
+        sens["area"][:, lines, rows] += (scale * per_scale * d_orientation)[:, lines]
+        lines, rows = pl.pawley_pairs
+        sens["area"][:, lines, rows] = keep[:, lines]
+        lines, rows = pl.cell_lines, pl.cell_rows
+        if lines.size:
+            length = lengths[:, pl.cell_terms]
+            dtt = np.where(keep[:, lines], DEG * tan[:, lines] / q[:, lines] * (-2 * pl.cell_q / length**3), 0.0)
             for key in ("c1", "c2", "w", "eta", *self.position_extra):
-                self._add(sens, key, p, tt_sens[key] * dtt)
-            if phase.pawley is None:
-                self._add(sens, "area", p, area * (dlnlp * dtt - 2 * e / length))
+                sens[key][:, lines, rows] += tt_sens[key][:, lines] * dtt
+            structure = pl.cell_structure
+            lines, rows = lines[structure], rows[structure]
+            if lines.size:
+                cos2t = np.cos(2 * theta_rad[:, lines])
+                dlnlp = HALF_RAD * (-2 * np.sin(4 * theta_rad[:, lines]) / (1 + cos2t**2) - 2 / tan[:, lines]
+                                    + tan[:, lines])
+                exponent = pl.term_exponent[pl.cell_terms[structure]]
+                sens["area"][:, lines, rows] += area[:, lines] * (dlnlp * dtt[:, structure]
+                                                                  - 2 * exponent / length[:, structure])
         return values
 
     def _shape_and_asymmetry(self, col, values, tt):
@@ -311,10 +395,11 @@ class BatchedXRD:
             self._add(sens, key, "displacement", shifts["d_displacement"])
             self._add(sens, key, "zero", 1.0)
 
-    def _widths_and_positions(self, col, tt, tan, cos, sin, size, size_name, sens, strain=None, strain_name=None):
+    def _widths_and_positions(self, col, tt, tan, cos, sin, size, sens, strain=None):
         """TCH FWHM and η of phase lines (Caglioti, Lorentzian instrument, Scherrer and microstrain
-        terms), their positions, and (into ``sens`` unless None) the sensitivities of all line
-        parameters except through the cell."""
+        terms; ``size`` and ``strain`` per line), their positions, and (into ``sens`` unless None) the
+        sensitivities to the instrument, displacement and zero; with ``sens``, also ∂(FWHM, η)/∂(G, L)
+        (``d_total``, ``d_eta``) and the Scherrer FWHM (``scherrer``) for the per-phase terms."""
         u, v, w_, x_, y_ = (col[f"inst_{k}"] for k in "uvwxy")
         inside = u * tan**2 + v * tan + w_
         gauss = np.sqrt(np.maximum(inside, 1e-8))
@@ -329,9 +414,7 @@ class BatchedXRD:
         g_half = np.where(inside > 1e-8, 0.5 / gauss, 0.0)
         # ∂(Gaussian, Lorentzian FWHM)/∂p, computed for the varying p only
         d_gauss = {"inst_u": lambda: tan**2 * g_half, "inst_v": lambda: tan * g_half, "inst_w": lambda: g_half}
-        d_lorentz = {"inst_x": lambda: tan, "inst_y": lambda: 1 / cos, size_name: lambda: -scherrer / size}
-        if strain is not None:
-            d_lorentz[strain_name] = lambda: DEG * 4.0 * tan
+        d_lorentz = {"inst_x": lambda: tan, "inst_y": lambda: 1 / cos}
         for derivs, which in ((d_gauss, 0), (d_lorentz, 1)):
             for p, derivative in derivs.items():
                 if p in self.jac_row:
@@ -346,6 +429,7 @@ class BatchedXRD:
                              + (DEG * 4.0 * strain * sec2 if strain is not None else 0.0))
         shifts["w"] = dtot[0] * dg_dtt + dtot[1] * dl_dtt
         shifts["eta"] = deta[0] * dg_dtt + deta[1] * dl_dtt
+        shifts.update(d_total=dtot, d_eta=deta, scherrer=scherrer)
         return total, eta, shifts
 
     def _numpy_lines(self, col, lines, sens, want_jacobian):
@@ -419,15 +503,9 @@ class BatchedXRD:
                 if "overspill" in self.jac_row:
                     jac[:, self.jac_row["overspill"]] += total * derivative
             total = total * factor
-        for hump in self.spec.humps:
-            for dc, fw, fa in hump.shape:
-                y, yc, yw, ya = partials.gaussian(self.x[0], col[f"{hump.name}_center"] + dc,
-                                                  col[f"{hump.name}_fwhm"] * fw, col[f"{hump.name}_area"] * fa)
-                total += y
-                if want_jacobian:
-                    for key, value in (("center", yc), ("fwhm", yw * fw), ("area", ya * fa)):
-                        if f"{hump.name}_{key}" in self.jac_row:
-                            jac[:, self.jac_row[f"{hump.name}_{key}"]] += value
+        for columns, shape, rows in self.humps:
+            windowed.gaussian_bands(self.x[0, 0], *(theta[:, i] for i in columns), shape, rows, total,
+                                    jac if want_jacobian else None)
         if len(self.chebyshev):
             coefficients = theta[:, [self.index[f"bg_c{k}"] for k in range(len(self.chebyshev))]]
             total += coefficients @ self.chebyshev

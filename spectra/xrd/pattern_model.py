@@ -21,6 +21,7 @@ lines). With ``overspill`` every phase line and free peak is multiplied, point b
 """
 from __future__ import annotations
 
+import copy
 import functools
 import math
 
@@ -425,6 +426,18 @@ class XRDModel:
         if starts is None:
             starts = data_starts(self, self.y[None])[0]
         self.params = [ParamInfo(p.name, float(v), p.min, p.max, p.vary, p.unit) for p, v in zip(layout, starts)]
+
+    def for_pattern(self, y: np.ndarray, starts: np.ndarray) -> XRDModel:
+        """This model for another pattern ``y`` on the same grid, at start values ``starts`` (P,): its
+        templates, line sets and parameter layout are shared, not recomputed. A model with Le Bail
+        phases (whose start intensities depend on the data) is built anew."""
+        if self.intensities:
+            return XRDModel(self.spec, self.x, y, starts=starts)
+        model = copy.copy(self)
+        model.y = np.asarray(y, dtype=float)
+        model.intensities, model.le_bail_cycles = {}, 0
+        model.params = [ParamInfo(p.name, float(v), p.min, p.max, p.vary, p.unit) for p, v in zip(self.params, starts)]
+        return model
 
     # -------------------------------------------------------------------------------- parameters
     def scale_guess(self, name: str, y: np.ndarray | None = None):
