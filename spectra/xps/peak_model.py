@@ -10,6 +10,7 @@ centre is given ``offset_from`` another has its offset from that centre in ``<co
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -86,6 +87,15 @@ SHIFT_GRID_STEP = 0.1
 #: took its place (the shift off by their separation: 4 in 4,000 varied S 2p spectra, with Li2S at
 #: 5-60 %); with this ladder none was.
 SHIFT_GRID_WIDTHS = (0.6, 0.69, 0.79, 0.91, 1.05, 1.21, 1.39, 1.6)
+#: the coarse stage of the search: every SHIFT_COARSE_EVERY-th shift of the grid (and its ends), at
+#: these of the width factors, fits unconstrained
+SHIFT_COARSE_EVERY = 2
+SHIFT_COARSE_WIDTHS = (0.69, 0.91, 1.21)
+#: the fine stage: every width at the grid's shifts within SHIFT_FINE_REACH steps of each spectrum's
+#: SHIFT_CANDIDATES lowest coarse local minima (one coarse step apart: each minimum's basin is
+#: covered), followed downhill until the best shift's neighbours are in it
+SHIFT_CANDIDATES = 3
+SHIFT_FINE_REACH = 1
 
 
 def shift_start(spec: XPSSpec, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -99,6 +109,13 @@ def shift_start(spec: XPSSpec, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     non-negative (a column whose amplitude comes out negative is dropped and the rest refitted); the
     shift of the smallest residual, refined by a parabola through its neighbours, is the start. A
     fixed shift starts at its value.
+
+    The grid is searched coarse to fine: first every :data:`SHIFT_COARSE_EVERY`-th shift with the
+    widths :data:`SHIFT_COARSE_WIDTHS`, fitted without the non-negativity constraint (a lower bound of
+    the residual); then, per spectrum, the fits above at every width and at the shifts within
+    :data:`SHIFT_FINE_REACH` grid steps of its :data:`SHIFT_CANDIDATES` lowest coarse local minima,
+    extended downhill until the best shift's neighbours have been fitted. On 12,000 varied S 2p
+    spectra (``benchmarks/varied_s2p.py``) every start equals that of the search over the whole grid.
 
     Parameters
     ----------
@@ -121,70 +138,223 @@ def shift_start(spec: XPSSpec, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     grid = np.unique(np.clip(np.append(np.arange(low, high, SHIFT_GRID_STEP), high), low, high))
     order = np.argsort(x, kind="stable")
     xa, ya = np.asarray(x, dtype=float)[order], y[:, order].T  # (n, N)
+    coarse_at, coarse_designs, fine_designs = _search_designs(
+        _lines_of(spec), xa.tobytes(), grid.tobytes(), SHIFT_GRID_WIDTHS, SHIFT_COARSE_EVERY, SHIFT_COARSE_WIDTHS)
+    total = np.einsum("nb,nb->b", ya, ya)
+    spectra = np.arange(ya.shape[1])
+    # coarse: every few shifts, a few widths, every spectrum
+    distance = np.abs(grid - s.value)  # ties (e.g. no signal) go to the shift nearest the recipe's value
+    coarse = _tie_break(_coarse_rss(coarse_designs, ya, total), distance[coarse_at, None])
+    # fine: the whole grid about each spectrum's lowest coarse local minima
+    edged = np.pad(coarse, ((1, 1), (0, 0)), constant_values=np.inf)
+    minima = np.where((coarse <= edged[:-2]) & (coarse <= edged[2:]), coarse, np.inf)
+    needed = np.zeros((grid.size, ya.shape[1]), bool)
+    for _ in range(min(SHIFT_CANDIDATES, coarse_at.size)):
+        k = np.argmin(minima, axis=0)
+        found = np.isfinite(minima[k, spectra])
+        minima[k, spectra] = np.inf
+        for offset in range(-SHIFT_FINE_REACH, SHIFT_FINE_REACH + 1):
+            at = coarse_at[k] + offset
+            inside = found & (at >= 0) & (at < grid.size)
+            needed[at[inside], spectra[inside]] = True
+    shifts, rss = _fine_rss(fine_designs, ya, total, needed, distance)  # (N, S): the shifts fitted, residuals
+    best = shifts[spectra, np.argmin(rss, axis=1)]
+    start = grid[best]
+    inner = (best > 0) & (best < grid.size - 1)
+    if np.any(inner):
+        r0, r1, r2 = (np.min(np.where(shifts[inner] == (best[inner] + d)[:, None], rss[inner], np.inf), axis=1)
+                      for d in (-1, 0, 1))
+        curvature = r0 - 2 * r1 + r2
+        step = np.where(curvature > 0, 0.5 * (r0 - r2) / np.where(curvature > 0, curvature, 1.0), 0.0)
+        start[inner] = grid[best[inner]] + np.clip(step, -1, 1) * SHIFT_GRID_STEP
+    return np.clip(start, s.min, s.max)
+
+
+def _lines_of(spec: XPSSpec) -> tuple:
+    """What :func:`shift_start`'s designs take from a recipe: per component its line shape, start centre,
+    start FWHM, doublet splitting and ratio (None for a singlet) and shape parameters."""
     centers, fwhm = spec.nominal_centers(), {c.name: float(c.fwhm.value) for c in spec.components}
-    n_lines = len(spec.components)
-    # every design at once (grid, widths, columns: lines, their steps, constant, slope; n), unit-norm columns
-    designs = np.empty((grid.size, len(SHIFT_GRID_WIDTHS), 2 * n_lines + 2, xa.size))
+    return tuple((comp.lineshape, float(centers[comp.name]), fwhm[comp.fwhm_same_as or comp.name],
+                  (float(comp.splitting.value), float(comp.ratio.value)) if comp.is_doublet else None,
+                  tuple((name, float(v.value)) for name, v in comp.shape.items())) for comp in spec.components)
+
+
+class _Designs(NamedTuple):
+    """Designs of :func:`shift_start` for the fits: ``flat`` (G·W, k, n) with unit-norm columns (lines,
+    their steps, constant, slope), their Gram matrices ``gram`` (G·W, k, k), the columns in use
+    ``usable`` (G·W, k), the inverses of the Grams over those columns ``inverse`` (G·W, k, k,
+    :func:`_masked_inverse`) and the number of widths at each shift."""
+
+    flat: np.ndarray
+    gram: np.ndarray
+    usable: np.ndarray
+    inverse: np.ndarray
+    n_widths: int
+
+
+@functools.lru_cache(maxsize=4)  # ~10 MB each for a ±3 eV search on 341 points
+def _search_designs(lines: tuple, xa: bytes, grid: bytes, widths: tuple, coarse_every: int, coarse_widths: tuple):
+    """The designs of :func:`shift_start`'s search for the recipe's ``lines`` (:func:`_lines_of`) on the
+    sorted axis ``xa`` and the shifts ``grid`` (float64 bytes): the shifts of the coarse stage, its
+    designs and those of the fine stage (:class:`_Designs`, read-only). Kept for the next chunk of
+    spectra on the same axis (one batch computes them once)."""
+    xa, grid = np.frombuffer(xa), np.frombuffer(grid)
+    n_lines = len(lines)
+    designs = np.empty((grid.size, len(widths), 2 * n_lines + 2, xa.size))
     moved = xa[None, :] - grid[:, None]  # the axis seen from lines moved by each shift (G, n)
-    for w, scale in enumerate(SHIFT_GRID_WIDTHS):
-        for k, comp in enumerate(spec.components):
-            f = lineshapes.LINESHAPES[comp.lineshape].function
-            shape = {name: float(v.value) for name, v in comp.shape.items()}
-            c, width = centers[comp.name], scale * fwhm[comp.fwhm_same_as or comp.name]
-            line = f(moved, c, width, 1.0, **shape)
-            if comp.is_doublet:
-                line = line + f(moved, c + float(comp.splitting.value), width, float(comp.ratio.value), **shape)
+    for w, scale in enumerate(widths):
+        for k, (lineshape, center, fwhm, doublet, shape) in enumerate(lines):
+            f = lineshapes.LINESHAPES[lineshape].function
+            line = f(moved, center, scale * fwhm, 1.0, **dict(shape))
+            if doublet is not None:
+                line = line + f(moved, center + doublet[0], scale * fwhm, doublet[1], **dict(shape))
             designs[:, w, k] = line
         designs[:, w, n_lines:2 * n_lines] = backgrounds.curves.cumulative_trapezoid(designs[:, w, :n_lines], xa)
     designs[:, :, 2 * n_lines:] = np.stack([np.ones_like(xa), xa - xa[0]])
     norm = np.sqrt(np.einsum("gwkn,gwkn->gwk", designs, designs))
     designs /= np.where(norm > 0, norm, 1.0)[..., None]
-    n_cols = designs.shape[2]
-    flat = designs.reshape(-1, n_cols, xa.size)
-    gram = np.matmul(flat, flat.transpose(0, 2, 1))
-    # the constant and slope columns are the same in every design: projected once
+    coarse_at = np.unique(np.append(np.arange(0, grid.size, coarse_every), grid.size - 1))
+    chosen = [widths.index(w) for w in coarse_widths]
+    stages = [_flat_designs(designs[coarse_at][:, chosen], norm[coarse_at][:, chosen]),
+              _flat_designs(designs, norm)]
+    for array in [coarse_at] + [a for stage in stages for a in stage[:4]]:
+        array.flags.writeable = False
+    return coarse_at, *stages
+
+
+def _flat_designs(designs, norm) -> _Designs:
+    """Designs (G, W, k, n) with unit-norm columns whose norms were ``norm`` (G, W, k) as :class:`_Designs`."""
+    flat = np.ascontiguousarray(designs.reshape(-1, *designs.shape[2:]))
+    gram, usable = np.matmul(flat, flat.transpose(0, 2, 1)), norm.reshape(-1, designs.shape[2]) > 0
+    return _Designs(flat, gram, usable, _masked_inverse(gram, usable), designs.shape[1])
+
+
+def _tie_break(rss, distance, axis=0):
+    """Residuals ``rss`` plus 1e-12 of their largest finite value along ``axis`` times ``distance``
+    (eV; of the same shape, or broadcast): equal residuals ranked by distance."""
+    scale = np.max(np.where(np.isfinite(rss), rss, 0.0), axis=axis, keepdims=True) + 1e-300
+    return rss + 1e-12 * scale * distance
+
+
+def _coarse_rss(designs: _Designs, ya, total):
+    """Lower bounds (G, N) of the residuals of :func:`shift_start`'s constrained fits (the best width at
+    each shift) of N spectra ``ya`` (n, N) with ``yᵀy`` ``total`` (N,) on ``designs``: the residuals
+    of the unconstrained fits (exact where no line or step amplitude comes out negative)."""
+    flat, _, usable, inverse, n_widths = designs
+    n_cols, n = flat.shape[1:]
+    n_signed = n_cols - 2
     proj = np.empty((len(flat), n_cols, ya.shape[1]))
-    proj[:, :2 * n_lines] = (flat[:, :2 * n_lines].reshape(-1, xa.size) @ ya).reshape(len(flat), 2 * n_lines, -1)
-    proj[:, 2 * n_lines:] = flat[0, 2 * n_lines:] @ ya
-    usable = norm.reshape(-1, n_cols) > 0
-    total = np.einsum("nb,nb->b", ya, ya)
-    n_signed, n_widths, spectra = 2 * n_lines, len(SHIFT_GRID_WIDTHS), np.arange(ya.shape[1])
+    proj[:, :n_signed] = (flat[:, :n_signed].reshape(-1, n) @ ya).reshape(len(flat), n_signed, -1)
+    proj[:, n_signed:] = flat[0, n_signed:] @ ya  # the constant and slope: the same in every design
+    rss, _ = _unconstrained_rss(inverse, proj, total, n_signed, usable)
+    return np.min(rss.reshape(-1, n_widths, ya.shape[1]), axis=1)
+
+
+class _FineFits:
+    """The fits of :func:`_fine_rss`, each spectrum's in its own few slots (one shift each, every
+    width): ``shifts`` (N, S) grid indices (−1: an empty slot), ``proj`` (N, S, W, k), ``rss`` and
+    ``bounded`` (N, S, W) as in :func:`_unconstrained_rss` (inf and False in empty slots)."""
+
+    def __init__(self, designs: _Designs, ya, total):
+        self.designs = designs
+        self.flat, _, self.usable, self.inverse, self.n_widths = designs
+        self.n_cols = self.flat.shape[1]
+        self.rows, self.total = np.ascontiguousarray(ya.T), total  # rows: each spectrum's gathered fast
+        n_spec, n_signed = len(self.rows), self.n_cols - 2
+        self.level = self.rows @ self.flat[0, n_signed:].T  # (N, 2): the constant and slope, in every design
+        self.shifts = np.empty((n_spec, 0), int)
+        self.proj = np.empty((n_spec, 0, self.n_widths, self.n_cols))
+        self.rss, self.bounded = np.empty((n_spec, 0, self.n_widths)), np.empty((n_spec, 0, self.n_widths), bool)
+
+    def add(self, new):
+        """Fit (unconstrained) the spectra at the ``new`` (G, N) shifts, in slots after the present ones."""
+        n_widths, n_signed, n = self.n_widths, self.n_cols - 2, self.flat.shape[-1]
+        count = new.sum(axis=0)
+        spec_of, shift_of = np.nonzero(new.T)  # by spectrum, then shift
+        slot = self.shifts.shape[1] + np.arange(spec_of.size) - np.repeat(np.cumsum(count) - count, count)
+        grow = ((0, 0), (0, int(count.max())))
+        self.shifts = np.pad(self.shifts, grow, constant_values=-1)
+        self.proj = np.pad(self.proj, grow + ((0, 0), (0, 0)))
+        self.rss = np.pad(self.rss, grow + ((0, 0),), constant_values=np.inf)
+        self.bounded = np.pad(self.bounded, grow + ((0, 0),))
+        self.shifts[spec_of, slot] = shift_of
+        # each spectrum's runs of consecutive new shifts, grouped by where they start and end: each group
+        # one product of its spectra (gathered once per run) with its shifts' lines
+        first = np.ones(spec_of.size, bool)
+        first[1:] = (spec_of[1:] != spec_of[:-1]) | (shift_of[1:] != shift_of[:-1] + 1)
+        runs = np.nonzero(first)[0]
+        length = np.diff(np.append(runs, spec_of.size))
+        kinds, kind_of = np.unique(shift_of[runs] * (len(new) + 1) + length, return_inverse=True)
+        for which, kind in enumerate(kinds):
+            (g, size), these = divmod(int(kind), len(new) + 1), runs[kind_of == which]
+            cols, part = spec_of[these], slice(g * n_widths, (g + size) * n_widths)
+            p = np.empty((cols.size, size * n_widths, self.n_cols))
+            lines = self.flat[part, :n_signed].reshape(-1, n)
+            p[:, :, :n_signed] = (self.rows[cols] @ lines.T).reshape(cols.size, size * n_widths, n_signed)
+            p[:, :, n_signed:] = self.level[cols, None]
+            rss, bounded = _unconstrained_rss(self.inverse[part], p.transpose(1, 2, 0), self.total[cols], n_signed,
+                                              self.usable[part])
+            at = (cols[:, None], slot[these[:, None] + np.arange(size)])  # (m, size) slots
+            shape = (cols.size, size, n_widths)
+            self.proj[at] = p.reshape(*shape, self.n_cols)
+            self.rss[at], self.bounded[at] = rss.T.reshape(shape), bounded.T.reshape(shape)
+
+    def exact(self, which):
+        """Make the residuals exact (constrained, :func:`_exact_pairs`) where ``which`` (N, S, W)."""
+        n, s, w = np.nonzero(which)
+        if n.size:
+            design = self.shifts[n, s] * self.n_widths + w
+            self.rss[n, s, w] = _exact_pairs(design, self.proj[n, s, w], self.total[n], self.designs,
+                                             self.n_cols - 2)
+
+
+def _fine_rss(designs: _Designs, ya, total, needed, distance):
+    """Residuals of the constrained fits of :func:`shift_start` (the best width at each shift) of N
+    spectra ``ya`` (n, N) with ``yᵀy`` ``total`` (N,) on ``designs`` at the shifts each ``needed``
+    (G, N), followed downhill until every spectrum's best shift's neighbours are among them; equal
+    residuals ranked by the shifts' ``distance`` (G,) from the recipe's value (:func:`_tie_break`).
+
+    Returns
+    -------
+    shifts : ndarray of int (N, S)
+        The grid indices fitted for each spectrum (−1: none).
+    rss : ndarray (N, S)
+        Their residuals (inf where none), tie-broken: exact at the best shift and its neighbours,
+        elsewhere exact or a lower bound no smaller than the best.
+    """
+    fits = _FineFits(designs, ya, total)
+    fits.add(needed)
+    spectra = np.arange(ya.shape[1])
     # unconstrained fits first: exact where no amplitude comes out negative, else a lower bound of the
     # constrained fit's residual. A fit whose bound is no better than the best fit without negative
     # amplitudes cannot be the best and is left at its bound (the exact search, pruned), except next
-    # to the best shift, where the parabola needs its exact value.
-    rss, bounded = _unconstrained_rss(gram, proj, total, n_signed, usable)
-    # the exact fits of each spectrum's few most promising designs set the bar the others must pass
-    # (which designs they are changes the work, not the result)
-    promising, remaining = np.zeros(rss.shape, bool), np.ascontiguousarray(rss.T)  # (N, B): rows contiguous
-    for _ in range(min(4, len(rss))):  # the 4 smallest (4 passes of argmin: faster than argpartition here)
-        k = np.argmin(remaining, axis=1)
-        promising[k, spectra], remaining[spectra, k] = True, np.inf
-    _exact_rss(rss, bounded & promising, gram, proj, total, n_signed, usable)
-    bar = np.min(np.where(bounded & ~promising, np.inf, rss), axis=0)
-    passing = bounded & ~promising & (rss < bar)
-    _exact_rss(rss, passing, gram, proj, total, n_signed, usable)
-    inexact = bounded & ~promising & ~passing  # residuals still at their lower bounds
-    by_shift = rss.reshape(grid.size, n_widths, -1)
-    best = np.argmin(np.min(by_shift, axis=1), axis=0)
-    at = np.zeros(by_shift.shape, bool)
-    for neighbour in (best - 1, best + 1):
-        inside = (neighbour >= 0) & (neighbour < grid.size)
-        at[neighbour[inside], :, spectra[inside]] = True
-    _exact_rss(rss, inexact & at.reshape(rss.shape), gram, proj, total, n_signed, usable)
-    rss = np.min(rss.reshape(grid.size, n_widths, -1), axis=1)  # the best width at each shift
-    # ties (e.g. no signal) go to the grid point nearest the recipe's value
-    rss = rss + 1e-12 * (np.max(rss, axis=0) + 1e-300) * np.abs(grid - s.value)[:, None]
-    best = np.argmin(rss, axis=0)
-    start = grid[best]
-    inner = (best > 0) & (best < grid.size - 1)
-    if np.any(inner):
-        k, cols = best[inner], np.where(inner)[0]
-        r0, r1, r2 = rss[k - 1, cols], rss[k, cols], rss[k + 1, cols]
-        curvature = r0 - 2 * r1 + r2
-        step = np.where(curvature > 0, 0.5 * (r0 - r2) / np.where(curvature > 0, curvature, 1.0), 0.0)
-        start[inner] = grid[k] + np.clip(step, -1, 1) * SHIFT_GRID_STEP
-    return np.clip(start, s.min, s.max)
+    # to the best shift, where the parabola needs its exact value. The exact fits of each spectrum's
+    # few most promising designs set the bar the others must pass (which designs they are changes the
+    # work, not the result).
+    flat = fits.rss.reshape(len(spectra), -1)
+    promising = np.zeros(flat.shape, bool)
+    promising[spectra[:, None], np.argpartition(flat, min(3, flat.shape[1] - 1), axis=1)[:, :4]] = True
+    promising = promising.reshape(fits.rss.shape) & np.isfinite(fits.rss)
+    fits.exact(fits.bounded & promising)
+    bar = np.min(np.where(fits.bounded & ~promising, np.inf, fits.rss), axis=(1, 2))
+    passing = fits.bounded & ~promising & (fits.rss < bar[:, None, None])
+    fits.exact(passing)
+    inexact = fits.bounded & ~promising & ~passing
+    while True:  # downhill until the best shift's neighbours have been fitted
+        best = fits.shifts[spectra, np.argmin(_tie_break(np.min(fits.rss, axis=2), distance[fits.shifts], 1), axis=1)]
+        new = np.zeros(needed.shape, bool)
+        for neighbour in (best - 1, best + 1):
+            missing = (neighbour >= 0) & (neighbour < len(needed)) & ~np.any(fits.shifts == neighbour[:, None], axis=1)
+            new[neighbour[missing], spectra[missing]] = True
+        if not new.any():
+            break
+        present = fits.shifts.shape[1]
+        fits.add(new)
+        inexact = np.pad(inexact, ((0, 0), (0, fits.shifts.shape[1] - present), (0, 0)))
+        fits.exact(fits.bounded & (np.arange(fits.shifts.shape[1]) >= present)[None, :, None])
+    near = (fits.shifts == (best - 1)[:, None]) | (fits.shifts == (best + 1)[:, None])
+    fits.exact(inexact & near[:, :, None])
+    return fits.shifts, _tie_break(np.min(fits.rss, axis=2), distance[fits.shifts], 1)
 
 
 def layout_params(spec: XPSSpec) -> list[ParamInfo]:
@@ -347,14 +517,15 @@ def static_backgrounds(spec: XPSSpec, x: np.ndarray, y: np.ndarray):
     return prepared.infos, prepared.curves if kind.curve_is_background else None, prepared.curves, prepared.seeds
 
 
-def _unconstrained_rss(gram, proj, total, n_signed, usable):
+def _unconstrained_rss(inverse, proj, total, n_signed, usable):
     """Residual sums of squares of unconstrained linear least-squares fits, one per design and spectrum,
     and whether any of the first ``n_signed`` amplitudes comes out negative.
 
     Parameters
     ----------
-    gram : ndarray (B, k, k)
-        ``DᵀD`` of B designs with unit-norm columns (shared by every spectrum).
+    inverse : ndarray (B, k, k)
+        ``(DᵀD)⁻¹`` of B designs with unit-norm columns (shared by every spectrum) over their usable
+        columns (:func:`_masked_inverse`).
     proj : ndarray (B, k, N)
         ``Dᵀy`` of N spectra.
     total : ndarray (N,)
@@ -371,11 +542,10 @@ def _unconstrained_rss(gram, proj, total, n_signed, usable):
     negative : ndarray of bool (B, N)
         Whether any of the first ``n_signed`` amplitudes comes out negative.
     """
-    inverse = _masked_inverse(gram, usable)
     rss = np.empty(proj.shape[::2])
     negative = np.empty(rss.shape, bool)
     chunk = max(1, 8192 // proj.shape[2])  # designs per pass: (chunk × N) small systems at a time
-    for b in range(0, len(gram), chunk):
+    for b in range(0, len(inverse), chunk):
         part = slice(b, b + chunk)
         coef = np.matmul(inverse[part], proj[part])  # (chunk, k, N)
         rss[part] = total - np.einsum("bkn,bkn->bn", coef, proj[part])
@@ -391,27 +561,32 @@ def _masked_inverse(gram, kept):
     return np.linalg.inv(np.where(pair, gram + 1e-10 * eye, 0.0) + eye * ~kept[..., :, None]) * pair
 
 
-def _exact_rss(rss, which, gram, proj, total, n_signed, usable):
-    """Replace ``rss`` (B, N) where ``which`` by the residual of the fit with its first ``n_signed``
-    amplitudes non-negative: a column whose amplitude comes out negative is dropped and the fit
-    repeated (an active-set step per round, at most ``n_signed`` rounds; see
-    :func:`_unconstrained_rss` for the arguments). The inverses are formed once per design and set of
-    columns in use."""
-    b, n = np.nonzero(which)
-    if b.size == 0:
-        return
-    kept, p = usable[b].copy(), proj[b, :, n]  # (J, k) each
+def _exact_pairs(design, p, total, designs: _Designs, n_signed):
+    """Residuals (J,) of J fits with their first ``n_signed`` amplitudes non-negative, each of one
+    spectrum (its projections ``p`` (J, k) and ``yᵀy`` ``total`` (J,)) on design ``design`` (J,) of
+    ``designs``: a column whose amplitude comes out negative is dropped and the fit repeated (an
+    active-set step per round, at most ``n_signed`` rounds). The inverses are formed once per design
+    and set of columns in use."""
+    kept = designs.usable[design]
+    coef = np.einsum("jkl,jl->jk", designs.inverse[design], p)  # every usable column: inverses made already
     bits = 1 << np.arange(kept.shape[1], dtype=np.int64)
-    for _ in range(n_signed + 1):
-        unique, where = np.unique(b * (1 << kept.shape[1]) + kept @ bits, return_inverse=True)
-        columns = (unique[:, None] & bits) > 0
-        inverse = _masked_inverse(gram[unique >> kept.shape[1]], columns)[where]
-        coef = np.einsum("jkl,jl->jk", inverse, p)
+    index = np.zeros(len(designs.gram) << kept.shape[1], np.intp)  # (design, columns) → its inverse
+    for _ in range(n_signed):
         negative = kept[:, :n_signed] & (coef[:, :n_signed] < 0)
-        if not negative.any():
+        rows = np.nonzero(negative.any(axis=1))[0]  # the others' fits stand
+        if rows.size == 0:
             break
-        kept[:, :n_signed] &= ~negative
-    rss[b, n] = total[n] - np.einsum("jk,jk->j", coef, p)
+        kept[rows, :n_signed] &= ~negative[rows]
+        key = design[rows] * (1 << kept.shape[1]) + kept[rows] @ bits
+        index[key] = 1
+        unique = np.flatnonzero(index)
+        index[unique] = np.arange(unique.size)
+        where = index[key]
+        index[unique] = 0
+        columns = (unique[:, None] & bits) > 0
+        inverse = _masked_inverse(designs.gram[unique >> kept.shape[1]], columns)
+        coef[rows] = np.einsum("jkl,jl->jk", inverse[where], p[rows])
+    return total - np.einsum("jk,jk->j", coef, p)
 
 
 class XPSModel:
