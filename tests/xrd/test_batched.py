@@ -15,6 +15,8 @@ from spectra.xrd.batched import BatchedXRD
 from spectra.xrd.pattern_model import XRDModel
 from spectra.xrd.recipe import parse_xrd_recipe
 
+from .batched_checks import assert_jacobian_by_differences, assert_matches_the_model
+
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 #: the study's carbon-containing anode with 8 nm Li2S, and its joint model
@@ -34,14 +36,6 @@ def pattern(seed=1, noise=True):
     da, _ = simulate.xrd(PHASES, two_theta=(15.0, 56.0), step=0.03, amorphous={"carbon_black": 3000.0},
                          displacement=60.0, seed=seed, background=(150.0, -20.0, 5.0), noise=noise)
     return da
-
-
-@pytest.fixture(params=["numpy", "numba"])
-def kernel(request, monkeypatch):
-    if request.param == "numba" and kernels._compiled() is None:
-        pytest.skip("numba is not installed (pip install spectra-xpsxrd[fast]); the numpy kernel is tested")
-    monkeypatch.setenv("SPECTRA_NUMBA", "1" if request.param == "numba" else "0")
-    return request.param
 
 
 def everything_model(monochromatic=False):
@@ -241,18 +235,8 @@ def test_profile_terms_values_and_jacobian(terms):
     theta[:, names.index("displacement")] = [60.0, -30.0]
     batched = BatchedXRD(model, names, np.ones(len(names), bool))
     assert not batched.plain
-    total, jac = batched.evaluate(theta, True)
-    for row, values in zip(total, theta):
-        reference = model.evaluate(dict(zip(names, values)))[0]
-        assert np.max(np.abs(row - reference)) <= 1e-9 * np.max(np.abs(reference))
+    jac = assert_matches_the_model(batched, model, names, theta)
     # the new terms and what they are chained through (cells, widths, positions, amounts)
     checked = [n for n in names if n.startswith(("inst_", "ka2_", "Si_", "Li2S_", "graphite_", "displacement", "zero"))]
-    for name in checked:
-        k = names.index(name)
-        step = 1e-6 * max(abs(theta[0, k]), 1e-3)
-        up, down = theta.copy(), theta.copy()
-        up[:, k] += step
-        down[:, k] -= step
-        numeric = (batched.evaluate(up, False)[0] - batched.evaluate(down, False)[0]) / (2 * step)
-        scale = max(float(np.max(np.abs(numeric))), 1e-12)
-        assert np.max(np.abs(jac[:, k] - numeric)) <= 1e-4 * scale, name
+    assert_jacobian_by_differences(batched, jac, theta, names, [(names.index(n), n) for n in checked],
+                                   lambda name: 1e-4)

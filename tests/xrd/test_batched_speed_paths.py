@@ -10,23 +10,15 @@ import math
 import numpy as np
 import pytest
 
-from spectra import kernels
 from spectra.kernels import windowed
 from spectra.xrd.batched import BatchedXRD
 from spectra.xrd.pattern_model import XRDModel
 from spectra.xrd.recipe import parse_xrd_recipe
 
+from .batched_checks import assert_jacobian_by_differences, assert_matches_the_model
 from .test_batched import EVERYTHING, pattern
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
-
-
-@pytest.fixture(params=["numpy", "numba"])
-def kernel(request, monkeypatch):
-    if request.param == "numba" and kernels._compiled() is None:
-        pytest.skip("numba is not installed (pip install spectra-xpsxrd[fast]); the numpy path is tested")
-    monkeypatch.setenv("SPECTRA_NUMBA", "1" if request.param == "numba" else "0")
-    return request.param
 
 
 def hump(x, center, fwhm, area, shape):
@@ -84,22 +76,11 @@ def test_partly_varying_phase_terms_match_central_differences(kernel):
     theta[:, names.index("displacement")] = [40.0, -20.0]
     batched = BatchedXRD(model, names, vary)
     assert batched.plain
-    total, jac = batched.evaluate(theta, True)
-    for row, values in zip(total, theta):
-        reference = model.evaluate(dict(zip(names, values)))[0]
-        assert np.max(np.abs(row - reference)) <= 1e-9 * np.max(np.abs(reference))
+    jac = assert_matches_the_model(batched, model, names, theta)
     free = [n for n, v in zip(names, vary) if v]
     assert jac.shape[1] == len(free)
-    for j, name in enumerate(free):
-        k = names.index(name)
-        step = 1e-6 * max(abs(theta[0, k]), 1e-3)
-        up, down = theta.copy(), theta.copy()
-        up[:, k] += step
-        down[:, k] -= step
-        numeric = (batched.evaluate(up, False)[0] - batched.evaluate(down, False)[0]) / (2 * step)
-        scale = max(float(np.max(np.abs(numeric))), 1e-12)
-        tolerance = 1e-3 if name.startswith("bg_") else 1e-5
-        assert np.max(np.abs(jac[:, j] - numeric)) <= tolerance * scale, name
+    assert_jacobian_by_differences(batched, jac, theta, names, list(enumerate(free)),
+                                   lambda name: 1e-3 if name.startswith("bg_") else 1e-5)
 
 
 def test_models_for_other_patterns_equal_models_built_anew():

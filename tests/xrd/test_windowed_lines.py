@@ -65,14 +65,6 @@ def full_sum(c1, c2, w, eta, area, ratio, sens):
     return per_line.sum(axis=1), jac
 
 
-@pytest.fixture(params=["numpy", "numba"])
-def kernel(request, monkeypatch):
-    if request.param == "numba" and kernels._compiled() is None:
-        pytest.skip("numba is not installed (pip install spectra-xpsxrd[fast]); the numpy kernel is tested")
-    monkeypatch.setenv("SPECTRA_NUMBA", "1" if request.param == "numba" else "0")
-    return request.param
-
-
 @pytest.mark.parametrize("ratio", [0.5, 0.0], ids=["Ka1+Ka2", "Ka1 only"])
 def test_equals_the_full_evaluation(kernel, ratio):
     """At the default reach the window drops < 5e-21 of each line: values and Jacobian equal the
