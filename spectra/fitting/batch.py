@@ -308,7 +308,8 @@ def _run_in_workers(problem: Problem, items: list, todo: list[int], fit_todo: se
         local_fit = [k for k, i in enumerate(part) if i in fit_todo]
         local_mc = [k for k, i in enumerate(part) if i not in fit_todo]
         _run(problem, [items[i] for i in part], local_fit, local_mc, local, opts, use_batched, chunk_size)
-        send(local.finished_rows(everything=True))
+        # the rest; with Monte Carlo every row again (replicas finish after the fits were sent)
+        send(local.finished_rows(everything=bool(opts.mc_replicas)))
 
     def receive(k: int, rows) -> None:
         local_rows, values = rows
@@ -359,6 +360,7 @@ def _fit_lmfit(problem: Problem, groups: list[list[Item]], out: _Results, opts: 
         out.store(item.index, r.values, r.stderr, r.varying, r.covariance, r.redchi, r.nfev, r.success, r.message)
         out.setup([item.index], [item], ((item.y - r.best_fit) / item.sigma)[None])
         out.add_notes(problem, [item])
+        out.report()
         if opts.start == "neighbour" and r.success:
             previous = r.values
 
@@ -582,7 +584,6 @@ class _Results:
             order = [varying.index(n) for n in self.varying]
             self.covariance[i] = np.asarray(covariance)[np.ix_(order, order)]
         self.redchi[i], self.nfev[i], self.success[i], self.message[i] = redchi, nfev, success, message
-        self.report()
 
     def add_notes(self, problem: Problem, items: list[Item]) -> None:
         """Append what the problem has to say about an item's fit (e.g. a Shirley background that did
