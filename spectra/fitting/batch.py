@@ -199,9 +199,10 @@ def fit_many(data, recipe, **options) -> xr.Dataset:
     workers : int, optional
         Processes the run is split over (each part fitted in a process forked from this one, see
         :mod:`spectra.fitting.workers`). By default one per available core, each with at least two
-        chunks of items (16 items on the lmfit engine); one process where forking is unavailable
-        (Windows) or unsafe (another Python thread runs, as in a Jupyter kernel: pass ``workers``
-        there to split anyway), and for ``start="neighbour"``. The result does not depend on it.
+        chunks of items (16 items on the lmfit engine), on Linux; one process where forking is
+        unavailable (Windows) or unsafe (macOS; another Python thread runs, as in a Jupyter kernel:
+        pass ``workers`` there to split anyway), and for ``start="neighbour"``. The result does not
+        depend on it.
     client : dask.distributed.Client, optional
         Spread blocks of ``chunk_size`` spectra over the cluster's workers. A dask-backed stack
         without ``client`` is spread over dask's default scheduler. The result is the same as a

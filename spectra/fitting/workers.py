@@ -13,8 +13,8 @@ them. A child that dies (killed, out of memory) loses only its
 unfinished items, which the caller then fits itself. Ctrl-C reaches the caller alone: the children
 ignore it and are terminated by the caller, which keeps what arrived.
 
-Where forking is not available (Windows) or not safe (another Python thread is running, as in a
-Jupyter kernel or a dask worker), the default (``workers=None``) stays in one process; spread such runs with a
+Where forking is not available (Windows) or not safe (macOS, or another Python thread is running, as
+in a Jupyter kernel or a dask worker), the default (``workers=None``) stays in one process; spread such runs with a
 dask ``client`` instead.
 """
 from __future__ import annotations
@@ -22,6 +22,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
@@ -48,9 +49,11 @@ def available_cpus() -> int:
 
 def auto_workers(n_items: int, per_worker: int) -> int:
     """Processes for ``n_items`` when the caller did not say: one per available core, each with at
-    least ``per_worker`` items; 1 where forking is unavailable or unsafe (another Python thread is
-    running, or this is not the main thread)."""
-    if not can_fork() or threading.current_thread() is not threading.main_thread() or threading.active_count() > 1:
+    least ``per_worker`` items; 1 where forking is unavailable or unsafe: not Linux (macOS's system
+    libraries are not fork-safe, so Python spawns there by default), another Python thread is running,
+    or this is not the main thread."""
+    if (not sys.platform.startswith("linux") or not can_fork()
+            or threading.current_thread() is not threading.main_thread() or threading.active_count() > 1):
         return 1
     return max(1, min(available_cpus(), n_items // max(per_worker, 1)))
 

@@ -149,7 +149,10 @@ def test_fit_refuses_workers():
 def test_auto_stays_in_one_process_while_another_thread_runs(monkeypatch):
     with monkeypatch.context() as alone:  # as in a script (earlier tests may have left thread pools running)
         alone.setattr(threading, "active_count", lambda: 1)
+        alone.setattr(workers.sys, "platform", "linux")
         assert workers.auto_workers(10**6, 100) == min(workers.available_cpus(), 10**4)
+        alone.setattr(workers.sys, "platform", "darwin")  # fork is not safe with macOS's system libraries
+        assert workers.auto_workers(10**6, 100) == 1
     release = threading.Event()
     other = threading.Thread(target=release.wait)
     other.start()
