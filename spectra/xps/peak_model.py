@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .. import backgrounds, lineshapes
+from .. import backgrounds, kernels, lineshapes
 from ..fitting.linear import nonnegative_solve
 from ..fitting.params import ParamInfo
 from ..recipe import ParamSpec
@@ -183,12 +183,15 @@ class _Designs(NamedTuple):
     """Designs of :func:`shift_start` for the fits: ``flat`` (G·W, k, n) with unit-norm columns (lines,
     their steps, constant, slope), their Gram matrices ``gram`` (G·W, k, k), the columns in use
     ``usable`` (G·W, k), the inverses of the Grams over those columns ``inverse`` (G·W, k, k,
-    :func:`_masked_inverse`) and the number of widths at each shift."""
+    :func:`_masked_inverse`), the lines and steps of ``flat`` as one contiguous array ``signed``
+    (G·W·(k − 2), n: the designs of a run of shifts multiply the spectra without a copy) and the
+    number of widths at each shift."""
 
     flat: np.ndarray
     gram: np.ndarray
     usable: np.ndarray
     inverse: np.ndarray
+    signed: np.ndarray
     n_widths: int
 
 
@@ -217,7 +220,7 @@ def _search_designs(lines: tuple, xa: bytes, grid: bytes, widths: tuple, coarse_
     chosen = [widths.index(w) for w in coarse_widths]
     stages = [_flat_designs(designs[coarse_at][:, chosen], norm[coarse_at][:, chosen]),
               _flat_designs(designs, norm)]
-    for array in [coarse_at] + [a for stage in stages for a in stage[:4]]:
+    for array in [coarse_at] + [a for stage in stages for a in stage[:5]]:
         array.flags.writeable = False
     return coarse_at, *stages
 
@@ -226,7 +229,8 @@ def _flat_designs(designs, norm) -> _Designs:
     """Designs (G, W, k, n) with unit-norm columns whose norms were ``norm`` (G, W, k) as :class:`_Designs`."""
     flat = np.ascontiguousarray(designs.reshape(-1, *designs.shape[2:]))
     gram, usable = np.matmul(flat, flat.transpose(0, 2, 1)), norm.reshape(-1, designs.shape[2]) > 0
-    return _Designs(flat, gram, usable, _masked_inverse(gram, usable), designs.shape[1])
+    signed = np.ascontiguousarray(flat[:, :-2]).reshape(-1, flat.shape[-1])
+    return _Designs(flat, gram, usable, _masked_inverse(gram, usable), signed, designs.shape[1])
 
 
 def _tie_break(rss, distance, axis=0):
@@ -240,11 +244,10 @@ def _coarse_rss(designs: _Designs, ya, total):
     """Lower bounds (G, N) of the residuals of :func:`shift_start`'s constrained fits (the best width at
     each shift) of N spectra ``ya`` (n, N) with ``yᵀy`` ``total`` (N,) on ``designs``: the residuals
     of the unconstrained fits (exact where no line or step amplitude comes out negative)."""
-    flat, _, usable, inverse, n_widths = designs
-    n_cols, n = flat.shape[1:]
-    n_signed = n_cols - 2
-    proj = np.empty((len(flat), n_cols, ya.shape[1]))
-    proj[:, :n_signed] = (flat[:, :n_signed].reshape(-1, n) @ ya).reshape(len(flat), n_signed, -1)
+    flat, usable, inverse, n_widths = designs.flat, designs.usable, designs.inverse, designs.n_widths
+    n_signed = flat.shape[1] - 2
+    proj = np.empty((len(flat), flat.shape[1], ya.shape[1]))
+    proj[:, :n_signed] = (designs.signed @ ya).reshape(len(flat), n_signed, -1)
     proj[:, n_signed:] = flat[0, n_signed:] @ ya  # the constant and slope: the same in every design
     rss, _ = _unconstrained_rss(inverse, proj, total, n_signed, usable)
     return np.min(rss.reshape(-1, n_widths, ya.shape[1]), axis=1)
@@ -257,7 +260,8 @@ class _FineFits:
 
     def __init__(self, designs: _Designs, ya, total):
         self.designs = designs
-        self.flat, _, self.usable, self.inverse, self.n_widths = designs
+        self.flat, self.usable, self.inverse = designs.flat, designs.usable, designs.inverse
+        self.n_widths = designs.n_widths
         self.n_cols = self.flat.shape[1]
         self.rows, self.total = np.ascontiguousarray(ya.T), total  # rows: each spectrum's gathered fast
         n_spec, n_signed = len(self.rows), self.n_cols - 2
@@ -268,7 +272,7 @@ class _FineFits:
 
     def add(self, new):
         """Fit (unconstrained) the spectra at the ``new`` (G, N) shifts, in slots after the present ones."""
-        n_widths, n_signed, n = self.n_widths, self.n_cols - 2, self.flat.shape[-1]
+        n_widths, n_signed = self.n_widths, self.n_cols - 2
         count = new.sum(axis=0)
         spec_of, shift_of = np.nonzero(new.T)  # by spectrum, then shift
         slot = self.shifts.shape[1] + np.arange(spec_of.size) - np.repeat(np.cumsum(count) - count, count)
@@ -285,11 +289,13 @@ class _FineFits:
         runs = np.nonzero(first)[0]
         length = np.diff(np.append(runs, spec_of.size))
         kinds, kind_of = np.unique(shift_of[runs] * (len(new) + 1) + length, return_inverse=True)
-        for which, kind in enumerate(kinds):
-            (g, size), these = divmod(int(kind), len(new) + 1), runs[kind_of == which]
+        grouped = runs[np.argsort(kind_of, kind="stable")]  # the runs of each kind in turn, in order
+        ends = np.cumsum(np.bincount(kind_of, minlength=kinds.size))
+        for kind, begin, end in zip(kinds.tolist(), (ends - np.diff(ends, prepend=0)).tolist(), ends.tolist()):
+            (g, size), these = divmod(kind, len(new) + 1), grouped[begin:end]
             cols, part = spec_of[these], slice(g * n_widths, (g + size) * n_widths)
             p = np.empty((cols.size, size * n_widths, self.n_cols))
-            lines = self.flat[part, :n_signed].reshape(-1, n)
+            lines = self.designs.signed[g * n_widths * n_signed:(g + size) * n_widths * n_signed]
             p[:, :, :n_signed] = (self.rows[cols] @ lines.T).reshape(cols.size, size * n_widths, n_signed)
             p[:, :, n_signed:] = self.level[cols, None]
             rss, bounded = _unconstrained_rss(self.inverse[part], p.transpose(1, 2, 0), self.total[cols], n_signed,
@@ -370,42 +376,78 @@ def _area_starts(spec: XPSSpec, x: np.ndarray, y: np.ndarray, static_background,
     """Areas (N,) of the components without a recipe area, from one linear least-squares solve at
     their start centres, widths, ratios and splittings: the lines (and, without a static background,
     a Shirley-type step under each, a constant and a slope) fitted to each spectrum, lines and steps
-    kept non-negative (:func:`spectra.fitting.linear.nonnegative_solve`). Overlapping lines share
-    the intensity they overlap in, which the height under each centre double counts."""
+    kept non-negative (:func:`spectra.fitting.linear.nonnegative_solve`), on columns scaled to unit
+    norm. Overlapping lines share the intensity they overlap in, which the height under each centre
+    double counts."""
     n_spec, order = y.shape[0], np.argsort(x, kind="stable")
-    xa, ya = x[order], y[:, order]
-    target = ya - (static_background[:, order] if static_background is not None else 0.0)
+    xa, ya = x[order], y.take(order, axis=1)  # (N, n) C-ordered, as the compiled kernels take it
+    target = ya - static_background.take(order, axis=1) if static_background is not None else ya
     shared = all(np.all(c == c[0]) for c in center_of.values())  # no per-spectrum shift: one design for all
     if shared:
         center_of = {name: c[:1] for name, c in center_of.items()}
-    fwhm = {c.name: float(c.fwhm.value) for c in spec.components}
-    lines = []
-    for comp in spec.components:
-        f = lineshapes.LINESHAPES[comp.lineshape].function
-        shape = {k: float(v.value) for k, v in comp.shape.items()}
-        c, w = center_of[f"{comp.name}_area"], fwhm[comp.fwhm_same_as or comp.name]  # c: (N, 1)
-        line = f(xa[None, :], c, w, 1.0, **shape)
-        if comp.is_doublet:
-            line = line + f(xa[None, :], c + float(comp.splitting.value), w, float(comp.ratio.value), **shape)
-        lines.append(line)
-    design = np.stack(lines, axis=1)  # (N, k, n), or (1, k, n) shared
-    amounts = [True] * len(lines)
+    n_lines = len(spec.components)
+    n_cols = n_lines if static_background is not None else 2 * n_lines + 2
+    design = _line_design(spec, xa, center_of, n_cols)  # (N, k, n), or (1, k, n) shared
+    amounts = [True] * n_lines
     if static_background is None:
-        steps = backgrounds.curves.cumulative_trapezoid(design, xa)
-        flat = np.broadcast_to(np.stack([np.ones_like(xa), xa - xa[0]]), (design.shape[0], 2, xa.size))
-        design = np.concatenate([design, steps, flat], axis=1)
-        amounts += [True] * len(lines) + [False, False]
-    norm = np.maximum(np.sqrt(np.sum(design * design, axis=-1)), 1e-300)  # (N or 1, k)
-    unit = design / norm[..., None]
-    if shared:
-        gram = np.broadcast_to(unit[0] @ unit[0].T, (n_spec, unit.shape[1], unit.shape[1]))
-        proj = target @ unit[0].T
-    else:
-        gram = np.matmul(unit, unit.transpose(0, 2, 1))
-        proj = np.matmul(unit, target[:, :, None])[..., 0]
-    coef, _ = nonnegative_solve(gram, proj, np.einsum("ni,ni->n", target, target), np.array(amounts))
+        design[:, n_lines:2 * n_lines] = backgrounds.curves.cumulative_trapezoid(design[:, :n_lines], xa)
+        design[:, 2 * n_lines:] = np.stack([np.ones_like(xa), xa - xa[0]])
+        amounts += [True] * n_lines + [False, False]
+    # the columns scaled to unit norm (the solve's ridge is relative to them)
+    if shared:  # one design: scaled before the products
+        norm = np.maximum(np.sqrt(np.sum(design * design, axis=-1)), 1e-300)  # (1, k)
+        unit = design[0] / norm.T
+        gram = np.broadcast_to(unit @ unit.T, (n_spec, n_cols, n_cols))
+        proj, total = target @ unit.T, np.einsum("ni,ni->n", target, target)
+    else:  # N designs: their products first (with numba in one fused pass per spectrum), then scaled
+        if kernels.numba_enabled():
+            total, gram, proj, _ = kernels.normal_equations(target, design, np.zeros_like(target),
+                                                            np.ones_like(target))
+        else:
+            gram = np.matmul(design, design.transpose(0, 2, 1))
+            proj, total = np.matmul(design, target[:, :, None])[..., 0], np.einsum("ni,ni->n", target, target)
+        norm = np.maximum(np.sqrt(np.einsum("nkk->nk", gram)), 1e-300)
+        gram, proj = gram / norm[:, :, None] / norm[:, None, :], proj / norm
+    coef, _ = nonnegative_solve(gram, proj, total, np.array(amounts))
     coef = coef / norm
     return {f"{comp.name}_area": coef[:, k] for k, comp in enumerate(spec.components)}
+
+
+def _line_design(spec: XPSSpec, xa: np.ndarray, center_of: dict, n_cols: int) -> np.ndarray:
+    """Each component's lines (both lines of a doublet) at unit major area, at its start width, ratio
+    and splitting and its centres ``center_of`` (``<name>_area`` → (M, 1)), on the ascending axis
+    ``xa`` (n,): the first rows of a design (M, ``n_cols``, n), zeros after them. For M > 1 spectra
+    through the compiled line kernel (:func:`spectra.kernels.xps_lines`) where every shape has its
+    kernel constants, else with the line shapes' functions."""
+    fwhm = {c.name: float(c.fwhm.value) for c in spec.components}
+    centers = np.concatenate([center_of[f"{c.name}_area"] for c in spec.components], axis=1)  # (M, K)
+    widths = np.array([fwhm[c.fwhm_same_as or c.name] for c in spec.components])
+    entries = [lineshapes.LINESHAPES[c.lineshape] for c in spec.components]
+    if len(centers) > 1 and kernels.numba_enabled() and all(e.kernel_constants is not None for e in entries):
+        # per kernel line (two per doublet): its component, offset from the major centre, area, constants
+        kernel_lines = []
+        for k, (comp, entry) in enumerate(zip(spec.components, entries)):
+            constants = entry.kernel_constants(*(float(comp.shape[s].value) for s in entry.shape_params))
+            kernel_lines.append((k, 0.0, 1.0, constants))
+            if comp.is_doublet:
+                kernel_lines.append((k, float(comp.splitting.value), float(comp.ratio.value), constants))
+        of, offset, ratio, constants = (list(column) for column in zip(*kernel_lines))
+        center = np.ascontiguousarray(centers[:, of] + np.array(offset))
+        width, share = np.broadcast_to(widths[of], center.shape).copy(), np.broadcast_to(ratio, center.shape).copy()
+        rows = np.full((len(of), kernels.XPS_ROLES), -1, np.int64)
+        rows[:, 3] = of  # each line's values (× its share) enter its component's row as ∂/∂area
+        _, design = kernels.xps_lines(xa, center, width, share, share, np.zeros_like(share),
+                                      np.array(constants, dtype=float), rows, True, n_rows=n_cols)
+        return design
+    design = np.zeros((len(centers), n_cols, xa.size))
+    for k, (comp, entry) in enumerate(zip(spec.components, entries)):
+        shape = {name: float(v.value) for name, v in comp.shape.items()}
+        c = centers[:, k:k + 1]
+        design[:, k] = entry.function(xa[None, :], c, widths[k], 1.0, **shape)
+        if comp.is_doublet:
+            design[:, k] += entry.function(xa[None, :], c + float(comp.splitting.value), widths[k],
+                                           float(comp.ratio.value), **shape)
+    return design
 
 
 def start_table(spec: XPSSpec, x: np.ndarray, y: np.ndarray, static_background: np.ndarray | None = None,
