@@ -120,8 +120,9 @@ class BackgroundPartials(NamedTuple):
         ∂background/∂(parameter) by fitted-parameter name (arrays broadcastable to (N, n), or
         scalars); empty when the Jacobian was not asked for.
     through_peaks : callable or None
-        For a background that depends on the fitted peaks: maps the peaks' Jacobian rows (N, F, n)
-        to the background's derivatives by the same parameters.
+        For a background that depends on the fitted peaks: ``through_peaks(jac)`` adds the
+        background's derivatives by the peaks' parameters to their Jacobian rows ``jac`` (N, F, n),
+        in place (no second (N, F, n) array).
     """
 
     value: np.ndarray
@@ -370,8 +371,15 @@ def _active_shirley_partials(x, p, peaks, curve, want_jacobian):
     # c + k ∫ peaks, which depends on every peak parameter through the peaks
     integral = cumulative_trapezoid(peaks, x)
     k = p["bg_k"]
-    return BackgroundPartials(p["bg_constant"] + k * integral, {"bg_constant": 1.0, "bg_k": integral},
-                              lambda jac: k[:, :, None] * cumulative_trapezoid(jac, x))
+    value = k * integral
+    value += p["bg_constant"]
+
+    def through_peaks(jac):
+        term = cumulative_trapezoid(jac, x)
+        term *= k[:, :, None]
+        jac += term
+
+    return BackgroundPartials(value, {"bg_constant": 1.0, "bg_k": integral}, through_peaks)
 
 
 def _prepare_tougaard_fitted(x, y, options, infos=None) -> Prepared:

@@ -120,7 +120,8 @@ def fit(recipe, files, output, resume, overwrite, mc_replicas, seed, engine, wei
     if output.exists() and not (resume or overwrite):
         raise click.UsageError(f"{output} exists; pass --overwrite to replace it, or --resume to complete it")
     if workers and scheduler:
-        raise click.UsageError("--workers splits the run over this machine's cores, --scheduler over a cluster: give one")
+        raise click.UsageError("--workers splits the run over this machine's cores, --scheduler over a cluster: "
+                               "give one")
     if resume and not output.exists():
         raise click.UsageError(f"--resume: {output} does not exist")
     paths = [str(p) for p in expand_paths(files)]

@@ -56,6 +56,10 @@ BOUND_GAP = 1e-4
 #: (an area going to zero otherwise halved its distance per iteration, and a centre it no longer
 #: determined drifted meanwhile: up to 1,000 iterations on sloped spectra fitted without a slope term)
 NEAR_ONE_BOUND = 0.05
+#: condition number of the unit-diagonal JᵀJ above which the covariance is reported singular (NaN)
+SINGULAR = 1e14
+#: condition numbers below this are taken from the eigenvalues alone (:func:`_condition`)
+CLEARLY_REGULAR = 1e12
 
 
 def _to_internal(theta, lo, hi):
@@ -70,7 +74,7 @@ def _to_internal(theta, lo, hi):
 
 
 class _Bounds(NamedTuple):
-    """The bounds of N problems' P parameters as :func:`_to_external` uses them (each (N, P)): which
+    """The bounds of N problems' parameters as :func:`_to_external` uses them (each (N, F)): which
     transform applies (both bounds: sine; one: square root), ``hi − lo`` where both are finite, and
     the bounds with 0 where infinite."""
 
@@ -167,8 +171,9 @@ def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int 
     two_sided = np.isfinite(lo[:, free]) & np.isfinite(hi[:, free])
     one_sided = np.isfinite(lo[:, free]) ^ np.isfinite(hi[:, free])
     eye = np.eye(len(free))[None]
-    u = _to_internal(theta0, lo, hi)
-    u_start = u[:, free].copy()
+    # only the free parameters' internal coordinates are kept: the others stay at theta0
+    u = _to_internal(theta0, lo, hi)[:, free]
+    u_start = u.copy()
     lam, nu = np.full(n_spec, LAMBDA0), np.full(n_spec, 2.0)
     scale = np.zeros((n_spec, len(free)))
     active = np.zeros(n_spec, bool)
@@ -180,11 +185,14 @@ def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int 
                    np.full(n_spec, np.nan), iterations, np.zeros(n_spec, bool), np.full(n_spec, "", dtype=object),
                    np.zeros(y.shape))
 
-    bounds = _Bounds.of(lo, hi)
+    bounds = _Bounds.of(lo[:, free], hi[:, free])
 
     def external(u_, rows):
+        """θ (all P parameters) and dθ/du (the F free ones) of the spectra ``rows`` at ``u_`` (free)."""
         th, dth = _to_external(u_, bounds.at(rows))
-        return np.where(vary, th, theta0[rows]), dth
+        theta_ = theta0[rows].astype(float)
+        theta_[:, free] = th
+        return theta_, dth
 
     theta, dtheta = external(u, slice(None))
     # the state kept per spectrum: χ², and JᵀJ and Jᵀr of the weighted residual in the *external*
@@ -203,19 +211,18 @@ def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int 
         if idx.size == 0:
             break
         rows = slice(None) if idx.size == n_spec else idx  # a view while every spectrum is active
-        d = dtheta[rows][:, free]  # chain rule to the internal (unbounded) parameters
+        d = dtheta[rows]  # chain rule to the internal (unbounded) parameters
         jtj = jtj_ext[rows] * d[:, :, None] * d[:, None, :]
         grad = grad_ext[rows] * d
         # damping scale: the largest column norm seen so far (MINPACK's choice), so that a parameter
         # pinned at a bound (zero column through the transform) is still damped
         scale[idx] = np.maximum(scale[idx], np.einsum("ipp->ip", jtj))
         diag = np.maximum(scale[idx], 1e-30)
-        step = _step(jtj + (lam[idx, None] * diag)[:, :, None] * eye, grad, u[idx][:, free], u_start[idx],
+        step = _step(jtj + (lam[idx, None] * diag)[:, :, None] * eye, grad, u[idx], u_start[idx],
                      two_sided[idx], one_sided[idx])
         longest = np.max(np.abs(step) * two_sided[idx], axis=1, initial=0.0)
         step *= np.minimum(1.0, MAX_ANGLE / np.maximum(longest, 1e-300))[:, None]
-        u_try = u[idx].copy()
-        u_try[:, free] += step
+        u_try = u[idx] + step
         th_try, dth_try = external(u_try, idx)
         chi2_try, jtj_try, grad_try, resid_try = normal_equations(*model.evaluate(th_try, True, rows), y[rows],
                                                                   weight[rows])
@@ -223,7 +230,7 @@ def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int 
         chi2_prev = chi2[idx]
         better = np.isfinite(chi2_try) & (chi2_try <= chi2_prev)
         rel = (chi2[idx] - chi2_try) / np.maximum(chi2[idx], 1e-300)
-        small_step = np.max(np.abs(step) / (np.abs(u[idx][:, free]) + xtol), axis=1) < xtol
+        small_step = np.max(np.abs(step) / (np.abs(u[idx]) + xtol), axis=1) < xtol
         take = idx[better]
         u[take], theta[take], dtheta[take] = u_try[better], th_try[better], dth_try[better]
         chi2[take], jtj_ext[take], grad_ext[take] = chi2_try[better], jtj_try[better], grad_try[better]
@@ -266,8 +273,8 @@ def _finish(out: LMResult, rows: np.ndarray, theta, chi2, jtj, message) -> None:
     # centres ~1e-2 eV) must not look singular
     norm = np.sqrt(np.maximum(np.einsum("ipp->ip", jtj), 1e-300))
     unit = jtj / (norm[:, :, None] * norm[:, None, :])
-    condition = np.linalg.cond(unit) if unit.shape[1] else np.ones(len(rows))
-    singular = ~np.isfinite(condition) | (condition > 1e14)
+    condition = _condition(unit) if unit.shape[1] else np.ones(len(rows))
+    singular = ~np.isfinite(condition) | (condition > SINGULAR)
     cov = np.full_like(jtj, np.nan)
     if (~singular).any():
         cov[~singular] = np.linalg.inv(unit[~singular]) / (norm[~singular, :, None] * norm[~singular, None, :])
@@ -276,6 +283,25 @@ def _finish(out: LMResult, rows: np.ndarray, theta, chi2, jtj, message) -> None:
     text[singular] = [m + "; covariance singular" for m in text[singular]]
     out.message[rows] = text
     out.converged[rows] = np.array([m.startswith("converged") for m in text], bool) & np.isfinite(chi2[rows])
+
+
+def _condition(unit):
+    """Condition numbers (2-norm) of the symmetric positive semi-definite matrices ``unit`` (N, F, F), as
+    exact as :func:`numpy.linalg.cond` wherever they matter: from the eigenvalues (half the cost of
+    the singular values), and again by :func:`numpy.linalg.cond` where the result is not clearly below
+    :data:`SINGULAR` (at least :data:`CLEARLY_REGULAR`, not finite, or a matrix with NaN). Both
+    algorithms are backward stable, so their smallest values differ by a few ε·‖A‖ at most: below
+    CLEARLY_REGULAR, 100 times below SINGULAR, both tell the matrix regular."""
+    condition = np.full(len(unit), np.inf)
+    finite = np.isfinite(unit).all(axis=(1, 2))
+    if finite.any():
+        magnitude = np.abs(np.linalg.eigvalsh(unit[finite]))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            condition[finite] = magnitude.max(axis=1) / magnitude.min(axis=1)
+    unclear = ~(condition < CLEARLY_REGULAR)
+    if unclear.any():
+        condition[unclear] = np.linalg.cond(unit[unclear])
+    return condition
 
 
 def _step(a, grad, u, u_start, two_sided, one_sided):

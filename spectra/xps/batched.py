@@ -98,13 +98,14 @@ class BatchedXPS:
         else:
             peaks, jac = self._peaks_numpy(col, want_jacobian)
         bg = self.background_kind.partials(self.x, col, peaks, background, want_jacobian)
-        total = peaks + bg.value
+        total = peaks  # the peaks are not needed any more: the model is added in place
+        total += bg.value
         if want_jacobian:
             if bg.through_peaks is not None:  # a background built on the fitted peaks (active Shirley)
-                jac[:, :self.n_peak_rows] += bg.through_peaks(jac[:, :self.n_peak_rows])
+                bg.through_peaks(jac[:, :self.n_peak_rows])
             for name, partial in bg.partials.items():
-                if name in self.jac_row:
-                    jac[:, self.jac_row[name]] += partial
+                if name in self.jac_row:  # the background's rows (zero so far: no peak depends on them)
+                    jac[:, self.jac_row[name]] = partial
         return total, jac
 
     def _line_values(self, col):
