@@ -47,7 +47,7 @@ _BLOCK = 512
 #: most items on one grid fitted in one continuous-batching run (bounds the memory of its state:
 #: data, σ, residuals and model curves of every item of the run)
 _POOL = 4096
-#: fewest items worth a worker process on the lmfit engine (the batched engine: two chunks)
+#: fewest items worth a worker process on the lmfit engine (the batched engine: its problem's items_per_worker)
 _LMFIT_PER_WORKER = 16
 
 
@@ -198,8 +198,9 @@ def fit_many(data, recipe, **options) -> xr.Dataset:
         bar).
     workers : int, optional
         Processes the run is split over (each part fitted in a process forked from this one, see
-        :mod:`spectra.fitting.workers`). By default one per available core, each with at least two
-        chunks of items (16 items on the lmfit engine), on Linux; one process where forking is
+        :mod:`spectra.fitting.workers`). By default one per available core, each with at least the
+        technique's ``items_per_worker`` (XPS 1,024 spectra, XRD 128 patterns; 16 on the lmfit
+        engine), on Linux; one process where forking is
         unavailable (Windows) or unsafe (macOS; another Python thread runs, as in a Jupyter kernel:
         pass ``workers`` there to split anyway), and for ``start="neighbour"``. The result does not
         depend on it.
@@ -255,7 +256,7 @@ def fit_many(data, recipe, **options) -> xr.Dataset:
         items = _as_list(data, problem.axis)
         out.source = [_source_of(item) for item in items]
         todo = sorted(fit_todo + mc_todo)
-        per_worker = 2 * chunk_size if use_batched else _LMFIT_PER_WORKER
+        per_worker = max(problem.items_per_worker, chunk_size) if use_batched else _LMFIT_PER_WORKER
         workers = opts.workers or (1 if opts.start == "neighbour" else auto_workers(len(todo), per_worker))
         out.workers = workers
         if workers > 1:

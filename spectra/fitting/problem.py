@@ -78,6 +78,9 @@ class Problem(ABC):
     axis: ClassVar[str]
     #: items per batch when ``chunk_size`` is not given
     default_chunk: ClassVar[int] = 64
+    #: fewest items per worker process for the batched engine's default ``workers`` (below it a fork and
+    #: the worker's first allocations cost more than they save)
+    items_per_worker: ClassVar[int] = 128
     #: whether negative intensities are valid data (e.g. background-subtracted patterns)
     allows_negative: ClassVar[bool] = False
     #: fewest points inside the window a fit needs

@@ -19,6 +19,7 @@ dask ``client`` instead.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -80,14 +81,20 @@ def run_forked(tasks: Sequence, work: Callable, receive: Callable[[int, object],
     context = multiprocessing.get_context("fork")
     pipes, processes = {}, []
     try:
-        for k, task in enumerate(tasks):
-            reader, writer = context.Pipe(duplex=False)
-            process = context.Process(target=_child, args=(work, task, writer), daemon=True,
-                                      name=f"spectra-fit-worker-{k}")
-            process.start()
-            writer.close()  # the child holds the other end: end of file once it exits
-            pipes[reader] = k
-            processes.append(process)
+        # the objects that exist now are left out of the children's garbage collections, which would
+        # otherwise write to (and so copy) every page holding one of them
+        gc.freeze()
+        try:
+            for k, task in enumerate(tasks):
+                reader, writer = context.Pipe(duplex=False)
+                process = context.Process(target=_child, args=(work, task, writer), daemon=True,
+                                          name=f"spectra-fit-worker-{k}")
+                process.start()
+                writer.close()  # the child holds the other end: end of file once it exits
+                pipes[reader] = k
+                processes.append(process)
+        finally:
+            gc.unfreeze()
         finished = set()
         while pipes:
             for reader in wait(list(pipes)):

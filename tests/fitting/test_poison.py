@@ -86,9 +86,9 @@ _CHILD = textwrap.dedent("""
 
 @pytest.mark.parametrize("phase,n,mc,delay,signals,workers", [
     ("set-up", 20000, 0, 0.1, 1, 1),          # while 20,000 spectra are checked and given start values
-    ("set-up in workers", 8000, 0, 0.1, 1, 2),
+    ("set-up in workers", 20000, 0, 0.1, 1, 2),
     ("mid-run", 20000, 0, 1.0, 1, 1),
-    ("mid-run in workers", 8000, 0, 0.8, 1, 2),  # the workers are stopped; what they sent is kept
+    ("mid-run in workers", 20000, 0, 0.8, 1, 2),  # the workers are stopped; what they sent is kept
     ("Monte Carlo", 300, 100, 0.8, 1, 1),
     ("Monte Carlo in workers", 600, 100, 0.8, 1, 2),
     ("double Ctrl-C", 20000, 0, 1.0, 2, None),
