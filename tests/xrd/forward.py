@@ -65,6 +65,10 @@ def l_index(hkl: str) -> int:
 
 
 def tch(gauss, lorentz):
+    """Total FWHM and Lorentzian fraction η of the TCH pseudo-Voigt from its Gaussian and Lorentzian
+    FWHMs (Thompson, Cox & Hastings, J. Appl. Cryst. 20 (1987) 79: Γ⁵ = Γ_G⁵ + 2.69269 Γ_G⁴Γ_L
+    + 2.42843 Γ_G³Γ_L² + 4.47163 Γ_G²Γ_L³ + 0.07842 Γ_GΓ_L⁴ + Γ_L⁵, η = 1.36603 q − 0.47719 q²
+    + 0.11116 q³, q = Γ_L/Γ)."""
     g, lo = np.asarray(gauss, float), np.asarray(lorentz, float)
     gamma = sum(c * g ** (5 - k) * lo**k for k, c in enumerate(_TCH_GAMMA)) ** 0.2
     q = lo / gamma
@@ -79,10 +83,15 @@ def unit_profile(d, fwhm, eta, profile: str, shape: float):
         height = math.sqrt(k / math.pi) * math.exp(math.lgamma(m) - math.lgamma(m - 0.5))
         return height / fwhm * (1.0 + k * (d / fwhm) ** 2) ** -m
     width = fwhm * np.where(d < 0, 1.0 + shape, 1.0 - shape) if profile == "split" else fwhm
-    sigma = width / (2.0 * math.sqrt(2.0 * math.log(2.0)))
-    gauss = np.exp(-0.5 * (d / sigma) ** 2) / (sigma * math.sqrt(2.0 * math.pi))
-    lorentz = (width / 2) / (math.pi * (d**2 + (width / 2) ** 2))
-    return ((1.0 - eta) * gauss + eta * lorentz) * width / fwhm  # the split halves keep the total area 1
+    return pseudo_voigt(d, 0.0, width, eta) * width / fwhm  # the split halves keep the total area 1
+
+
+def pseudo_voigt(x, center, fwhm, eta):
+    """Unit-area (1 − η)·Gauss + η·Lorentz with one FWHM (arrays broadcast)."""
+    sigma = fwhm / (2.0 * math.sqrt(2.0 * math.log(2.0)))
+    gauss = np.exp(-0.5 * ((x - center) / sigma) ** 2) / (sigma * math.sqrt(2.0 * math.pi))
+    half = fwhm / 2.0
+    return (1.0 - eta) * gauss + eta * half / (math.pi * ((x - center) ** 2 + half**2))
 
 
 def phase_pattern(x, name: str, scale: float, size_nm: float, *, strain: float = 0.0, po_r: float | None = None,

@@ -42,6 +42,8 @@ import xarray as xr
 import spectra
 from spectra.xrd.calibrate import calibrate
 
+from .forward import pseudo_voigt, tch
+
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
 REFERENCE = Path(__file__).resolve().parents[2] / "reference_patterns"
@@ -52,8 +54,6 @@ RADIUS_MM = 240.0
 TRUE = {"u": 0.006, "v": -0.004, "w": 0.003, "x": 0.002, "y": 0.012, "asym": 0.03, "zero": 0.015}
 LAB6_A = 4.156826   # the certified cell the calibration holds
 SCHERRER_K = 0.9
-_TCH_GAMMA = (1.0, 2.69269, 2.42843, 4.47163, 0.07842, 1.0)
-_TCH_ETA = (1.36603, -0.47719, 0.11116)
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(24)
 _T, _W = (_NODES + 1) / 2, _WEIGHTS / 2
 
@@ -88,19 +88,6 @@ def march_dollase(families: list[str], direction, r: float) -> float:
         total += np.sum((r**2 * cos_a**2 + (1 - cos_a**2) / r) ** -1.5)
         count += len(hkl)
     return total / count
-
-
-def tch(g, lo):
-    gamma = sum(c * g ** (5 - k) * lo**k for k, c in enumerate(_TCH_GAMMA)) ** 0.2
-    q = lo / gamma
-    return gamma, sum(c * q ** (k + 1) for k, c in enumerate(_TCH_ETA))
-
-
-def pseudo_voigt(x, center, fwhm, eta):
-    sigma = fwhm / (2.0 * math.sqrt(2.0 * math.log(2.0)))
-    gauss = np.exp(-0.5 * ((x - center) / sigma) ** 2) / (sigma * math.sqrt(2.0 * math.pi))
-    half = fwhm / 2.0
-    return (1.0 - eta) * gauss + eta * half / (math.pi * ((x - center) ** 2 + half**2))
 
 
 def true_fwhm(two_theta):

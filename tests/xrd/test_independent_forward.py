@@ -28,9 +28,7 @@ and 5 µm, and the Li2S weight-fraction pulls of 20 seeds with |mean| < 0.5 and 
 """
 from __future__ import annotations
 
-import csv
 import math
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +37,9 @@ import xarray as xr
 from numpy.polynomial import chebyshev
 
 import spectra
+
+from . import forward as fw
+from .forward import pseudo_voigt, tch
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
@@ -57,43 +58,14 @@ RECIPE = {"technique": "xrd", "anode": "Cu", "window": [20.0, 60.0], "phases": [
           "instrument": INSTRUMENT, "background": {"kind": "chebyshev", "order": 3}, "radius_mm": RADIUS_MM,
           "displacement": {"value": 0.0, "min": -500.0, "max": 500.0}}
 
-# TCH coefficients as published: Γ⁵ = Γ_G⁵ + 2.69269 Γ_G⁴Γ_L + 2.42843 Γ_G³Γ_L² + 4.47163 Γ_G²Γ_L³
-# + 0.07842 Γ_GΓ_L⁴ + Γ_L⁵ and η = 1.36603 q − 0.47719 q² + 0.11116 q³ with q = Γ_L / Γ
-_TCH_GAMMA = (1.0, 2.69269, 2.42843, 4.47163, 0.07842, 1.0)
-_TCH_ETA = (1.36603, -0.47719, 0.11116)
-
-
 def read_phase(name: str) -> dict:
     """The committed reflection list and the structure's cubic cell, Z and formula mass."""
-    with open(REFERENCE / f"{name}.reflections.csv", newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    structure = tomllib.loads((REFERENCE / f"{name}.toml").read_text(encoding="utf-8"))
-    cell = structure["cell"]
-    assert set(cell) == {"a"}, f"{name}: this calculation handles cubic cells only"
-    return {"d": np.array([float(r["d_A"]) for r in rows]),
-            "m": np.array([int(r["multiplicity"]) for r in rows], dtype=float),
-            "f2": np.array([float(r["F2"]) for r in rows]),
-            "a": float(cell["a"]), "z": int(structure["z"]), "mass": float(structure["formula_mass"])}
+    phase = fw.read_phase(name)
+    assert phase["volume"] == phase["a"] ** 3, f"{name}: this calculation handles cubic cells only"
+    return phase
 
 
 PHASES = {name: read_phase(name) for name in ("Si", "Li2S")}
-
-
-def tch(gauss_fwhm, lorentz_fwhm):
-    """Total FWHM and Lorentzian fraction η of the TCH pseudo-Voigt."""
-    g, lo = np.asarray(gauss_fwhm, float), np.asarray(lorentz_fwhm, float)
-    gamma = sum(c * g ** (5 - k) * lo ** k for k, c in enumerate(_TCH_GAMMA)) ** 0.2
-    q = lo / gamma
-    return gamma, sum(c * q ** (k + 1) for k, c in enumerate(_TCH_ETA))
-
-
-def pseudo_voigt(x, center, fwhm, eta):
-    """Unit-area (1−η)·Gauss + η·Lorentz with one FWHM; x (n, 1) against lines (1, L)."""
-    sigma = fwhm / (2.0 * math.sqrt(2.0 * math.log(2.0)))
-    gauss = np.exp(-0.5 * ((x - center) / sigma) ** 2) / (sigma * math.sqrt(2.0 * math.pi))
-    half = fwhm / 2.0
-    lorentz = half / (math.pi * ((x - center) ** 2 + half ** 2))
-    return (1.0 - eta) * gauss + eta * lorentz
 
 
 def lorentz_polarisation(theta):
@@ -103,7 +75,7 @@ def lorentz_polarisation(theta):
 def phase_pattern(x, name: str, scale: float, size_nm: float, displacement_um: float) -> np.ndarray:
     """Kα1 + Kα2 lines of a phase on the 2θ grid ``x`` (degrees)."""
     ph = PHASES[name]
-    volume = ph["a"] ** 3
+    volume = ph["volume"]
     out = np.zeros_like(x)
     for lam, weight in ((KA1, 1.0), (KA2, KA2_RATIO)):
         theta = np.arcsin(lam / (2.0 * ph["d"]))  # every line is inside 90° 2θ
