@@ -49,6 +49,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy import special
 
+from ..kernels import add_scaled_cumulative
+
 from .curves import (
     STEP_WIDTH_IN_Z,
     cumulative_peak_integral,
@@ -375,9 +377,7 @@ def _active_shirley_partials(x, p, peaks, curve, want_jacobian):
     value += p["bg_constant"]
 
     def through_peaks(jac):
-        term = cumulative_trapezoid(jac, x)
-        term *= k[:, :, None]
-        jac += term
+        add_scaled_cumulative(jac, k, x)
 
     return BackgroundPartials(value, {"bg_constant": 1.0, "bg_k": integral}, through_peaks)
 

@@ -1,6 +1,7 @@
 """Inner loops of the batched engine: sums of XPS lines with their Jacobian rows, the normal equations
 and small stacked solves of each Levenberg–Marquardt step, the Shirley iteration and cumulative
-integrals. The XRD lines (windowed pseudo-Voigt sums) are in :mod:`spectra.kernels.windowed`.
+integrals (also added into rows in place). The XRD lines (windowed pseudo-Voigt sums) are in
+:mod:`spectra.kernels.windowed`.
 
 Each kernel exists twice with one meaning: a pure-numpy version (always available) and a
 numba-compiled version, which fuses the per-point arithmetic into one loop without temporaries.
@@ -107,6 +108,23 @@ def cumulative_trapezoid(y, x):
     out = np.empty(rows.shape)
     _compiled().cumulative(rows, half.reshape(-1), out)
     return out.reshape(y.shape)
+
+
+def add_scaled_cumulative(y, k, x):
+    """``y += k · cumulative_trapezoid(y, x)`` in place: each row of ``y`` (A, B, n) plus ``k[a]`` (A,)
+    times its own cumulative trapezoid integral over the ascending axis ``x`` (n,), e.g. the active
+    Shirley background's term in the peaks' Jacobian rows. With numba one pass over ``y`` without
+    temporaries (``y`` may be a strided view); the same numbers as numpy's (the same operations in the
+    same order)."""
+    x = np.asarray(x, dtype=float)
+    x = x.reshape(-1) if x.size == x.shape[-1] else x  # one axis, e.g. (1, n)
+    k = np.asarray(k, dtype=float).reshape(-1)
+    if x.ndim != 1 or y.ndim != 3 or not numba_enabled():
+        term = cumulative_trapezoid(y, x)
+        term *= k.reshape(-1, *([1] * (y.ndim - 1)))
+        y += term
+        return
+    _compiled().add_cumulative(y, np.ascontiguousarray(k), 0.5 * np.diff(x))
 
 
 def normal_equations(total, jac, y, weight):

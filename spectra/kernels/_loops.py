@@ -257,6 +257,41 @@ def cumulative_loop(y, dx, out):
                 oa[r, i] = acc
 
 
+
+def add_cumulative_loop(y, k, dx):
+    """The in-place update of :func:`spectra.kernels.add_scaled_cumulative`, for numba: each row of ``y``
+    (A, B, n; any strides) plus ``k[a]`` times its cumulative trapezoid with the half steps ``dx``
+    (n − 1,), in numpy's order of operations (sum, then × k, then added: the same numbers). Each
+    point is read before it is overwritten; four rows at a time (independent chains, as
+    :func:`cumulative_loop`)."""
+    n_a, n_b, n = y.shape
+    whole = n_b - n_b % 4
+    for a in range(n_a):
+        ya, ka = y[a], k[a]
+        for r in range(0, whole, 4):
+            a0 = a1 = a2 = a3 = 0.0
+            p0, p1, p2, p3 = ya[r, 0], ya[r + 1, 0], ya[r + 2, 0], ya[r + 3, 0]
+            ya[r, 0], ya[r + 1, 0], ya[r + 2, 0], ya[r + 3, 0] = p0 + 0.0 * ka, p1 + 0.0 * ka, p2 + 0.0 * ka, \
+                p3 + 0.0 * ka
+            for i in range(1, n):
+                d = dx[i - 1]
+                c0, c1, c2, c3 = ya[r, i], ya[r + 1, i], ya[r + 2, i], ya[r + 3, i]
+                a0 += (c0 + p0) * d
+                a1 += (c1 + p1) * d
+                a2 += (c2 + p2) * d
+                a3 += (c3 + p3) * d
+                ya[r, i], ya[r + 1, i], ya[r + 2, i], ya[r + 3, i] = c0 + a0 * ka, c1 + a1 * ka, c2 + a2 * ka, \
+                    c3 + a3 * ka
+                p0, p1, p2, p3 = c0, c1, c2, c3
+        for r in range(whole, n_b):
+            acc, prev = 0.0, ya[r, 0]
+            ya[r, 0] = prev + 0.0 * ka
+            for i in range(1, n):
+                cur = ya[r, i]
+                acc += (cur + prev) * dx[i - 1]
+                ya[r, i] = cur + acc * ka
+                prev = cur
+
 # Every loop is single-threaded (no parallel=True): fit_many spreads
 # work over cores with forked worker processes (spectra.fitting.workers), which numba's OpenMP
 # thread pool would not survive ("fork() called from a process already using GNU OpenMP"), and
@@ -268,6 +303,7 @@ exp = njit(cache=True, fastmath=_FAST_IN_ORDER)(exp_loop)
 # the Shirley iteration keeps IEEE arithmetic (no fastmath): it must equal the numpy loop
 shirley = njit(cache=True)(shirley_loop)
 cumulative = njit(cache=True)(cumulative_loop)
+add_cumulative = njit(cache=True)(add_cumulative_loop)
 # sums in any order (fastmath reassociation): the same numbers as numpy's to rounding, not bit for bit
 moments = njit(cache=True, fastmath=True)(moments_loop)
 solve = njit(cache=True)(solve_loop)
