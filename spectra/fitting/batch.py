@@ -299,10 +299,11 @@ def _run(problem: Problem, items: list, fit_todo: list[int], mc_todo: list[int],
 
 def _run_in_workers(problem: Problem, items: list, todo: list[int], fit_todo: set[int], out: _Results,
                     opts: FitOptions, use_batched: bool, chunk_size: int, workers: int) -> None:
-    """:func:`_run` with ``todo`` split into ``workers`` contiguous parts, each in a forked process
-    (:mod:`spectra.fitting.workers`) that sends its finished items back as it goes. A part whose
-    process died is finished here."""
-    parts = [part.tolist() for part in np.array_split(np.asarray(todo, dtype=int), workers) if part.size]
+    """:func:`_run` over ``workers`` forked processes (:mod:`spectra.fitting.workers`): ``todo`` is cut
+    into contiguous parts (:func:`_guided_parts`) that the processes take in turn, each sending its
+    finished items back as it goes. A part whose process died is finished here."""
+    smallest = max(chunk_size, problem.items_per_worker // 4) if use_batched else _LMFIT_PER_WORKER
+    parts = _guided_parts(todo, workers, smallest)
 
     def work(part: list[int], send) -> None:
         local = out.subset(part)
@@ -318,11 +319,24 @@ def _run_in_workers(problem: Problem, items: list, todo: list[int], fit_todo: se
         out.absorb(np.asarray(parts[k])[local_rows], values)
         out.report()
 
-    for k in run_forked(parts, work, receive):  # a worker that died: its unfinished items are fitted here
+    for k in run_forked(parts, work, receive, workers):  # a worker that died: its unfinished items are fitted here
         left_fit = [i for i in parts[k] if i in fit_todo and out.message[i] == PENDING]
         left_mc = [i for i in parts[k] if i not in fit_todo and opts.mc_replicas and out.success[i]
                    and not out.mc_done[i]]
         _run(problem, items, left_fit, left_mc, out, opts, use_batched, chunk_size)
+
+
+def _guided_parts(todo: list[int], workers: int, smallest: int) -> list[list[int]]:
+    """``todo`` cut into contiguous parts that shrink as the run goes on (OpenMP's *guided* schedule):
+    each takes 1/(2·workers) of what is left, down to ``smallest``. The large first parts keep the
+    per-part cost (a part's start tables, the tail of its batch) small; the small last ones let the
+    processes finish together, whatever the speed of each core."""
+    parts, begin = [], 0
+    while begin < len(todo):
+        size = max(smallest, -(-(len(todo) - begin) // (2 * workers)))
+        parts.append(todo[begin:begin + size])
+        begin += size
+    return parts
 
 
 @contextlib.contextmanager

@@ -19,6 +19,7 @@ dask ``client`` instead.
 """
 from __future__ import annotations
 
+import functools
 import gc
 import multiprocessing
 import os
@@ -66,41 +67,51 @@ def check_workers(workers: int) -> None:
                        "or spread the run over a dask.distributed client")
 
 
-def run_forked(tasks: Sequence, work: Callable, receive: Callable[[int, object], None]) -> list[int]:
-    """Run ``work(task, send)`` for every task, each in its own forked process, and pass every object a
-    child hands to ``send`` to ``receive(k, obj)`` in this process (``k``: the task's position).
+def run_forked(tasks: Sequence, work: Callable, receive: Callable[[int, object], None],
+               processes: int | None = None) -> list[int]:
+    """Run ``work(task, send)`` for every task in forked processes and pass every object a child hands to
+    ``send`` to ``receive(k, obj)`` in this process (``k``: the task's position).
+
+    ``processes`` children (default: one per task) each take the next task nobody has taken whenever
+    they are done with one, so a part that runs slowly (a busy core, harder spectra) holds up no one:
+    give more tasks than processes, large ones first, for an even finish.
 
     Returns
     -------
     list of int
-        The positions of tasks whose process ended before finishing (killed, or ``work`` raised;
-        the reason is printed by the child); what they sent before was received.
+        The positions of tasks that were not finished: their process ended early (killed, or ``work``
+        raised; the reason is printed by the child), or no process was left to take them. What they
+        sent before was received.
 
     Ctrl-C (KeyboardInterrupt) while waiting terminates the children and is raised again.
     """
     context = multiprocessing.get_context("fork")
-    pipes, processes = {}, []
+    processes = len(tasks) if processes is None else max(1, min(int(processes), len(tasks)))
+    taken = context.Value("q", 0)  # the next task to take, shared by the children
+    pipes, children = {}, []
     try:
         # the objects that exist now are left out of the children's garbage collections, which would
-        # otherwise write to (and so copy) every page holding one of them
+        # otherwise write to (and so copy) every page holding one of them; the children inherit BLAS
+        # limited to one thread (the other cores run the other children: measured 0.40 -> 0.29 ms of CPU
+        # per S 2p fit), which costs a child nothing to set up
         gc.freeze()
         try:
-            for k, task in enumerate(tasks):
-                reader, writer = context.Pipe(duplex=False)
-                process = context.Process(target=_child, args=(work, task, writer), daemon=True,
-                                          name=f"spectra-fit-worker-{k}")
-                process.start()
-                writer.close()  # the child holds the other end: end of file once it exits
-                pipes[reader] = k
-                processes.append(process)
+            with _blas_controller().limit(limits=1):
+                for k in range(processes):
+                    reader, writer = context.Pipe(duplex=False)
+                    child = context.Process(target=_child, args=(work, tasks, taken, writer), daemon=True,
+                                            name=f"spectra-fit-worker-{k}")
+                    child.start()
+                    writer.close()  # the child holds the other end: end of file once it exits
+                    pipes[reader] = child
+                    children.append(child)
         finally:
             gc.unfreeze()
         finished = set()
         while pipes:
             for reader in wait(list(pipes)):
-                k = pipes[reader]
                 try:
-                    message = reader.recv()
+                    k, message = reader.recv()
                 except EOFError:
                     del pipes[reader]
                     reader.close()
@@ -111,27 +122,37 @@ def run_forked(tasks: Sequence, work: Callable, receive: Callable[[int, object],
                     receive(k, message)
         return [k for k in range(len(tasks)) if k not in finished]
     finally:
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-        for process in processes:
-            process.join()
+        for child in children:
+            if child.is_alive():
+                child.terminate()
+        for child in children:
+            child.join()
         for reader in pipes:
             reader.close()
 
 
-def _child(work: Callable, task, writer) -> None:
-    """A worker process: ignore Ctrl-C (the parent decides), keep BLAS to one thread (the other cores
-    run the other workers: measured 0.40 → 0.29 ms of CPU per S 2p fit), do the work and say when it is
-    complete."""
+@functools.cache
+def _blas_controller():
+    """The BLAS libraries' thread pools (found once per process: a few milliseconds)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _child(work: Callable, tasks: Sequence, taken, writer) -> None:
+    """A worker process: ignore Ctrl-C (the parent decides); take the next task until none is left, do
+    it and say when it is complete."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
-        work(task, writer.send)
+        while True:
+            with taken.get_lock():
+                k = taken.value
+                taken.value += 1
+            if k >= len(tasks):
+                break
+            work(tasks[k], lambda message, k=k: writer.send((k, message)))
+            writer.send((k, _FINISHED))
     except BaseException:  # noqa: BLE001 - reported here; the parent fits this part itself
         traceback.print_exc()
         os._exit(1)
-    writer.send(_FINISHED)
     writer.close()
