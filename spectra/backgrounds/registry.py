@@ -50,7 +50,6 @@ import numpy as np
 from scipy import special
 
 from ..kernels import add_scaled_cumulative
-
 from .curves import (
     STEP_WIDTH_IN_Z,
     cumulative_peak_integral,

@@ -1,10 +1,11 @@
 """Worker processes for :func:`spectra.fitting.batch.fit_many`: one run split over the machine's cores.
 
 One Python process fits on one core (the engine's Python bookkeeping holds the GIL between its
-compiled kernels), so ``fit_many`` splits a large run into parts and fits each part in a process
-*forked* from the caller. A forked child starts at once with everything the caller has (the
-imported package, compiled kernels, the data already read), so a part costs milliseconds to start
-rather than the seconds a fresh interpreter takes to import and compile.
+compiled kernels), so ``fit_many`` cuts a large run into parts and fits them in a few processes
+*forked* from the caller, one per core, each taking the next part whenever it is done with one (so
+the processes finish together even when one core is slower or busy). A forked child starts at once
+with everything the caller has (the imported package, compiled kernels, the data already read), so it
+costs milliseconds to start rather than the seconds a fresh interpreter takes to import and compile.
 
 Each child runs single-threaded: the compiled kernels have no thread pool (numba's OpenMP pool would
 not survive the fork) and BLAS is limited to one thread (threadpoolctl). A child sends its finished

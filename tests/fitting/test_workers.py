@@ -163,3 +163,29 @@ def test_auto_stays_in_one_process_while_another_thread_runs(monkeypatch):
         other.join()
     monkeypatch.setattr(threading, "active_count", lambda: 1)
     assert workers.auto_workers(150, 100) == 1  # too few items for a second worker
+
+
+def test_processes_take_the_next_task_when_done():
+    """Two processes, six tasks: the one whose first task is slow leaves the others to the other one."""
+    import time
+
+    done_by = {}
+
+    def work(task, send):
+        if task == 0:
+            time.sleep(1.0)
+        send(os.getpid())
+
+    unfinished = workers.run_forked(list(range(6)), work, lambda k, pid: done_by.setdefault(k, pid), processes=2)
+    assert unfinished == [] and sorted(done_by) == list(range(6))
+    assert len(set(done_by.values())) == 2
+    assert all(pid != done_by[0] for k, pid in done_by.items() if k > 0)  # the slow one's process did no more
+
+
+def test_guided_parts_shrink_to_the_smallest_and_cover_the_run_in_order():
+    todo = list(range(10_000))
+    parts = batch._guided_parts(todo, 2, 256)
+    assert [i for part in parts for i in part] == todo
+    sizes = [len(p) for p in parts]
+    assert sizes[0] == 2500 and sizes == sorted(sizes, reverse=True) and min(sizes[:-1]) == 256
+    assert batch._guided_parts(list(range(100)), 2, 256) == [list(range(100))]
