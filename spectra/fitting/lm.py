@@ -157,9 +157,10 @@ def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int 
         the last spectra, and slow spectra hold nobody up. None: all N at once. Each spectrum's
         numbers do not depend on ``window`` (every operation is per spectrum).
     on_done : callable, optional
-        ``on_done(rows, result)``, called whenever spectra finish: their indices (ndarray of int) and
-        an :class:`LMResult` of those rows (e.g. to store results as they come, for progress and for
-        an interrupted run).
+        ``on_done(rows, result)``, called as spectra finish, a working set's worth (``window``) at a
+        time and for the last ones at the end: their indices (ndarray of int) and an
+        :class:`LMResult` of those rows (e.g. to store results as they come, for progress and for an
+        interrupted run).
 
     Returns
     -------
@@ -178,6 +179,9 @@ def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int 
     scale = np.zeros((n_spec, len(free)))
     active = np.zeros(n_spec, bool)
     admitted = 0  # spectra [0, admitted) have entered the working set
+    # spectra that have stopped but are not finished yet (covariance, messages, on_done): done for a
+    # working set's worth at a time, which costs less than a few at every iteration
+    unfinished, waiting = [], 0
     iterations = np.zeros(n_spec, int)
     flat_steps = np.zeros(n_spec, int)
     message = np.full(n_spec, "maximum iterations reached", dtype=object)
@@ -255,8 +259,12 @@ def levenberg_marquardt(model, theta0, lo, hi, vary, y, sigma, *, max_iter: int 
         message[idx[stalled]] = "converged: no further decrease of chi-square"
         message[idx[flat]] = f"converged: chi-square unchanged (below ftol) over {FLAT_STEPS} steps"
         finished = idx[done_ftol | done_xtol | stalled | flat | (iterations[idx] >= max_iter)]
-        if finished.size:
-            active[finished] = False
+        active[finished] = False
+        unfinished.append(finished)
+        waiting += finished.size
+        if waiting >= window or not active.any():  # their state is not touched again: finished in groups
+            finished = np.concatenate(unfinished)
+            unfinished, waiting = [], 0
             _finish(out, finished, theta, chi2, jtj_ext, message)
             if on_done is not None:
                 on_done(finished, LMResult(*(field[finished] for field in out)))
