@@ -29,7 +29,7 @@ from .montecarlo import quantiles, refit, replicas
 from .options import FitOptions, validate
 from .prepare import Raw, as_raw, prepare
 from .problem import Item, Problem, problem_for
-from .workers import auto_workers, run_forked
+from .workers import auto_workers, run_forked, shared_copy
 
 
 def fit_model(*args, **kwargs):
@@ -84,12 +84,19 @@ def _count(data, axis: str) -> int:
     return len(data)
 
 
-def _source_of(item) -> str:
-    """Where an item came from: its path, or the ``source`` attribute of its spectrum (as a single
-    fit's result records it)."""
-    if isinstance(item, (str, os.PathLike)):
-        return str(item)
-    return str(getattr(item, "attrs", {}).get("source") or "")
+def _sources(items: list) -> list[str]:
+    """Where each item came from: its path, or the ``source`` attribute of its spectrum (as a single
+    fit's result records it; looked up once for the rows of a stack, which share their attributes)."""
+    found, sources = {}, []
+    for item in items:
+        attrs = getattr(item, "attrs", None)
+        if isinstance(attrs, dict):
+            if id(attrs) not in found:
+                found[id(attrs)] = str(attrs.get("source") or "")
+            sources.append(found[id(attrs)])
+        else:
+            sources.append(str(item) if isinstance(item, (str, os.PathLike)) else "")
+    return sources
 
 
 def _prepare_all(indices, items: list, problem: Problem, out: _Results, weights: str) -> list[Item]:
@@ -254,7 +261,7 @@ def fit_many(data, recipe, **options) -> xr.Dataset:
     out.mc_replicas = opts.mc_replicas
     try:
         items = _as_list(data, problem.axis)
-        out.source = [_source_of(item) for item in items]
+        out.source = _sources(items)
         todo = sorted(fit_todo + mc_todo)
         per_worker = max(problem.items_per_worker, chunk_size) if use_batched else _LMFIT_PER_WORKER
         workers = opts.workers or (1 if opts.start == "neighbour" else auto_workers(len(todo), per_worker))
@@ -304,9 +311,10 @@ def _run_in_workers(problem: Problem, items: list, todo: list[int], fit_todo: se
     finished items back as it goes. A part whose process died is finished here."""
     smallest = max(chunk_size, problem.items_per_worker // 4) if use_batched else _LMFIT_PER_WORKER
     parts = _guided_parts(todo, workers, smallest)
+    out.share()  # the workers write their numbers in place and send their messages
 
     def work(part: list[int], send) -> None:
-        local = out.subset(part)
+        local = out.part(part)
         local.progress = lambda *_: send(local.finished_rows())
         local_fit = [k for k, i in enumerate(part) if i in fit_todo]
         local_mc = [k for k, i in enumerate(part) if i not in fit_todo]
@@ -319,7 +327,11 @@ def _run_in_workers(problem: Problem, items: list, todo: list[int], fit_todo: se
         out.absorb(np.asarray(parts[k])[local_rows], values)
         out.report()
 
-    for k in run_forked(parts, work, receive, workers):  # a worker that died: its unfinished items are fitted here
+    try:
+        unfinished = run_forked(parts, work, receive, workers)
+    finally:
+        out.clear_pending()  # what a stopped worker wrote for items it did not finish
+    for k in unfinished:  # a worker that died: its unfinished items are fitted here
         left_fit = [i for i in parts[k] if i in fit_todo and out.message[i] == PENDING]
         left_mc = [i for i in parts[k] if i not in fit_todo and opts.mc_replicas and out.success[i]
                    and not out.mc_done[i]]
@@ -483,9 +495,12 @@ def _neighbour_start(out: _Results, indices: list[int], *, nearest: bool = False
     return out.value[picks] if len(picks) else None
 
 
-#: what a run records per item (rows of :class:`_Results`' arrays)
-_PER_ITEM = ("value", "stderr", "covariance", "success", "redchi", "nfev", "message", "lo", "hi", "start", "z_runs",
-             "dof", "mc_done")
+#: what a run records per item in numbers (rows of :class:`_Results`' arrays), with each one's value
+#: before the item is fitted
+_NUMERIC = {"value": np.nan, "stderr": np.nan, "covariance": np.nan, "success": False, "redchi": np.nan, "nfev": 0,
+            "lo": np.nan, "hi": np.nan, "start": np.nan, "z_runs": np.nan, "dof": 0, "mc_done": False}
+#: everything a run records per item
+_PER_ITEM = (*_NUMERIC, "message")
 
 
 class _Results:
@@ -498,15 +513,10 @@ class _Results:
         self.names, self.vary = problem.names, problem.vary
         self.varying = [n for n, v in zip(self.names, self.vary) if v]
         n_par, n_free = len(self.names), int(self.vary.sum())
-        self.value = np.full((n_spec, n_par), np.nan)
-        self.stderr = np.full((n_spec, n_par), np.nan)
-        self.covariance = np.full((n_spec, n_free, n_free), np.nan)
-        self.success = np.zeros(n_spec, bool)
-        self.redchi = np.full(n_spec, np.nan)
-        self.nfev = np.zeros(n_spec, int)
-        self.lo, self.hi, self.start = (np.full((n_spec, n_par), np.nan) for _ in range(3))
-        self.z_runs = np.full(n_spec, np.nan)
-        self.dof = np.zeros(n_spec, int)
+        shapes = {"value": (n_par,), "stderr": (n_par,), "covariance": (n_free, n_free), "lo": (n_par,),
+                  "hi": (n_par,), "start": (n_par,)}
+        for name, empty in _NUMERIC.items():
+            setattr(self, name, np.full((n_spec, *shapes.get(name, ())), empty))
         self.message = np.full(n_spec, PENDING, dtype=object)
         self.mc_value = None
         self.mc_fraction = None
@@ -519,15 +529,54 @@ class _Results:
         self._sent = np.zeros(n_spec, bool)
         #: processes the run was split over
         self.workers = 1
+        #: whether the numbers are in shared memory (:meth:`share`), and whether they are views of a
+        #: shared record (:meth:`part`: only messages are sent back)
+        self.shared = self.in_shared = False
 
-    def subset(self, rows: list[int]) -> _Results:
-        """A fresh record of the items ``rows`` of this run (what they already hold, e.g. from a resumed
-        run, copied), for a worker to fill."""
+    def allocate_mc(self) -> None:
+        """The arrays of the Monte Carlo quantiles, NaN until filled."""
+        n = len(self.value)
+        self.mc_value = np.full((n, len(QUANTILES), len(self.names)), np.nan)
+        self.mc_fraction = np.full((n, len(QUANTILES), len(self.problem.fraction_labels)), np.nan)
+
+    def _numeric(self) -> tuple[str, ...]:
+        return (*_NUMERIC, "mc_value", "mc_fraction") if self.mc_value is not None else tuple(_NUMERIC)
+
+    def share(self) -> None:
+        """Move the numbers into memory that processes forked afterwards share (:func:`shared_copy`), so
+        that a worker's :meth:`part` writes them in place for this process to read."""
+        if self.mc_replicas and self.mc_value is None:
+            self.allocate_mc()
+        for name in self._numeric():
+            setattr(self, name, shared_copy(getattr(self, name)))
+        self.shared = True
+
+    def part(self, rows: list[int]) -> _Results:
+        """A record of the items ``rows`` of this run for a worker to fill: views of this record's numbers
+        where they are shared (:meth:`share`) and ``rows`` are a contiguous range, else a fresh record
+        with what they already hold (e.g. from a resumed run) copied."""
         part = _Results(self.problem, len(rows), False, self.weights)
         part.mc_replicas = self.mc_replicas
         part.position = self.position[rows]
-        part.absorb(np.arange(len(rows)), self._rows(rows))
+        contiguous = len(rows) > 0 and rows[-1] - rows[0] + 1 == len(rows)
+        if not (contiguous and self.shared):
+            part.absorb(np.arange(len(rows)), self._rows(rows))
+            return part
+        window = slice(rows[0], rows[-1] + 1)
+        for name in self._numeric():
+            setattr(part, name, getattr(self, name)[window])
+        part.message = self.message[window].copy()
+        part.in_shared = True
         return part
+
+    def clear_pending(self) -> None:
+        """Reset the numbers of items still pending (a worker may have written some before it was stopped)."""
+        pending = self.message == PENDING
+        if pending.any():
+            for name, empty in _NUMERIC.items():
+                getattr(self, name)[pending] = empty
+            if self.mc_value is not None:
+                self.mc_value[pending], self.mc_fraction[pending] = np.nan, np.nan
 
     def finished_rows(self, *, everything: bool = False) -> tuple[np.ndarray, dict]:
         """The rows finished since the last call (or all rows) and what they hold, for :meth:`absorb`."""
@@ -537,21 +586,15 @@ class _Results:
         return rows, self._rows(rows)
 
     def _rows(self, rows) -> dict:
-        held = {name: getattr(self, name)[rows] for name in _PER_ITEM}
-        if self.mc_value is not None:
-            held.update(mc_value=self.mc_value[rows], mc_fraction=self.mc_fraction[rows])
-        return held
+        names = ("message",) if self.in_shared else (*self._numeric(), "message")
+        return {name: getattr(self, name)[rows] for name in names}
 
     def absorb(self, rows, held: dict) -> None:
         """Take what another record (a worker's) holds for the items ``rows`` of this run."""
-        for name in _PER_ITEM:
-            getattr(self, name)[rows] = held[name]
-        if "mc_value" in held:
-            if self.mc_value is None:
-                n = len(self.value)
-                self.mc_value = np.full((n, *held["mc_value"].shape[1:]), np.nan)
-                self.mc_fraction = np.full((n, *held["mc_fraction"].shape[1:]), np.nan)
-            self.mc_value[rows], self.mc_fraction[rows] = held["mc_value"], held["mc_fraction"]
+        if "mc_value" in held and self.mc_value is None:
+            self.allocate_mc()
+        for name, values in held.items():
+            getattr(self, name)[rows] = values
 
     def resume_from(self, previous: xr.Dataset) -> tuple[list[int], list[int]]:
         """Copy the finished work of an interrupted result; return the indices still to fit, and those
@@ -674,8 +717,7 @@ def _monte_carlo(problem: Problem, item: Item, out: _Results, opts: FitOptions, 
     reps = replicas(problem, item, expected, opts.mc_replicas, rng, best=best)
     theta, fraction, ok = refit(problem, reps, best, engine=engine, method=opts.method)
     if out.mc_value is None:
-        out.mc_value = np.full((len(out.value), len(QUANTILES), len(out.names)), np.nan)
-        out.mc_fraction = np.full((len(out.value), len(QUANTILES), len(problem.fraction_labels)), np.nan)
+        out.allocate_mc()
     out.mc_value[i] = quantiles(theta[ok])
     out.mc_fraction[i] = quantiles(fraction[ok])
     out.mc_done[i] = True

@@ -13,10 +13,11 @@ def linear(gradient: np.ndarray, covariance: np.ndarray) -> np.ndarray:
     quantities whose gradient involves it; the others are propagated from the finite part.
     """
     unknown = ~np.isfinite(covariance)
-    out = np.einsum("ncp,npq,ndq->ncd", gradient, np.where(unknown, 0.0, covariance), gradient)
+    transposed = gradient.transpose(0, 2, 1)
+    out = gradient @ np.where(unknown, 0.0, covariance) @ transposed
     if unknown.any():
         touches = (gradient != 0).astype(float)
-        reached = np.einsum("ncp,npq,ndq->ncd", touches, unknown.astype(float), touches) > 0
+        reached = touches @ unknown.astype(float) @ touches.transpose(0, 2, 1) > 0
         out[reached] = np.nan
     return out
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import mmap
 import multiprocessing
 import os
 import signal
@@ -30,6 +31,8 @@ import threading
 import traceback
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import wait
+
+import numpy as np
 
 from ..errors import FitError
 
@@ -66,6 +69,18 @@ def check_workers(workers: int) -> None:
     if workers > 1 and not can_fork():
         raise FitError(f"workers={workers} needs the 'fork' start method, which this platform lacks; use workers=1, "
                        "or spread the run over a dask.distributed client")
+
+
+def shared_copy(array: np.ndarray) -> np.ndarray:
+    """A copy of ``array`` in anonymous shared memory: a process forked afterwards writes to the same
+    memory, so what it stores there this process reads without sending it (numbers only: an object
+    array holds pointers into one process's heap)."""
+    if array.dtype.hasobject:
+        raise TypeError("shared memory holds numbers, not Python objects")
+    memory = mmap.mmap(-1, max(array.nbytes, 1))  # MAP_SHARED | MAP_ANONYMOUS
+    copy = np.frombuffer(memory, dtype=array.dtype, count=array.size).reshape(array.shape)
+    copy[...] = array
+    return copy
 
 
 def run_forked(tasks: Sequence, work: Callable, receive: Callable[[int, object], None],

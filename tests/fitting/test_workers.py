@@ -189,3 +189,34 @@ def test_guided_parts_shrink_to_the_smallest_and_cover_the_run_in_order():
     sizes = [len(p) for p in parts]
     assert sizes[0] == 2500 and sizes == sorted(sizes, reverse=True) and min(sizes[:-1]) == 256
     assert batch._guided_parts(list(range(100)), 2, 256) == [list(range(100))]
+
+
+def test_a_forked_child_writes_shared_memory_in_place():
+    shared = workers.shared_copy(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(shared, np.arange(6.0).reshape(2, 3))
+
+    def work(task, send):
+        shared[task] = -1.0
+        send(None)
+
+    assert workers.run_forked([1], work, lambda k, message: None) == []
+    np.testing.assert_array_equal(shared, [[0.0, 1.0, 2.0], [-1.0, -1.0, -1.0]])
+    with pytest.raises(TypeError, match="numbers"):
+        workers.shared_copy(np.array(["a"], dtype=object))
+
+
+def test_a_resumed_run_in_workers_copies_what_it_has():
+    """Rows to refit scattered through the run (not contiguous): the workers get copies of their rows
+    and send everything back; the result equals a resumed run in one process."""
+    data = _varied(300, 8)
+    first = spectra.fit_many(data, STATIC, chunk_size=32, workers=1)
+    interrupted = first.copy(deep=True)
+    redo = np.arange(3, 300, 7)
+    message = interrupted.message.values.astype(object)
+    message[redo] = batch.PENDING
+    interrupted["message"] = ("spectrum", message.astype(str))
+    interrupted.attrs.update(complete=0, pending=len(redo))
+    one = spectra.fit_many(data, STATIC, chunk_size=32, workers=1, resume=interrupted)
+    two = spectra.fit_many(data, STATIC, chunk_size=32, workers=2, resume=interrupted)
+    _same(one, two)
+    _same(first, two)
