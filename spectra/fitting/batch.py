@@ -632,7 +632,7 @@ class _Results:
         self.lo[rows] = np.stack([it.lo for it in items])
         self.hi[rows] = np.stack([it.hi for it in items])
         self.start[rows] = np.stack([it.start for it in items])
-        self.dof[rows] = [it.x.size - int(self.vary.sum()) for it in items]
+        self.dof[rows] = np.fromiter((it.x.size for it in items), int, len(items)) - int(self.vary.sum())
         self.z_runs[rows] = quality.runs_z(residual)
 
     def store(self, i, values, stderr, varying, covariance, redchi, nfev, success, message):
