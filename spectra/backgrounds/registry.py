@@ -12,7 +12,9 @@ start values, the batched engine nor the recipe parser branch on the kind's name
 * ``value`` — the background of one spectrum at parameter values, given the fitted peaks (the lmfit
   engine's model);
 * ``partials`` — the background of N spectra with its analytic partial derivatives (the batched
-  engine; None: recipes with this kind are fitted by the lmfit engine only).
+  engine; None: recipes with this kind are fitted by the lmfit engine only);
+* ``terms`` — optional, for a background linear in its parameters: its curves, which the batched
+  engine evaluates together with the peaks in one compiled pass per spectrum.
 
 Entries are pure numpy. Adding a kind means writing its functions and one entry (:func:`register`);
 ``tests/backgrounds/test_contract.py`` fits every registered kind with both engines.
@@ -131,6 +133,25 @@ class BackgroundPartials(NamedTuple):
     through_peaks: Callable | None = None
 
 
+class LinearTerms(NamedTuple):
+    """A background of N spectra that is linear in its parameters, as the batched engine's fused
+    kernel (:func:`spectra.kernels.xps_normal_equations`) evaluates it.
+
+    Attributes
+    ----------
+    static : ndarray (N, n) or None
+        Added as it stands (a static background).
+    curves : dict
+        Parameter name → the curve (N, n) or (1, n) it multiplies (its partial derivative).
+    peak_integral : str or None
+        The parameter multiplying the cumulative integral of the fitted peaks (active Shirley).
+    """
+
+    static: np.ndarray | None
+    curves: dict
+    peak_integral: str | None = None
+
+
 def _integer(low: int, high: int) -> Callable:
     def check(value):
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -212,6 +233,11 @@ class BackgroundKind:
         ``ValueError`` (see :meth:`check_options`).
     base : BackgroundKind or None
         For an entry built by a combinator (:func:`with_linear`), the registered kind it extends.
+    terms : callable or None
+        ``terms(x, curve) -> LinearTerms`` for N spectra (``x`` (1, n) ascending, ``curve`` (N, n) or
+        None, as for ``partials``): the background as curves times its parameters, which the batched
+        engine evaluates with the peaks in one compiled pass. None (a background not linear in its
+        parameters, e.g. ``step``): evaluated through ``partials``.
     """
 
     name: str
@@ -222,6 +248,7 @@ class BackgroundKind:
     partials: Callable | None = None
     options: dict = field(default_factory=lambda: dict(_AVERAGE))
     base: BackgroundKind | None = field(default=None, repr=False, compare=False)
+    terms: Callable | None = None
 
     def check_options(self, given: dict) -> dict:
         """The recipe's options for this kind, checked.
@@ -331,6 +358,10 @@ def _static_partials(x, p, peaks, curve, want_jacobian):
     return BackgroundPartials(curve, {})
 
 
+def _static_terms(x, curve):
+    return LinearTerms(curve, {})
+
+
 def _prepare_none(x, y, options, infos=None) -> Prepared:
     return Prepared([None] * len(y), np.zeros_like(y))
 
@@ -381,6 +412,10 @@ def _active_shirley_partials(x, p, peaks, curve, want_jacobian):
     return BackgroundPartials(value, {"bg_constant": 1.0, "bg_k": integral}, through_peaks)
 
 
+def _active_shirley_terms(x, curve):
+    return LinearTerms(None, {"bg_constant": np.ones_like(x)}, "bg_k")
+
+
 def _prepare_tougaard_fitted(x, y, options, infos=None) -> Prepared:
     infos = _tougaard_infos(x, y, options, infos)
     return Prepared(infos, np.stack([tougaard_unit(info) for info in infos]),
@@ -399,6 +434,10 @@ def _tougaard_fitted_partials(x, p, peaks, curve, want_jacobian):
     return BackgroundPartials(p["bg_constant"] + p["bg_b"] * curve, {"bg_constant": 1.0, "bg_b": curve})
 
 
+def _tougaard_fitted_terms(x, curve):
+    return LinearTerms(None, {"bg_constant": np.ones_like(x), "bg_b": curve})
+
+
 def _linear_start(ctx: StartContext):
     span = np.ptp(ctx.y, axis=1)
     span = np.where(span > 0, span, 1.0)
@@ -412,6 +451,10 @@ def _linear_value(x, p, peaks, curve):
 def _linear_partials(x, p, peaks, curve, want_jacobian):
     dx0 = x - x[..., :1]
     return BackgroundPartials(p["bg_constant"] + p["bg_slope"] * dx0, {"bg_constant": 1.0, "bg_slope": dx0})
+
+
+def _linear_terms(x, curve):
+    return LinearTerms(None, {"bg_constant": np.ones_like(x), "bg_slope": x - x[..., :1]})
 
 
 def _step_start(ctx: StartContext):
@@ -442,21 +485,21 @@ def _step_partials(x, p, peaks, curve, want_jacobian):
 
 for _kind in (
     BackgroundKind("shirley", _static_value, prepare=_prepare_shirley, partials=_static_partials,
-                   options=_SHIRLEY_OPTIONS),
+                   options=_SHIRLEY_OPTIONS, terms=_static_terms),
     BackgroundKind("active-shirley", _active_shirley_value, (("bg_constant", "counts"), ("bg_k", "1/eV")),
                    start=_active_shirley_start, partials=_active_shirley_partials,
-                   options={**_AVERAGE, **TERM_OPTIONS}),
+                   options={**_AVERAGE, **TERM_OPTIONS}, terms=_active_shirley_terms),
     BackgroundKind("tougaard", _static_value, prepare=_prepare_tougaard, partials=_static_partials,
-                   options=_TOUGAARD_OPTIONS),
+                   options=_TOUGAARD_OPTIONS, terms=_static_terms),
     BackgroundKind("tougaard-fitted", _tougaard_fitted_value, (("bg_constant", "counts"), ("bg_b", "eV^2")),
                    prepare=_prepare_tougaard_fitted, start=_tougaard_fitted_start, partials=_tougaard_fitted_partials,
-                   options=_TOUGAARD_OPTIONS),
+                   options=_TOUGAARD_OPTIONS, terms=_tougaard_fitted_terms),
     BackgroundKind("linear", _linear_value, (("bg_constant", "counts"), ("bg_slope", "counts/eV")),
-                   start=_linear_start, partials=_linear_partials),
+                   start=_linear_start, partials=_linear_partials, terms=_linear_terms),
     BackgroundKind("step", _step_value, (("bg_constant", "counts"), ("bg_step_height", "counts"),
                                          ("bg_step_center", "eV"), ("bg_step_width", "eV")),
                    start=_step_start, partials=_step_partials),
-    BackgroundKind("none", _static_value, prepare=_prepare_none, partials=_static_partials),
+    BackgroundKind("none", _static_value, prepare=_prepare_none, partials=_static_partials, terms=_static_terms),
 ):
     register(_kind)
 del _kind
@@ -558,8 +601,13 @@ def with_linear(kind: BackgroundKind) -> BackgroundKind:
         terms = {**inner.partials, name: dx0} if want_jacobian else inner.partials
         return BackgroundPartials(inner.value + p[name] * dx0, terms, inner.through_peaks)
 
+    def terms(x, curve):
+        inner = kind.terms(x, curve)
+        return LinearTerms(inner.static, {**inner.curves, name: x - x[..., :1]}, inner.peak_integral)
+
     extended = BackgroundKind(f"{kind.name}+linear", value, (*kind.parameters, LINEAR_PARAMETER), prepare, start,
-                              None if kind.partials is None else partials, kind.options, base=kind)
+                              None if kind.partials is None else partials, kind.options, base=kind,
+                              terms=None if kind.terms is None else terms)
     _WITH_LINEAR[kind.name] = (kind, extended)
     return extended
 

@@ -82,6 +82,58 @@ def xps_lines(x, center, fwhm, area, area_factor, ratio_factor, constants, rows,
     return total, (jac[:, :n_free] if want_jacobian else None)
 
 
+def xps_normal_equations(x, center, fwhm, area, area_factor, ratio_factor, constants, rows, n_rows, n_peak_rows,
+                         static, basis, basis_coef, basis_rows, shirley_k, shirley_row, y, weight):
+    """What :func:`normal_equations` returns for N XPS spectra whose model is a sum of lines (as in
+    :func:`xps_lines`) on a background linear in its parameters, in one compiled pass per spectrum
+    that keeps each spectrum's Jacobian in cache (numba only): the same numbers to rounding as
+    ``normal_equations(*evaluate(...), y, weight)``.
+
+    Parameters
+    ----------
+    x, center, fwhm, area, area_factor, ratio_factor, constants, rows
+        The lines, as :func:`xps_lines` takes them.
+    n_rows : int
+        F, the varying parameters (rows of the Jacobian).
+    n_peak_rows : int
+        The first rows, those of the peaks' parameters (an active Shirley adds k ∫ to each).
+    static : ndarray (N, n) or (1, n)
+        Added to the model as it stands (a static background; zeros for none).
+    basis : ndarray (N, B, n) or (1, B, n)
+        Curves each multiplied by a background parameter, ``basis_coef`` (N, B), whose Jacobian rows
+        are ``basis_rows`` (B,) (−1: not varying).
+    shirley_k : ndarray (N,) or None
+        The active-Shirley factor k: ``k ∫peaks`` is added, and ``∫peaks`` is the Jacobian row
+        ``shirley_row`` (−1: k not varying). None: no active Shirley.
+    y, weight : ndarray (N, n)
+        Data and 1/σ.
+
+    Returns
+    -------
+    chi2 : ndarray (N,)
+    jtj : ndarray (N, F, F)
+    jtr : ndarray (N, F)
+    r : ndarray (N, n)
+    """
+    n_spec = center.shape[0]
+    rows = np.asarray(rows, dtype=np.int64)
+    if rows.shape[1] < XPS_ROLES:
+        rows = np.concatenate([rows, np.full((rows.shape[0], XPS_ROLES - rows.shape[1]), -1, np.int64)], axis=1)
+    chi2, jtj, jtr = np.empty(n_spec), np.empty((n_spec, n_rows, n_rows)), np.empty((n_spec, n_rows))
+    r = np.empty((n_spec, x.size))
+    contiguous = [np.ascontiguousarray(a, dtype=float) for a in (x, center, fwhm, area, area_factor, ratio_factor,
+                                                                 constants)]
+    has_shirley = shirley_k is not None
+    _compiled().xps_moments(*contiguous, np.ascontiguousarray(rows), int(n_peak_rows),
+                            np.ascontiguousarray(static, dtype=float), np.ascontiguousarray(basis, dtype=float),
+                            np.ascontiguousarray(basis_coef, dtype=float),
+                            np.ascontiguousarray(basis_rows, dtype=np.int64), has_shirley,
+                            np.ascontiguousarray(shirley_k if has_shirley else np.zeros(n_spec), dtype=float),
+                            int(shirley_row), np.ascontiguousarray(y, dtype=float),
+                            np.ascontiguousarray(weight, dtype=float), chi2, jtj, jtr, r)
+    return chi2, jtj, jtr, r
+
+
 def shirley_iterations(xa, ya, low, high, scale, tol, max_iter, background, iterations, converged, flat):
     """The iteration of :func:`spectra.backgrounds.shirley_many`, compiled (numba only): the same
     arithmetic in the same order, spectrum by spectrum, updating ``background`` (N, n),

@@ -12,6 +12,9 @@ that region, with the peaks' true positions, widths and areas), with seeded Pois
   the same spectrum to 1e-10 of its largest value;
 * the batched Jacobian (``BatchedXPS.evaluate(..., want_jacobian=True)``) equals central differences
   of the batched model to 1e-6 of the largest derivative, every varying parameter;
+* the normal equations of a Levenberg–Marquardt step (χ², JᵀJ, Jᵀr, residual) from the batched
+  model's one-pass kernel (``BatchedXPS.normal_equations``, for kinds that give their linear
+  ``terms``) equal those of ``evaluate`` to 1e-10, for all spectra and a subset;
 * a recipe with the kind fits the series with ``engine="lmfit"`` and ``engine="batched"`` of
   ``fit_many``: all succeed and the parameters agree within 0.01 σ.
 """
@@ -22,6 +25,7 @@ import math
 import numpy as np
 import pytest
 
+from spectra import kernels
 from spectra.backgrounds import BACKGROUND_KINDS, LINEAR_PARAMETER, background_kind, with_linear
 from spectra.dataarray import xps_spectrum
 from spectra.fitting.batch import fit_many
@@ -128,6 +132,26 @@ def test_batched_jacobian_equals_central_differences(kind):
         down[:, k] -= step
         numeric = (model.evaluate(up, False)[0] - model.evaluate(down, False)[0]) / (2 * step)
         assert np.max(np.abs(jac[:, row] - numeric)) <= 1e-6 * np.max(np.abs(numeric)) + 1e-9, name
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=[k.name for k in KINDS])
+def test_one_pass_normal_equations_equal_those_of_the_model(kind, monkeypatch):
+    p, expected = _truth(kind)
+    y = np.stack([np.random.default_rng(k).poisson(expected * (1 + 0.2 * k)).astype(float) for k in range(4)])
+    model, problem, _, _ = _batched(kind, y)
+    theta = np.array([[p[n] for n in problem.names]] * 4)
+    theta *= 1 + 0.01 * np.random.default_rng(1).standard_normal(theta.shape)
+    weight = 1.0 / np.sqrt(np.maximum(y, 1.0))
+    calls = []
+    real = kernels.xps_normal_equations
+    monkeypatch.setattr(kernels, "xps_normal_equations", lambda *a: calls.append(1) or real(*a))
+    for rows in (slice(None), np.array([3, 1])):
+        fused = model.normal_equations(theta[rows], rows, y[rows], weight[rows])
+        reference = kernels.normal_equations(*model.evaluate(theta[rows], True, rows), y[rows], weight[rows])
+        for name, a, b in zip(("chi2", "jtj", "jtr", "residual"), fused, reference):
+            assert a.shape == b.shape
+            assert np.max(np.abs(a - b)) <= 1e-10 * np.max(np.abs(b)), name
+    assert len(calls) == (2 if kind.terms is not None and kernels.numba_enabled() else 0)
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=[k.name for k in KINDS])

@@ -47,13 +47,14 @@ def _run(cache_dir) -> dict:
 def test_a_second_process_loads_the_kernels_from_the_cache(tmp_path):
     """Every kernel an XPS fit (active and static Shirley) and an XRD fit use is compiled once, written,
     and loaded by the next process."""
+    entry = {"xps_moments_loop", "moments_loop", "solve_loop", "cumulative_loop", "shirley_loop", "_window_loop"}
     first = _run(tmp_path)
-    assert {"xps_loop", "moments_loop", "solve_loop", "cumulative_loop", "add_cumulative_loop", "shirley_loop",
-            "_window_loop"} <= set(first["kernels"]), first
+    assert entry <= set(first["kernels"]), first
     assert first["misses"] >= len(first["kernels"]) and first["hits"] == 0  # compiled, and written to the cache
     assert any(p.suffix == ".nbi" for p in tmp_path.rglob("*")) and any(p.suffix == ".nbc" for p in tmp_path.rglob("*"))
     second = _run(tmp_path)
-    assert second["kernels"] == first["kernels"]
-    assert second["hits"] == first["misses"] and second["misses"] == 0  # loaded, not compiled
+    # loaded, not compiled (a helper that only compiled kernels call comes inside them, not on its own)
+    assert entry <= set(second["kernels"]) <= set(first["kernels"])
+    assert second["hits"] >= len(second["kernels"]) and second["misses"] == 0
     # loading is much cheaper than compiling (a loose bound: other processes share the machine)
     assert second["seconds"] < first["seconds"]
