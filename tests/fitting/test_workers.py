@@ -187,7 +187,7 @@ def test_guided_parts_shrink_to_the_smallest_and_cover_the_run_in_order():
     parts = batch._guided_parts(todo, 2, 256)
     assert [i for part in parts for i in part] == todo
     sizes = [len(p) for p in parts]
-    assert sizes[0] == 2500 and sizes == sorted(sizes, reverse=True) and min(sizes[:-1]) == 256
+    assert sizes[0] == 5000 and sizes == sorted(sizes, reverse=True) and min(sizes[:-1]) == 256
     assert batch._guided_parts(list(range(100)), 2, 256) == [list(range(100))]
 
 
