@@ -84,9 +84,11 @@ def _count(data, axis: str) -> int:
     return len(data)
 
 
-def _sources(items: list) -> list[str]:
+def _sources(data, items: list) -> list[str]:
     """Where each item came from: its path, or the ``source`` attribute of its spectrum (as a single
-    fit's result records it; looked up once for the rows of a stack, which share their attributes)."""
+    fit's result records it): for a stacked DataArray its own, for every row."""
+    if isinstance(data, xr.DataArray):
+        return [str(data.attrs.get("source") or "")] * len(items)
     found, sources = {}, []
     for item in items:
         attrs = getattr(item, "attrs", None)
@@ -261,7 +263,7 @@ def fit_many(data, recipe, **options) -> xr.Dataset:
     out.mc_replicas = opts.mc_replicas
     try:
         items = _as_list(data, problem.axis)
-        out.source = _sources(items)
+        out.source = _sources(data, items)
         todo = sorted(fit_todo + mc_todo)
         per_worker = max(problem.items_per_worker, chunk_size) if use_batched else _LMFIT_PER_WORKER
         workers = opts.workers or (1 if opts.start == "neighbour" else auto_workers(len(todo), per_worker))
