@@ -38,6 +38,15 @@ def _compiled():
 XPS_ROLES = 7
 
 
+def _all_roles(rows) -> np.ndarray:
+    """The Jacobian rows (L, :data:`XPS_ROLES`) of lines given for their first roles only (the others −1:
+    no such parameter)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if rows.shape[1] < XPS_ROLES:
+        rows = np.concatenate([rows, np.full((rows.shape[0], XPS_ROLES - rows.shape[1]), -1, np.int64)], axis=1)
+    return rows
+
+
 def xps_lines(x, center, fwhm, area, area_factor, ratio_factor, constants, rows, want_jacobian, n_rows=None):
     """Sum of XPS lines and their Jacobian rows, fused (numba only; the numpy path is
     :meth:`spectra.xps.batched.BatchedXPS.evaluate`'s loop over the line shapes' partials).
@@ -69,9 +78,7 @@ def xps_lines(x, center, fwhm, area, area_factor, ratio_factor, constants, rows,
     jacobian : ndarray (N, F, n), F = ``n_rows``, or None
     """
     n_spec = center.shape[0]
-    rows = np.asarray(rows, dtype=np.int64)
-    if rows.shape[1] < XPS_ROLES:  # roles not given: no such parameter
-        rows = np.concatenate([rows, np.full((rows.shape[0], XPS_ROLES - rows.shape[1]), -1, np.int64)], axis=1)
+    rows = _all_roles(rows)
     n_free = int(rows.max()) + 1 if rows.size else 0
     n_free = n_free if n_rows is None else max(n_free, int(n_rows))
     total = np.zeros((n_spec, x.size))
@@ -116,9 +123,7 @@ def xps_normal_equations(x, center, fwhm, area, area_factor, ratio_factor, const
     r : ndarray (N, n)
     """
     n_spec = center.shape[0]
-    rows = np.asarray(rows, dtype=np.int64)
-    if rows.shape[1] < XPS_ROLES:
-        rows = np.concatenate([rows, np.full((rows.shape[0], XPS_ROLES - rows.shape[1]), -1, np.int64)], axis=1)
+    rows = _all_roles(rows)
     chi2, jtj, jtr = np.empty(n_spec), np.empty((n_spec, n_rows, n_rows)), np.empty((n_spec, n_rows))
     r = np.empty((n_spec, x.size))
     contiguous = [np.ascontiguousarray(a, dtype=float) for a in (x, center, fwhm, area, area_factor, ratio_factor,
