@@ -108,15 +108,17 @@ def run_forked(tasks: Sequence, work: Callable, receive: Callable[[int, object],
     processes = len(tasks) if processes is None else max(1, min(int(processes), len(tasks)))
     taken = context.Value("q", 0)  # the next task to take, shared by the children
     pipes, children = {}, []
-    try:
-        # the objects that exist now are left out of the children's garbage collections, which would
-        # otherwise write to (and so copy) every page holding one of them; the children inherit BLAS
-        # limited to one thread (the other cores run the other children: measured 0.40 -> 0.29 ms of CPU
-        # per S 2p fit), which costs a child nothing to set up
-        gc.freeze()
-        _release_free_memory()
+    # BLAS on one thread while the children run: they inherit it (the other cores run the other children:
+    # measured 0.40 -> 0.29 ms of CPU per S 2p fit) and this process, which only waits, starts no BLAS
+    # threads (OpenBLAS's threads, started again when the limit is lifted, spin for a while waiting for
+    # work: ~0.1 s of a core that the children need, measured in this process while it waited)
+    with single_threaded_blas():
         try:
-            with _blas_controller().limit(limits=1):
+            # the objects that exist now are left out of the children's garbage collections, which would
+            # otherwise write to (and so copy) every page holding one of them
+            gc.freeze()
+            _release_free_memory()
+            try:
                 for k in range(processes):
                     reader, writer = context.Pipe(duplex=False)
                     child = context.Process(target=_child, args=(work, tasks, taken, writer), daemon=True,
@@ -125,30 +127,30 @@ def run_forked(tasks: Sequence, work: Callable, receive: Callable[[int, object],
                     writer.close()  # the child holds the other end: end of file once it exits
                     pipes[reader] = child
                     children.append(child)
+            finally:
+                gc.unfreeze()
+            finished = set()
+            while pipes:
+                for reader in wait(list(pipes)):
+                    try:
+                        k, message = reader.recv()
+                    except EOFError:
+                        del pipes[reader]
+                        reader.close()
+                        continue
+                    if isinstance(message, str) and message == _FINISHED:
+                        finished.add(k)
+                    else:
+                        receive(k, message)
+            return [k for k in range(len(tasks)) if k not in finished]
         finally:
-            gc.unfreeze()
-        finished = set()
-        while pipes:
-            for reader in wait(list(pipes)):
-                try:
-                    k, message = reader.recv()
-                except EOFError:
-                    del pipes[reader]
-                    reader.close()
-                    continue
-                if isinstance(message, str) and message == _FINISHED:
-                    finished.add(k)
-                else:
-                    receive(k, message)
-        return [k for k in range(len(tasks)) if k not in finished]
-    finally:
-        for child in children:
-            if child.is_alive():
-                child.terminate()
-        for child in children:
-            child.join()
-        for reader in pipes:
-            reader.close()
+            for child in children:
+                if child.is_alive():
+                    child.terminate()
+            for child in children:
+                child.join()
+            for reader in pipes:
+                reader.close()
 
 
 def _release_free_memory() -> None:
@@ -167,6 +169,14 @@ def _libc():
         return ctypes.CDLL("libc.so.6")
     except OSError:
         return None
+
+
+def single_threaded_blas():
+    """A context in which BLAS runs on one thread (threadpoolctl), restored on leaving. The engines'
+    linear algebra is on small matrices (F × F systems, a few hundred points), where BLAS threads cost
+    more than they give; and OpenBLAS's threads spin for a while after each call, taking a core that
+    worker processes need."""
+    return _blas_controller().limit(limits=1)
 
 
 @functools.cache
