@@ -221,3 +221,16 @@ def test_a_resumed_run_in_workers_copies_what_it_has():
     two = spectra.fit_many(data, STATIC, chunk_size=32, workers=2, resume=interrupted)
     _same(one, two)
     _same(first, two)
+
+
+def test_fit_many_runs_blas_on_one_thread_and_gives_the_callers_back():
+    import threadpoolctl
+
+    def blas_threads():
+        return [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+
+    before, inside = blas_threads(), []
+    spectra.fit_many(_varied(3, 9), STATIC, workers=1,
+                     progress=lambda done, total: inside.extend(blas_threads()))
+    assert inside and set(inside) == {1}
+    assert blas_threads() == before
