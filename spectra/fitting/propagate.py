@@ -12,9 +12,10 @@ def linear(gradient: np.ndarray, covariance: np.ndarray) -> np.ndarray:
     A NaN in ``covariance`` (a parameter at a bound, a singular fit) makes NaN only the entries of
     quantities whose gradient involves it; the others are propagated from the finite part.
     """
+    used = np.flatnonzero((gradient != 0).any(axis=(0, 1)))  # the parameters any quantity depends on
+    gradient, covariance = gradient[:, :, used], covariance[:, used][:, :, used]
     unknown = ~np.isfinite(covariance)
-    transposed = gradient.transpose(0, 2, 1)
-    out = gradient @ np.where(unknown, 0.0, covariance) @ transposed
+    out = gradient @ np.where(unknown, 0.0, covariance) @ gradient.transpose(0, 2, 1)
     if unknown.any():
         touches = (gradient != 0).astype(float)
         reached = touches @ unknown.astype(float) @ touches.transpose(0, 2, 1) > 0
