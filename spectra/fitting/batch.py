@@ -342,9 +342,10 @@ def _run_in_workers(problem: Problem, items: list, todo: list[int], fit_todo: se
         unfinished = run_forked(parts, work, receive, workers)
     finally:
         out.clear_pending()  # what a stopped worker wrote for items it did not finish
-    for k in unfinished:  # a worker that died: its unfinished items are fitted here
+        out.unshare()  # the result must not change with what any later forked process writes
+    for k in unfinished:  # a worker that died: its unfinished items (fits, Monte Carlo) are done here
         left_fit = [i for i in parts[k] if i in fit_todo and out.message[i] == PENDING]
-        left_mc = [i for i in parts[k] if i not in fit_todo and opts.mc_replicas and out.success[i]
+        left_mc = [i for i in parts[k] if i not in left_fit and opts.mc_replicas and out.success[i]
                    and not out.mc_done[i]]
         _run(problem, items, left_fit, left_mc, out, opts, use_batched, chunk_size)
 
@@ -565,6 +566,13 @@ class _Results:
         for name in self._numeric():
             setattr(self, name, shared_copy(getattr(self, name)))
         self.shared = True
+
+    def unshare(self) -> None:
+        """Move the numbers back from shared memory (:meth:`share`) into this process's own."""
+        if self.shared:
+            for name in self._numeric():
+                setattr(self, name, np.array(getattr(self, name)))
+            self.shared = False
 
     def part(self, rows: list[int]) -> _Results:
         """A record of the items ``rows`` of this run for a worker to fill: views of this record's numbers

@@ -20,13 +20,16 @@ dask ``client`` instead.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import gc
 import mmap
 import multiprocessing
 import os
+import select
 import signal
+import struct
 import sys
 import threading
 import traceback
@@ -106,7 +109,7 @@ def run_forked(tasks: Sequence, work: Callable, receive: Callable[[int, object],
     """
     context = multiprocessing.get_context("fork")
     processes = len(tasks) if processes is None else max(1, min(int(processes), len(tasks)))
-    taken = context.Value("q", 0)  # the next task to take, shared by the children
+    queue = _task_queue(len(tasks))  # the positions of the tasks not yet taken, read by the children
     pipes, children = {}, []
     # BLAS on one thread while the children run: they inherit it (the other cores run the other children:
     # measured 0.40 -> 0.29 ms of CPU per S 2p fit) and this process, which only waits, starts no BLAS
@@ -121,7 +124,7 @@ def run_forked(tasks: Sequence, work: Callable, receive: Callable[[int, object],
             try:
                 for k in range(processes):
                     reader, writer = context.Pipe(duplex=False)
-                    child = context.Process(target=_child, args=(work, tasks, taken, writer), daemon=True,
+                    child = context.Process(target=_child, args=(work, tasks, queue, writer), daemon=True,
                                             name=f"spectra-fit-worker-{k}")
                     child.start()
                     writer.close()  # the child holds the other end: end of file once it exits
@@ -151,6 +154,7 @@ def run_forked(tasks: Sequence, work: Callable, receive: Callable[[int, object],
                 child.join()
             for reader in pipes:
                 reader.close()
+            os.close(queue)
 
 
 def _release_free_memory() -> None:
@@ -171,33 +175,68 @@ def _libc():
         return None
 
 
+@contextlib.contextmanager
 def single_threaded_blas():
-    """A context in which BLAS runs on one thread (threadpoolctl), restored on leaving. The engines'
-    linear algebra is on small matrices (F × F systems, a few hundred points), where BLAS threads cost
-    more than they give; and OpenBLAS's threads spin for a while after each call, taking a core that
-    worker processes need."""
-    return _blas_controller().limit(limits=1)
+    """A context in which BLAS runs on one thread (threadpoolctl), restored when the last such context
+    open in this process (in any thread) closes, so that overlapping calls from several threads leave
+    the caller's setting as it was. The engines' linear algebra is on small matrices (F × F systems, a
+    few hundred points), where BLAS threads cost more than they give; and OpenBLAS's threads spin for
+    a while after each call, taking a core that worker processes need."""
+    global _blas_depth, _blas_limit
+    with _blas_lock:
+        if _blas_depth == 0:
+            _blas_limit = _blas_controller(len(sys.modules)).limit(limits=1)
+        _blas_depth += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_depth -= 1
+            if _blas_depth == 0:
+                _blas_limit.restore_original_limits()
+                _blas_limit = None
 
 
-@functools.cache
-def _blas_controller():
-    """The BLAS libraries' thread pools (found once per process: a few milliseconds)."""
+_blas_lock = threading.Lock()
+_blas_depth, _blas_limit = 0, None
+
+
+@functools.lru_cache(maxsize=1)
+def _blas_controller(modules: int):
+    """The BLAS libraries' thread pools, found again (a few milliseconds) when more modules have been
+    imported (``modules``: their count), which may have loaded another BLAS library."""
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController()
 
 
-def _child(work: Callable, tasks: Sequence, taken, writer) -> None:
-    """A worker process: ignore Ctrl-C (the parent decides); take the next task until none is left, do
-    it and say when it is complete."""
+#: bytes of a task's position in the queue (:func:`_task_queue`)
+_RECORD = struct.Struct("<I")
+
+
+def _task_queue(n_tasks: int) -> int:
+    """A pipe holding the positions 0 … n_tasks − 1, one fixed-size record each, its write end closed:
+    the read end (returned), which children inherit. A read of one record from a pipe is atomic and a
+    child killed in the middle of one holds no lock, so the others carry on (a shared counter behind a
+    lock would block them all for good if a child died holding it); an empty pipe reads as end of file."""
+    if n_tasks * _RECORD.size > select.PIPE_BUF:  # written at once, so the pipe's buffer must hold them all
+        raise ValueError(f"{n_tasks} tasks are more than one queue holds ({select.PIPE_BUF // _RECORD.size})")
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"".join(_RECORD.pack(k) for k in range(n_tasks)))
+    os.close(write_end)
+    return read_end
+
+
+def _child(work: Callable, tasks: Sequence, queue: int, writer) -> None:
+    """A worker process: ignore Ctrl-C (the parent decides); take the next task from ``queue`` until none
+    is left, do it and say when it is complete."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         while True:
-            with taken.get_lock():
-                k = taken.value
-                taken.value += 1
-            if k >= len(tasks):
+            record = os.read(queue, _RECORD.size)
+            if len(record) < _RECORD.size:  # end of file: every task has been taken
                 break
+            (k,) = _RECORD.unpack(record)
             work(tasks[k], lambda message, k=k: writer.send((k, message)))
             writer.send((k, _FINISHED))
     except BaseException:  # noqa: BLE001 - reported here; the parent fits this part itself

@@ -234,3 +234,51 @@ def test_fit_many_runs_blas_on_one_thread_and_gives_the_callers_back():
                      progress=lambda done, total: inside.extend(blas_threads()))
     assert inside and set(inside) == {1}
     assert blas_threads() == before
+
+
+def test_the_result_of_a_run_in_workers_is_not_shared_with_later_processes():
+    result = spectra.fit_many(_varied(300, 10), STATIC, chunk_size=32, workers=2)
+    before = result.value.values.copy()
+
+    def scribble(task, send):
+        result.value.values[:] = -1.0
+        send(None)
+
+    assert workers.run_forked([0], scribble, lambda k, message: None) == []
+    np.testing.assert_array_equal(result.value.values, before)
+
+
+def test_overlapping_blas_limits_give_the_callers_setting_back():
+    """Two fit_many calls in two threads enter and leave out of order: the limit is lifted when the
+    last one leaves, to what the caller had."""
+    import threadpoolctl
+
+    def blas_threads():
+        return [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+
+    before = blas_threads()
+    first, second = workers.single_threaded_blas(), workers.single_threaded_blas()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert set(blas_threads()) == {1}
+    second.__exit__(None, None, None)
+    assert blas_threads() == before
+
+
+def test_monte_carlo_of_a_worker_that_dies_is_done_by_the_caller(monkeypatch):
+    parent = os.getpid()
+    real = batch._monte_carlo
+
+    def dies_in_a_worker(problem, item, out, *args):
+        if os.getpid() != parent and out.position[item.index] >= 30:  # after its fits were sent
+            os._exit(9)
+        return real(problem, item, out, *args)
+
+    monkeypatch.setattr(batch, "_monte_carlo", dies_in_a_worker)
+    data = _varied(40, 2)
+    two = spectra.fit_many(data, STATIC, mc_replicas=5, seed=5, chunk_size=8, workers=2)
+    monkeypatch.setattr(batch, "_monte_carlo", real)
+    one = spectra.fit_many(data, STATIC, mc_replicas=5, seed=5, chunk_size=8, workers=1)
+    assert two.attrs["complete"] == 1 and two.attrs["pending"] == 0 and bool(two.mc_done.all())
+    np.testing.assert_allclose(one.mc_value.values, two.mc_value.values, rtol=1e-9)
