@@ -117,10 +117,8 @@ def xps_normal_equations(x, center, fwhm, area, area_factor, ratio_factor, const
 
     Returns
     -------
-    chi2 : ndarray (N,)
-    jtj : ndarray (N, F, F)
-    jtr : ndarray (N, F)
-    r : ndarray (N, n)
+    chi2, jtj, jtr, r
+        As :func:`normal_equations` returns them.
     """
     n_spec = center.shape[0]
     rows = _all_roles(rows)

@@ -226,32 +226,11 @@ def _spectrum_moments(model, static, y, weight, jac, resid, grad, jtj):
 
 
 def moments_loop(total, jac, y, weight, chi2, jtj, grad, resid):
-    """The loop of :func:`spectra.kernels.normal_equations`, for numba: per spectrum, the weighted
-    residual, χ², the Jacobian weighted in place, and the lower triangle of JᵀJ mirrored."""
-    n_spec, n_free, n = jac.shape
-    for b in range(n_spec):
-        r, wt = resid[b], weight[b]
-        acc = 0.0
-        for i in range(n):
-            r[i] = (total[b, i] - y[b, i]) * wt[i]
-            acc += r[i] * r[i]
-        chi2[b] = acc
-        for f in range(n_free):
-            row = jac[b, f]
-            acc = 0.0
-            for i in range(n):
-                row[i] *= wt[i]
-                acc += row[i] * r[i]
-            grad[b, f] = acc
-        for f in range(n_free):
-            row = jac[b, f]
-            for g in range(f + 1):
-                other = jac[b, g]
-                acc = 0.0
-                for i in range(n):
-                    acc += row[i] * other[i]
-                jtj[b, f, g] = acc
-                jtj[b, g, f] = acc
+    """The loop of :func:`spectra.kernels.normal_equations`, for numba: each spectrum's weighted
+    residual, χ², Jᵀr and JᵀJ (:func:`_spectrum_moments`, the Jacobian weighted in place)."""
+    no_static = np.zeros(total.shape[1])
+    for b in range(total.shape[0]):
+        chi2[b] = _spectrum_moments(total[b], no_static, y[b], weight[b], jac[b], resid[b], grad[b], jtj[b])
 
 
 def solve_loop(a, b, x):

@@ -136,8 +136,8 @@ class BatchedXPS:
         ``y`` with weights ``weight`` (N, n): what a Levenberg–Marquardt iteration needs
         (:func:`spectra.kernels.normal_equations` of :meth:`evaluate`). Where every line has kernel
         constants and the background kind its linear terms, in one compiled pass per spectrum
-        (:func:`spectra.kernels.xps_normal_equations`: no (N, F, n) Jacobian in memory, ~25 % less time
-        per S 2p fit); the same numbers to rounding."""
+        (:func:`spectra.kernels.xps_normal_equations`: no (N, F, n) Jacobian in memory, ~7 % less time
+        per model call than separate kernels); the same numbers to rounding."""
         if self.line_constants is None or self.background_kind.terms is None or not kernels.numba_enabled():
             return kernels.normal_equations(*self.evaluate(theta, True, rows), y, weight)
         static, basis, columns, basis_rows, k = self._background_terms(rows)
